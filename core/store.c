@@ -1,0 +1,177 @@
+/* store: connection, migrations, transactions. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "home.h"
+#include "util.h"
+
+struct bt_store {
+  sqlite3 *db;
+  char *path;
+};
+
+bt_status store_fail(bt_store *s, bt_error *err, const char *what) {
+  int code = sqlite3_errcode(s->db);
+  bt_status st = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? BT_ERR_BUSY : BT_ERR_STORE;
+  return error_set(err, st, "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->path);
+}
+
+bt_status store_exec(bt_store *s, const char *sql, bt_error *err) {
+  char *msg = NULL;
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    bt_status st = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? BT_ERR_BUSY : BT_ERR_STORE;
+    error_set(err, st, "%s (%s)", msg ? msg : sqlite3_errstr(rc), s->path);
+    sqlite3_free(msg);
+    return st;
+  }
+  return BT_OK;
+}
+
+bt_status store_prepare(bt_store *s, const char *sql, sqlite3_stmt **stmt, bt_error *err) {
+  if (sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL) != SQLITE_OK)
+    return store_fail(s, err, "preparing a query");
+  return BT_OK;
+}
+
+int store_schema_latest(void) {
+  int n;
+  const bt_migration *m = store_schema_migrations(&n);
+  return m[n - 1].version;
+}
+
+int store_schema_version(bt_store *s) {
+  sqlite3_stmt *st;
+  int v = -1;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  return v;
+}
+
+static bt_status store_migrate(bt_store *s, bt_error *err) {
+  int n;
+  const bt_migration *m = store_schema_migrations(&n);
+  bt_status st = store_begin(s, err);
+  if (st)
+    return st;
+  int have = store_schema_version(s);
+  if (have > m[n - 1].version) {
+    store_rollback(s);
+    return error_set(err, BT_ERR_STORE,
+                     "%s was written by a newer batchtop (schema %d, this build knows %d)",
+                     s->path, have, m[n - 1].version);
+  }
+  for (int i = 0; i < n; i++) {
+    if (m[i].version <= have)
+      continue;
+    st = store_exec(s, m[i].sql, err);
+    if (st) {
+      error_prefix(err, "migration %d", m[i].version);
+      store_rollback(s);
+      return st;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m[i].version);
+    st = store_exec(s, pragma, err);
+    if (st) {
+      store_rollback(s);
+      return st;
+    }
+  }
+  return store_commit(s, err);
+}
+
+bt_status store_open(const char *path, bt_store **out, bt_error *err) {
+  *out = NULL;
+  char def[4096];
+  if (!path) {
+    bt_status st = home_path("batchtop.db", def, sizeof def, err);
+    if (st)
+      return st;
+    path = def;
+  }
+  bt_store *s = calloc(1, sizeof *s);
+  if (!s)
+    return error_set(err, BT_ERR_NOMEM, "out of memory");
+  s->path = util_xstrdup(path);
+  /* The store holds prompts and answers: keep it private to the user. */
+  mode_t old = umask(077);
+  int rc = sqlite3_open_v2(path, &s->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  umask(old);
+  if (rc != SQLITE_OK) {
+    error_set_at(err, BT_ERR_STORE, path, 0, 0, "cannot open the store: %s",
+                 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    store_close(s);
+    return BT_ERR_STORE;
+  }
+  sqlite3_busy_timeout(s->db, 10000);
+  bt_status st = store_exec(s,
+                            "PRAGMA journal_mode = WAL;"
+                            "PRAGMA synchronous = NORMAL;"
+                            "PRAGMA foreign_keys = ON;"
+                            "PRAGMA temp_store = MEMORY;",
+                            err);
+  if (!st)
+    st = store_migrate(s, err);
+  if (st) {
+    store_close(s);
+    return st;
+  }
+  *out = s;
+  return BT_OK;
+}
+
+void store_close(bt_store *s) {
+  if (!s)
+    return;
+  if (s->db)
+    sqlite3_close_v2(s->db);
+  free(s->path);
+  free(s);
+}
+
+const char *store_path(const bt_store *s) { return s->path; }
+
+sqlite3 *store_db(bt_store *s) { return s->db; }
+
+bt_status store_begin(bt_store *s, bt_error *err) {
+  return store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+bt_status store_commit(bt_store *s, bt_error *err) { return store_exec(s, "COMMIT", err); }
+
+void store_rollback(bt_store *s) {
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bt_status store_event(bt_store *s, const char *job_id, int64_t batch_id, const char *level,
+                      const char *kind, const char *message, bt_error *err) {
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(
+      s, "INSERT INTO events(at, job_id, batch_id, level, kind, message) VALUES (?,?,?,?,?,?)",
+      &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_int64(st, 1, util_now_ms());
+  if (job_id)
+    sqlite3_bind_text(st, 2, job_id, -1, SQLITE_TRANSIENT);
+  if (batch_id)
+    sqlite3_bind_int64(st, 3, batch_id);
+  sqlite3_bind_text(st, 4, level, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, kind, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 6, message, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    r = store_fail(s, err, "writing an event");
+  sqlite3_finalize(st);
+  return r;
+}

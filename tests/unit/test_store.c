@@ -1,0 +1,300 @@
+/* Unit tests: the store: migrations from empty, the counts invariant, WAL with two connections. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store.h"
+#include "store_job.h"
+#include "testutil.h"
+
+typedef struct {
+  char *dir;
+  char path[4096];
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  f->dir = tu_tmpdir();
+  snprintf(f->path, sizeof f->path, "%s/batchtop.db", f->dir);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+static bt_store *open_ok(const char *path) {
+  bt_store *s = NULL;
+  bt_error err;
+  error_clear(&err);
+  if (store_open(path, &s, &err) != BT_OK)
+    fail_msg("store_open: %s", err.message);
+  return s;
+}
+
+static void make_job(bt_store *s, bt_job *job, int tasks) {
+  bt_error err;
+  error_clear(&err);
+  job_init(job);
+  job->name = strdup("feedback");
+  job->provider = strdup("openai");
+  job->model = strdup("gpt-4o-mini");
+  job->endpoint = strdup("/v1/chat/completions");
+  assert_int_equal(store_begin(s, &err), BT_OK);
+  assert_int_equal(store_job_insert(s, job, &err), BT_OK);
+  bt_task_inserter *ins;
+  assert_int_equal(store_task_inserter_new(s, job->id, &ins, &err), BT_OK);
+  for (int i = 1; i <= tasks; i++) {
+    char cid[32];
+    snprintf(cid, sizeof cid, "row-%d", i);
+    bt_task_new t = {i, i + 1, cid, "{\"feedback\":\"x\"}", "{\"custom_id\":\"x\"}", 10};
+    assert_int_equal(store_task_insert(ins, &t, &err), BT_OK);
+  }
+  store_task_inserter_free(ins);
+  assert_int_equal(store_commit(s, &err), BT_OK);
+}
+
+static void test_migrations_from_empty(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  assert_int_equal(store_schema_version(s), store_schema_latest());
+  assert_true(store_schema_latest() >= 1);
+  /* Every documented table exists. */
+  const char *tables[] = {"jobs", "job_counts", "tasks", "batches", "attempts", "events",
+                          "leases"};
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    sqlite3_stmt *st;
+    bt_error err;
+    assert_int_equal(store_prepare(s, "SELECT count(*) FROM sqlite_master WHERE name = ?", &st,
+                                   &err),
+                     BT_OK);
+    sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    if (sqlite3_column_int(st, 0) != 1)
+      fail_msg("table %s missing", tables[i]);
+    sqlite3_finalize(st);
+  }
+  store_close(s);
+  /* Reopening an up-to-date store is a no-op; the file is private. */
+  s = open_ok(f->path);
+  assert_int_equal(store_schema_version(s), store_schema_latest());
+  store_close(s);
+  struct stat st;
+  assert_int_equal(stat(f->path, &st), 0);
+  assert_int_equal(st.st_mode & 077, 0);
+}
+
+static void test_newer_schema_refused(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  bt_error err;
+  assert_int_equal(store_exec(s, "PRAGMA user_version = 9999", &err), BT_OK);
+  store_close(s);
+  s = NULL;
+  error_clear(&err);
+  assert_int_equal(store_open(f->path, &s, &err), BT_ERR_STORE);
+  assert_null(s);
+  assert_non_null(strstr(err.message, "newer batchtop"));
+}
+
+static void assert_counts_add_up(bt_store *s, const char *job_id) {
+  bt_counts fast, scan;
+  bt_error err;
+  assert_int_equal(store_job_counts(s, job_id, &fast, &err), BT_OK);
+  assert_int_equal(store_job_counts_scan(s, job_id, &scan, &err), BT_OK);
+  int64_t sum = 0;
+  for (int k = 0; k < TASK_STATE_COUNT; k++) {
+    assert_int_equal(fast.n[k], scan.n[k]);
+    sum += fast.n[k];
+  }
+  assert_int_equal(sum, fast.total);
+  assert_int_equal(fast.total, scan.total);
+}
+
+static void test_counts_invariant(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  bt_job job;
+  make_job(s, &job, 50);
+  bt_counts c;
+  bt_error err;
+  assert_int_equal(store_job_counts(s, job.id, &c, &err), BT_OK);
+  assert_int_equal(c.total, 50);
+  assert_int_equal(c.n[TASK_PENDING], 50);
+  /* Move tasks around, pseudo-randomly, through every state; the counts must always agree
+   * with a full scan. */
+  unsigned x = 12345;
+  for (int step = 0; step < 400; step++) {
+    x = x * 1103515245u + 12345u;
+    int64_t task = 1 + (x >> 8) % 50;
+    bt_task_state to = (bt_task_state)((x >> 16) % TASK_STATE_COUNT);
+    assert_int_equal(store_task_set_state(s, task, to, &err), BT_OK);
+    if (step % 40 == 0)
+      assert_counts_add_up(s, job.id);
+  }
+  assert_counts_add_up(s, job.id);
+  /* A rolled-back change leaves the counts as they were. */
+  bt_counts before;
+  assert_int_equal(store_job_counts(s, job.id, &before, &err), BT_OK);
+  assert_int_equal(store_begin(s, &err), BT_OK);
+  assert_int_equal(store_exec(s, "UPDATE tasks SET state = 'failed'", &err), BT_OK);
+  store_rollback(s);
+  assert_int_equal(store_job_counts(s, job.id, &c, &err), BT_OK);
+  assert_memory_equal(&c, &before, sizeof c);
+  /* A state outside the list is refused by the schema. */
+  assert_int_equal(store_exec(s, "UPDATE tasks SET state = 'done' WHERE id = 1", &err),
+                   BT_ERR_STORE);
+  assert_counts_add_up(s, job.id);
+  assert_int_equal(store_task_set_state(s, 999, TASK_FAILED, &err), BT_ERR_NOT_FOUND);
+  job_cleanup(&job);
+  store_close(s);
+}
+
+static void test_duplicate_custom_id(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  bt_job job;
+  make_job(s, &job, 3);
+  bt_error err;
+  error_clear(&err);
+  bt_task_inserter *ins;
+  assert_int_equal(store_begin(s, &err), BT_OK);
+  assert_int_equal(store_task_inserter_new(s, job.id, &ins, &err), BT_OK);
+  bt_task_new t = {4, 5, "row-2", "{}", "{}", 0};
+  assert_int_equal(store_task_insert(ins, &t, &err), BT_ERR_EXISTS);
+  assert_non_null(strstr(err.message, "row-2"));
+  store_task_inserter_free(ins);
+  store_rollback(s);
+  job_cleanup(&job);
+  store_close(s);
+}
+
+static void test_job_get_resolve_list(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  bt_job a, b;
+  make_job(s, &a, 1);
+  make_job(s, &b, 2);
+  bt_error err;
+  bt_job got;
+  assert_int_equal(store_job_get(s, a.id, &got, &err), BT_OK);
+  assert_string_equal(got.name, "feedback");
+  assert_string_equal(got.state, "draft");
+  assert_string_equal(got.model, "gpt-4o-mini");
+  assert_true(got.max_cost_usd < 0);
+  job_cleanup(&got);
+  char id[BT_JOB_ID_LEN + 1];
+  assert_int_equal(store_job_resolve(s, a.id, id, &err), BT_OK);
+  assert_string_equal(id, a.id);
+  char prefix[5];
+  memcpy(prefix, b.id, 4);
+  prefix[4] = '\0';
+  if (strncmp(a.id, b.id, 4) != 0) {
+    assert_int_equal(store_job_resolve(s, prefix, id, &err), BT_OK);
+    assert_string_equal(id, b.id);
+  }
+  assert_int_equal(store_job_resolve(s, "zz", id, &err), BT_ERR_NOT_FOUND);
+  assert_int_equal(store_job_get(s, "nope", &got, &err), BT_ERR_NOT_FOUND);
+  job_cleanup(&got);
+  char(*ids)[BT_JOB_ID_LEN + 1];
+  size_t n;
+  assert_int_equal(store_job_list_ids(s, &ids, &n, &err), BT_OK);
+  assert_int_equal(n, 2);
+  free(ids);
+  assert_int_equal(store_job_set_state(s, a.id, "completed", &err), BT_OK);
+  assert_int_equal(store_job_get(s, a.id, &got, &err), BT_OK);
+  assert_true(got.finished_at > 0);
+  job_cleanup(&got);
+  assert_int_equal(store_job_set_state(s, a.id, "bogus", &err), BT_ERR_STORE);
+  job_cleanup(&a);
+  job_cleanup(&b);
+  store_close(s);
+}
+
+static void test_wal_two_connections(void **state) {
+  fixture *f = *state;
+  bt_store *writer = open_ok(f->path);
+  bt_store *reader = open_ok(f->path);
+  bt_error err;
+  sqlite3_stmt *st;
+  assert_int_equal(store_prepare(writer, "PRAGMA journal_mode", &st, &err), BT_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+  sqlite3_finalize(st);
+  bt_job job;
+  make_job(writer, &job, 10);
+  /* The reader holds a read transaction open while the writer commits: in WAL mode neither
+   * blocks, and the reader keeps its snapshot until it ends the transaction. */
+  assert_int_equal(store_exec(reader, "BEGIN", &err), BT_OK);
+  bt_counts c;
+  assert_int_equal(store_job_counts(reader, job.id, &c, &err), BT_OK);
+  assert_int_equal(c.n[TASK_PENDING], 10);
+  assert_int_equal(store_begin(writer, &err), BT_OK);
+  assert_int_equal(store_exec(writer, "UPDATE tasks SET state = 'succeeded' WHERE row_no <= 4",
+                              &err),
+                   BT_OK);
+  assert_int_equal(store_commit(writer, &err), BT_OK);
+  assert_int_equal(store_job_counts(reader, job.id, &c, &err), BT_OK);
+  assert_int_equal(c.n[TASK_PENDING], 10);
+  assert_int_equal(store_exec(reader, "COMMIT", &err), BT_OK);
+  assert_int_equal(store_job_counts(reader, job.id, &c, &err), BT_OK);
+  assert_int_equal(c.n[TASK_PENDING], 6);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 4);
+  /* Events are journaled and visible to the other connection. */
+  assert_int_equal(store_event(writer, job.id, 0, "info", "test", "hello", &err), BT_OK);
+  assert_int_equal(store_prepare(reader, "SELECT message FROM events WHERE job_id = ?", &st,
+                                 &err),
+                   BT_OK);
+  sqlite3_bind_text(st, 1, job.id, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), "hello");
+  sqlite3_finalize(st);
+  job_cleanup(&job);
+  store_close(reader);
+  store_close(writer);
+}
+
+static void test_actual_cost_follows_attempts(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  bt_job job;
+  make_job(s, &job, 2);
+  bt_error err;
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO batches(job_id, chunk_no, provider, tag, state, n_requests, created_at,"
+           " updated_at) VALUES ('%s', 1, 'openai', 'bt-%s-1-1', 'intent', 2, 0, 0);"
+           "INSERT INTO attempts(task_id, batch_id, job_id, attempt_no, state, created_at)"
+           " VALUES (1, 1, '%s', 1, 'running', 0), (2, 1, '%s', 1, 'running', 0);"
+           "UPDATE attempts SET state = 'succeeded', cost_usd = 0.25, input_tokens = 100,"
+           " output_tokens = 7;",
+           job.id, job.id, job.id, job.id);
+  assert_int_equal(store_exec(s, sql, &err), BT_OK);
+  bt_job got;
+  assert_int_equal(store_job_get(s, job.id, &got, &err), BT_OK);
+  assert_true(got.actual_cost_usd > 0.4999 && got.actual_cost_usd < 0.5001);
+  assert_int_equal(got.actual_input_tokens, 200);
+  assert_int_equal(got.actual_output_tokens, 14);
+  job_cleanup(&got);
+  job_cleanup(&job);
+  store_close(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_migrations_from_empty, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_counts_invariant, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_custom_id, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_job_get_resolve_list, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wal_two_connections, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_actual_cost_follows_attempts, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
