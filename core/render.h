@@ -1,0 +1,71 @@
+/* render: everything before money is spent, as one streaming pipeline:
+ *   input file (CSV/TSV/JSONL reader) -> template -> provider request line -> checks.
+ *
+ * Contract shared by `preview`, `render`, `estimate`, `submit`, the dashboard's preview and
+ * pipelines. Implemented in core/render.c on top of core/input*.c, core/template.c and
+ * core/request.c.
+ *
+ * Call order: render_open() once; render_next() until it gives *row == NULL (end) or an
+ * error; render_close(). Rows come in input order, one at a time; memory stays flat however
+ * large the file. A bt_rendered and its strings belong to the bt_render and are valid until the
+ * next render_next() or render_close(). Errors carry FILE:LINE:COL (the input's or the
+ * template's). One thread at a time per bt_render.
+ *
+ * Checks done while rendering (before anything is sent): unique custom_ids (the whole file),
+ * Anthropic's custom_id pattern, `stream: true` refused, one model per OpenAI file, request
+ * size limits. */
+#ifndef BT_RENDER_H
+#define BT_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+typedef struct bt_render bt_render;
+
+/* Extra named values a row can use in the template, beside its own fields (pipelines use this
+ * for "prev.output", "extract.output", ...). Return the value for name in row_no, or NULL when
+ * the name is unknown (then the template's default or an error applies). The string must stay
+ * valid until the next call. */
+typedef const char *(*bt_render_lookup)(void *ud, int64_t row_no, const char *name);
+
+typedef struct bt_render_opts {
+  const char *provider; /* openai | anthropic | local; NULL: front matter `provider`, else openai */
+  const char *model;    /* NULL: front matter `model` (an error if neither gives one) */
+  const char *id_field; /* column used as custom_id; NULL: "row-N" */
+  const char *format;   /* csv | tsv | jsonl; NULL: by the input's extension */
+  int64_t max_tokens;   /* > 0 overrides front matter */
+  bt_render_lookup lookup; /* may be NULL */
+  void *lookup_ud;
+} bt_render_opts;
+
+typedef struct bt_rendered {
+  int64_t row_no;      /* 1-based data row (header not counted) */
+  int64_t line_no;     /* input line where the row starts */
+  const char *custom_id;
+  const char *input_json; /* the row as a compact JSON object: field -> value */
+  const char *request;    /* provider-ready request line (compact JSON, no newline) */
+  size_t request_bytes;
+  int64_t est_input_tokens;  /* estimate for this request */
+  int64_t max_output_tokens; /* the request's max_tokens (0 when the endpoint has none) */
+} bt_rendered;
+
+/* What the whole render is about (valid until render_close). */
+typedef struct bt_render_info {
+  const char *provider;
+  const char *model;
+  const char *endpoint;      /* e.g. "/v1/chat/completions" ("/v1/messages" for anthropic) */
+  const char *format;        /* csv | tsv | jsonl */
+  const char *template_text; /* the template file as read */
+  const char *fields_json;   /* JSON array of the input's field names, in order */
+  int64_t max_tokens;
+} bt_render_info;
+
+bt_status render_open(const char *template_path, const char *input_path,
+                      const bt_render_opts *opts, bt_render **out, bt_error *err) BT_WUR;
+bt_status render_next(bt_render *r, const bt_rendered **row, bt_error *err) BT_WUR;
+const bt_render_info *render_info(const bt_render *r);
+void render_close(bt_render *r);
+
+#endif
