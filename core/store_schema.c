@@ -166,6 +166,16 @@ static const bt_migration migrations[] = {
      "    actual_output_tokens = actual_output_tokens + NEW.output_tokens - OLD.output_tokens\n"
      "  WHERE id = NEW.job_id;\n"
      "END;\n"},
+    /* 2: read-side indexes for the dashboard (core/store_query.c). A job's task page filtered
+     * by state comes out in row order without a sort; the header's "spend today" and "running
+     * jobs" are index range reads instead of table scans. tasks_job_state is a prefix of the
+     * new index, so it goes. */
+    {2,
+     "DROP INDEX tasks_job_state;\n"
+     "CREATE INDEX tasks_job_state_row ON tasks(job_id, state, row_no);\n"
+     "CREATE INDEX jobs_state ON jobs(state);\n"
+     "CREATE INDEX attempts_finished ON attempts(finished_at, cost_usd)\n"
+     "  WHERE finished_at IS NOT NULL;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

@@ -1,0 +1,173 @@
+/* store_query: the read-side queries of the dashboard (and anything else that shows the store).
+ *
+ * Each function answers one screen's question with plain structs: the jobs page that is
+ * visible, one job's batches/errors/sparkline, a page of a job's tasks, one task with every
+ * attempt, the header totals. They only read, so they run on any connection, including a
+ * dashboard's own connection while another process (or the engine thread) writes.
+ *
+ * Cost: built for a store of 10,000 jobs and 1,000,000 tasks. Lists are paged (LIMIT/OFFSET on
+ * an index), counts come from job_counts (kept by triggers), and per-row extras are index
+ * range lookups for the visible rows only.
+ *
+ * Ownership: every *_out struct is filled by the call and owns its strings and arrays; the
+ * caller releases it with the matching *_cleanup() (safe on a zeroed struct, and after a
+ * failed call). Threads: as store.h: a call runs on the connection it is given. */
+#ifndef BT_STORE_QUERY_H
+#define BT_STORE_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "store_job.h"
+
+/* Window over which throughput (tasks/min) is measured. */
+#define BT_QUERY_RATE_WINDOW_MS (5 * 60 * 1000)
+
+/* Header totals. */
+typedef struct bt_qtotals {
+  int64_t jobs;            /* every job in the store */
+  int64_t running_jobs;    /* submitting or running */
+  int64_t tasks_in_flight; /* tasks in state running, over all jobs */
+  double spend_today_usd;  /* cost of attempts that finished since day_start_ms */
+  double spend_total_usd;  /* actual cost of every job */
+} bt_qtotals;
+
+bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
+                             bt_error *err) BT_WUR;
+
+/* How the job list is ordered. */
+#define BT_QUERY_JOB_SORTS(X)                                                              \
+  X(QSORT_NEWEST, "newest")                                                                \
+  X(QSORT_OLDEST, "oldest")                                                                \
+  X(QSORT_NAME, "name")                                                                    \
+  X(QSORT_STATE, "state")                                                                  \
+  X(QSORT_COST, "cost")
+
+typedef enum {
+#define BT_X(e, s) e,
+  BT_QUERY_JOB_SORTS(BT_X)
+#undef BT_X
+      QSORT_COUNT
+} bt_qsort;
+
+const char *store_query_sort_name(bt_qsort s);
+
+/* One row of the jobs list. */
+typedef struct bt_qjob {
+  char id[BT_JOB_ID_LEN + 1];
+  char *name, *provider, *model, *state, *endpoint, *last_error;
+  bt_counts counts;
+  double est_cost_usd, est_cost_std_usd, actual_cost_usd;
+  int64_t est_input_tokens, est_output_tokens, actual_input_tokens, actual_output_tokens;
+  int64_t created_at, updated_at, finished_at; /* unix ms; finished_at 0 = not finished */
+  double rate_per_min; /* tasks finished per minute over the rate window; 0 when none */
+  int64_t eta_ms;      /* remaining / rate; -1 when unknown or finished */
+} bt_qjob;
+
+typedef struct bt_qjobs_opts {
+  bt_qsort sort;
+  const char *filter; /* substring of name, id, provider, model or state; NULL = all */
+  int64_t offset, limit;
+  int64_t now_ms; /* for rate and ETA */
+} bt_qjobs_opts;
+
+typedef struct bt_qjob_list {
+  bt_qjob *rows;
+  size_t n;
+  int64_t total; /* rows matching the filter, all pages */
+} bt_qjob_list;
+
+bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *opts, bt_qjob_list *out,
+                           bt_error *err) BT_WUR;
+void store_query_jobs_cleanup(bt_qjob_list *l);
+
+/* One batch of a job. */
+typedef struct bt_qbatch {
+  int64_t id, chunk_no, round;
+  char *state;         /* local: intent|uploading|uploaded|creating|remote|done */
+  char *remote_id;     /* NULL until created */
+  char *remote_status; /* provider's: validating, in_progress, finalizing, completed, ... */
+  char *last_error;
+  int64_t n_requests, n_succeeded, n_failed;
+  int64_t created_at, submitted_at, in_progress_at, finalizing_at, ended_at, expires_at;
+} bt_qbatch;
+
+/* Failed tasks sharing an error code (or, without one, a terminal state like "expired"). */
+typedef struct bt_qerror_group {
+  char *code;
+  int64_t n;
+  char *sample; /* one error message of the group; may be NULL */
+} bt_qerror_group;
+
+#define BT_QUERY_SPARK_MAX 64
+
+typedef struct bt_qjob_detail {
+  bt_qjob job;
+  char *template_path, *input_path;
+  bt_qbatch *batches;
+  size_t n_batches;
+  bt_qerror_group *errors; /* largest group first */
+  size_t n_errors;
+  int64_t spark[BT_QUERY_SPARK_MAX]; /* completions per bucket, oldest first */
+  int n_spark;
+  int64_t spark_bucket_ms;
+} bt_qjob_detail;
+
+/* One job with its batches, error groups and a completion histogram of n_spark buckets
+ * (<= BT_QUERY_SPARK_MAX) over the job's life so far. BT_ERR_NOT_FOUND when there is none. */
+bt_status store_query_job(bt_store *s, const char *id, int64_t now_ms, int n_spark,
+                          bt_qjob_detail *out, bt_error *err) BT_WUR;
+void store_query_job_cleanup(bt_qjob_detail *d);
+
+/* One row of a job's task list. */
+typedef struct bt_qtask {
+  int64_t id, row_no, attempts, updated_at;
+  char *custom_id, *state, *error_code;
+  char *snippet; /* the error message, else the output, else the input (first 200 bytes) */
+} bt_qtask;
+
+typedef struct bt_qtasks_opts {
+  const char *job_id;
+  int state;              /* a bt_task_state, or -1 for all */
+  const char *error_code; /* NULL = any; matches the error groups' code */
+  const char *search;     /* substring of custom_id, input or output; NULL = none */
+  int64_t offset, limit;
+} bt_qtasks_opts;
+
+typedef struct bt_qtask_list {
+  bt_qtask *rows;
+  size_t n;
+  int64_t total; /* rows matching the filters, all pages */
+} bt_qtask_list;
+
+bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *opts, bt_qtask_list *out,
+                            bt_error *err) BT_WUR;
+void store_query_tasks_cleanup(bt_qtask_list *l);
+
+/* One attempt at a task. */
+typedef struct bt_qattempt {
+  int64_t id, attempt_no, batch_id, http_status; /* http_status 0 when unknown */
+  char *state, *batch_remote_id, *response, *output, *error_code, *error_message;
+  int64_t input_tokens, output_tokens, cached_tokens;
+  double cost_usd;
+  int64_t created_at, finished_at;
+} bt_qattempt;
+
+typedef struct bt_qtask_detail {
+  int64_t id, row_no, line_no, n_attempts, updated_at;
+  char job_id[BT_JOB_ID_LEN + 1];
+  char *custom_id, *state, *input, *request, *error_code, *output;
+  bt_qattempt *attempts; /* oldest first */
+  size_t n_att;
+} bt_qtask_detail;
+
+bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out,
+                           bt_error *err) BT_WUR;
+void store_query_task_cleanup(bt_qtask_detail *d);
+
+/* SQLite's data_version for this connection: changes when another connection commits, so a
+ * reader polling on a timer can skip re-querying when nothing changed. -1 on error. */
+int64_t store_query_data_version(bt_store *s);
+
+#endif
