@@ -73,8 +73,8 @@ SELECT 5, 'fb7k2m9q', 5, 1, 'openai', 'bt-fb7k2m9q-5-1', 'remote', 'batch_6745a1
        NULL, now + 86350000, now - 50000 FROM fx
 UNION ALL
 SELECT 6, 'fb7k2m9q', 1, 2, 'openai', 'bt-fb7k2m9q-1-2', 'done', 'batch_6745a2c01f77', 'completed',
-       1, 0, 1, now - 200000, now - 195000, now - 195000, now - 190000, now - 130000,
-       now - 120000, now + 86200000, now - 120000 FROM fx;
+       1, 0, 1, now - 55000, now - 52000, now - 52000, now - 50000, now - 32000,
+       now - 30000, now + 86345000, now - 30000 FROM fx;
 
 -- States by row: 1-620 succeeded, 621-645 rate limited, 646-660 invalid, 661-665 expired,
 -- 666-965 running, 966-1000 in the batch still validating (running too).
@@ -101,7 +101,7 @@ SELECT t.id, CASE WHEN t.row_no <= 250 THEN 1 WHEN t.row_no <= 500 THEN 2
        'fb7k2m9q', 1,
        CASE WHEN t.row_no <= 620 THEN 'succeeded' WHEN t.row_no <= 660 THEN 'failed'
             WHEN t.row_no <= 665 THEN 'expired' ELSE 'running' END,
-       CASE WHEN t.row_no <= 620 THEN 200 WHEN t.row_no <= 645 THEN 429
+       CASE WHEN t.row_no <= 620 THEN 200 WHEN t.row_no = 621 THEN 500 WHEN t.row_no <= 645 THEN 429
             WHEN t.row_no <= 660 THEN 400 END,
        CASE WHEN t.row_no <= 620 THEN json_object('id', 'chatcmpl-' || t.row_no, 'object',
          'chat.completion', 'model', 'gpt-4o-mini-2024-07-18', 'choices', json_array(
@@ -121,7 +121,7 @@ SELECT t.id, CASE WHEN t.row_no <= 250 THEN 1 WHEN t.row_no <= 500 THEN 2
        CASE WHEN t.row_no <= 620 THEN 1 ELSE 0 END, 0,
        CASE WHEN t.row_no <= 620 THEN 0.0000278 ELSE 0 END,
        (SELECT now FROM fx) - 690000,
-       CASE WHEN t.row_no <= 665 THEN (SELECT now FROM fx) - 660000 + t.row_no * 960 END
+       CASE WHEN t.row_no <= 665 THEN (SELECT now FROM fx) - 640000 + t.row_no * t.row_no * 620 / 665 END
 FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no <= 990;
 
 -- Row 621 was retried once (round 2) and failed again, on the rate limit this time.
@@ -131,7 +131,7 @@ SELECT t.id, 6, 'fb7k2m9q', 2, 'failed', 429,
        '{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}',
        'rate_limit_exceeded',
        'Rate limit reached for gpt-4o-mini in organization org-demo on requests per day (RPD): Limit 10000, Used 10000.',
-       (SELECT now FROM fx) - 195000, (SELECT now FROM fx) - 125000
+       (SELECT now FROM fx) - 50000, (SELECT now FROM fx) - 30000
 FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no = 621;
 
 -- Job support-triage: 200 rows, one batch, all done.

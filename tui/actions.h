@@ -1,0 +1,37 @@
+/* actions: what the dashboard asks of the engine (retry, cancel, submit) and how it hears back,
+ * in one place, so views never call the engine directly.
+ *
+ * Without an engine in the process (app->engine == NULL: read-only mode, or a build where the
+ * engine is not there yet) the commands change nothing and return BT_ERR_UNSUPPORTED with a
+ * message saying so; the wake fd is -1 and no events come. Retry plans (how many tasks, what
+ * they should cost) are computed from the store and work in every mode, so the confirmation
+ * dialog can state them. UI thread only. */
+#ifndef BT_ACTIONS_H
+#define BT_ACTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+
+/* How many tasks a retry would resend and their estimated cost (the job's estimate per task).
+ * only: NULL (failed + expired + cancelled), or an error-group code; task_id > 0: that task. */
+bt_status actions_retry_plan(bt_app *app, const char *job_id, const char *only, int64_t task_id,
+                             int64_t *n_tasks, double *est_usd, bt_error *err) BT_WUR;
+
+bt_status actions_retry(bt_app *app, const char *job_id, const char *only, int64_t task_id,
+                        bt_error *err) BT_WUR;
+bt_status actions_cancel(bt_app *app, const char *job_id, bt_error *err) BT_WUR;
+
+/* The dialogs in front of retry and cancel: they state how many tasks and what it should cost,
+ * and on yes send the command (or say why it cannot be sent). Return UI_* flags. */
+int actions_ask_retry(bt_app *app, const char *job_id, const char *job_name, const char *only,
+                      int64_t task_id);
+int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, int64_t unfinished);
+
+/* The fd the loop polls for engine events (-1: none). */
+int actions_wake_fd(bt_app *app);
+/* Move pending engine events into out (at most max); returns how many. */
+size_t actions_events(bt_app *app, bt_app_event *out, size_t max);
+
+#endif

@@ -1,0 +1,342 @@
+/* view_inspector: one task: its input row, the rendered request, the response text, the error,
+ * tokens and cost, every attempt, and the raw JSON pretty-printed. Scrolls as one document.
+ * Every string passes through secret_scrub() first: an API key never reaches the screen. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "actions.h"
+#include "app.h"
+#include "secret.h"
+#include "store_query.h"
+#include "ui_doc.h"
+#include "util.h"
+
+typedef struct {
+  int64_t task_id;
+  bt_qtask_detail t;
+  char job_name[128];
+  ui_doc doc;
+  int loaded;
+} inspector_view;
+
+static void add_text(ui_doc *d, ui_elem e, int indent, const char *text) {
+  char *copy = util_xstrdup(text ? text : "");
+  secret_scrub(copy);
+  ui_doc_add(d, e, indent, copy);
+  free(copy);
+}
+
+static void add_kv(ui_doc *d, const char *label, const char *value) {
+  char *copy = util_xstrdup(value ? value : "");
+  secret_scrub(copy);
+  ui_doc_kv(d, 3, 14, label, copy);
+  free(copy);
+}
+
+static void heading(ui_doc *d, const char *title) {
+  ui_doc_add(d, UI_NORMAL, 0, "");
+  ui_doc_add(d, UI_SECTION, 1, title);
+}
+
+/* A JSON value as short text: strings as they are, the rest compact. Caller frees. */
+static char *json_text(const json_t *v) {
+  if (json_is_string(v))
+    return util_xstrdup(json_string_value(v));
+  char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+  return s ? s : util_xstrdup("");
+}
+
+/* Message content: a string, or an array of parts whose text parts are joined. */
+static char *content_text(const json_t *c) {
+  if (json_is_string(c))
+    return util_xstrdup(json_string_value(c));
+  if (json_is_array(c)) {
+    size_t i, total = 0;
+    json_t *part;
+    char *out = util_xstrdup("");
+    json_array_foreach(c, i, part) {
+      const char *t = json_string_value(json_object_get(part, "text"));
+      if (!t)
+        continue;
+      size_t n = strlen(t);
+      char *p = realloc(out, total + n + 2);
+      if (!p)
+        break;
+      out = p;
+      if (total)
+        out[total++] = '\n';
+      memcpy(out + total, t, n + 1);
+      total += n;
+    }
+    return out;
+  }
+  return json_text(c);
+}
+
+static void add_request(ui_doc *d, const char *request) {
+  json_error_t je;
+  json_t *root = json_loads(request ? request : "", 0, &je);
+  if (!root) {
+    add_text(d, UI_NORMAL, 3, request);
+    return;
+  }
+  /* OpenAI batch lines carry "body"; Anthropic's carry "params". */
+  json_t *body = json_object_get(root, "body");
+  if (!body)
+    body = json_object_get(root, "params");
+  if (!json_is_object(body))
+    body = root;
+  json_t *sys = json_object_get(body, "system");
+  if (sys) {
+    char *s = content_text(sys);
+    add_kv(d, "system", s);
+    free(s);
+  }
+  json_t *msgs = json_object_get(body, "messages");
+  size_t i;
+  json_t *m;
+  json_array_foreach(msgs, i, m) {
+    const char *role = json_string_value(json_object_get(m, "role"));
+    char *s = content_text(json_object_get(m, "content"));
+    add_kv(d, role ? role : "message", s);
+    free(s);
+  }
+  /* Everything else in the body is a parameter. */
+  char params[1024] = "";
+  size_t n = 0;
+  const char *key;
+  json_t *val;
+  json_object_foreach(body, key, val) {
+    if (strcmp(key, "messages") == 0 || strcmp(key, "system") == 0)
+      continue;
+    char *s = json_text(val);
+    int w = snprintf(params + n, sizeof params - n, "%s%s=%s", n ? "  " : "", key, s);
+    free(s);
+    if (w < 0 || (size_t)w >= sizeof params - n)
+      break;
+    n += (size_t)w;
+  }
+  const char *url = json_string_value(json_object_get(root, "url"));
+  if (url) {
+    int w = snprintf(params + n, sizeof params - n, "%surl=%s", n ? "  " : "", url);
+    (void)w;
+  }
+  add_kv(d, "params", params);
+  json_decref(root);
+}
+
+/* Pretty-printed JSON, with keys in their own element. */
+static void add_json(ui_doc *d, const char *text) {
+  json_error_t je;
+  json_t *root = json_loads(text ? text : "", 0, &je);
+  if (!root) {
+    add_text(d, UI_NORMAL, 3, text && text[0] ? text : "(none)");
+    return;
+  }
+  char *pretty = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+  json_decref(root);
+  if (!pretty)
+    return;
+  secret_scrub(pretty);
+  size_t first = d->n;
+  ui_doc_add(d, UI_NORMAL, 3, pretty);
+  /* "key": spans on every line that starts (after spaces) with a quoted key. */
+  for (size_t i = first; i < d->n; i++) {
+    const char *l = d->lines[i].text;
+    size_t s = strspn(l, " ");
+    if (l[s] != '"')
+      continue;
+    const char *colon = strstr(l + s, "\": ");
+    if (colon)
+      ui_doc_span(d, i, s, (size_t)(colon - l) + 1 - s, UI_JSON_KEY);
+  }
+  free(pretty);
+}
+
+static void build(inspector_view *v, bt_app *app) {
+  ui_doc *d = &v->doc;
+  const bt_qtask_detail *t = &v->t;
+  int64_t now = util_now_ms();
+  ui_doc_clear(d);
+  char buf[512], a[32], b[32], c[32];
+  size_t l = ui_doc_addf(d, UI_VALUE, 1, "%s  row %lld (line %lld)  %s  %lld attempt%s",
+                         t->custom_id, (long long)t->row_no, (long long)t->line_no, t->state,
+                         (long long)t->n_attempts, t->n_attempts == 1 ? "" : "s");
+  const char *st = strstr(d->lines[l].text, t->state);
+  if (st)
+    ui_doc_span(d, l, (size_t)(st - d->lines[l].text), strlen(t->state), ui_state_elem(t->state));
+
+  heading(d, "Input row");
+  json_error_t je;
+  json_t *in = json_loads(t->input ? t->input : "", 0, &je);
+  if (json_is_object(in)) {
+    const char *key;
+    json_t *val;
+    json_object_foreach(in, key, val) {
+      char *s = json_text(val);
+      add_kv(d, key, s);
+      free(s);
+    }
+  } else {
+    add_text(d, UI_NORMAL, 3, t->input);
+  }
+  json_decref(in);
+
+  heading(d, "Request");
+  add_request(d, t->request);
+
+  heading(d, "Response");
+  const bt_qattempt *last = t->n_att ? &t->attempts[t->n_att - 1] : NULL;
+  const char *out = t->output ? t->output : last ? last->output : NULL;
+  add_text(d, out ? UI_NORMAL : UI_DIM, 3, out ? out : "(no output yet)");
+
+  if (t->error_code || (last && last->error_message)) {
+    heading(d, "Error");
+    size_t i = ui_doc_addf(d, UI_NORMAL, 3, "%s%s%s", t->error_code ? t->error_code : "",
+                           t->error_code && last && last->error_message ? ": " : "",
+                           last && last->error_message ? last->error_message : "");
+    if (t->error_code)
+      ui_doc_span(d, i, 0, strlen(t->error_code), UI_ERROR_CODE);
+  }
+
+  heading(d, "Tokens and cost");
+  int64_t in_tok = 0, out_tok = 0, cached = 0;
+  double cost = 0;
+  for (size_t i = 0; i < t->n_att; i++) {
+    in_tok += t->attempts[i].input_tokens;
+    out_tok += t->attempts[i].output_tokens;
+    cached += t->attempts[i].cached_tokens;
+    cost += t->attempts[i].cost_usd;
+  }
+  snprintf(buf, sizeof buf, "input %s \xc2\xb7 output %s \xc2\xb7 cached %s \xc2\xb7 cost %s",
+           util_fmt_count((double)in_tok, a, sizeof a), util_fmt_count((double)out_tok, b, sizeof b),
+           util_fmt_count((double)cached, c, sizeof c), util_fmt_usd(cost, buf + 400, 32));
+  add_text(d, UI_NORMAL, 3, buf);
+
+  heading(d, "Attempts");
+  if (!t->n_att)
+    add_text(d, UI_DIM, 3, "(none yet)");
+  for (size_t i = 0; i < t->n_att; i++) {
+    const bt_qattempt *at = &t->attempts[i];
+    char http[16] = "";
+    if (at->http_status)
+      snprintf(http, sizeof http, "HTTP %lld", (long long)at->http_status);
+    char when[32];
+    if (at->finished_at)
+      snprintf(when, sizeof when, "ended %s ago", ui_fmt_age(now, at->finished_at, a, sizeof a));
+    else
+      snprintf(when, sizeof when, "started %s ago", ui_fmt_age(now, at->created_at, a, sizeof a));
+    size_t li = ui_doc_addf(d, UI_NORMAL, 3, "#%lld  %-10s %-9s %-8s %s  %s%s%s",
+                            (long long)at->attempt_no,
+                            at->batch_remote_id ? at->batch_remote_id : "-", at->state, http,
+                            when, at->error_code ? at->error_code : "",
+                            at->error_message ? ": " : "",
+                            at->error_message ? at->error_message : "");
+    const char *sp = strstr(d->lines[li].text, at->state);
+    if (sp)
+      ui_doc_span(d, li, (size_t)(sp - d->lines[li].text), strlen(at->state),
+                  ui_state_elem(at->state));
+  }
+
+  heading(d, "Raw response (JSON)");
+  add_json(d, last ? last->response : NULL);
+  heading(d, "Raw request (JSON)");
+  add_json(d, t->request);
+  (void)app;
+}
+
+static int inspector_load(void *st, bt_app *app) {
+  inspector_view *v = st;
+  store_query_task_cleanup(&v->t);
+  bt_error err;
+  error_clear(&err);
+  v->loaded = store_query_task(app->store, v->task_id, &v->t, &err) == BT_OK;
+  if (!v->loaded) {
+    app_message(app, 1, "%s", err.message);
+    return UI_REDRAW;
+  }
+  int64_t scroll = v->doc.scroll;
+  build(v, app);
+  v->doc.scroll = scroll;
+  return UI_REDRAW;
+}
+
+static void *inspector_open(bt_app *app, const bt_view_arg *arg) {
+  inspector_view *v = calloc(1, sizeof *v);
+  if (!v)
+    return NULL;
+  ui_doc_init(&v->doc);
+  v->task_id = arg->task_id;
+  inspector_load(v, app);
+  if (!v->loaded) {
+    ui_doc_cleanup(&v->doc);
+    free(v);
+    return NULL;
+  }
+  bt_qjob_detail d;
+  bt_error err;
+  error_clear(&err);
+  if (store_query_job(app->store, v->t.job_id, util_now_ms(), 0, &d, &err) == BT_OK)
+    util_strlcpy(v->job_name, d.job.name, sizeof v->job_name);
+  store_query_job_cleanup(&d);
+  return v;
+}
+
+static void inspector_close(void *st) {
+  inspector_view *v = st;
+  store_query_task_cleanup(&v->t);
+  ui_doc_cleanup(&v->doc);
+  free(v);
+}
+
+static void inspector_draw(void *st, bt_app *app, int top, int height) {
+  inspector_view *v = st;
+  ui_doc_draw(&v->doc, top, 0, height, app->cols);
+}
+
+static int inspector_key(void *st, bt_app *app, ui_action a, int key) {
+  (void)key;
+  inspector_view *v = st;
+  if (ui_doc_move(&v->doc, a))
+    return UI_HANDLED | UI_REDRAW;
+  if (!v->loaded)
+    return 0;
+  switch (a) {
+  case ACT_RETRY_ONE:
+  case ACT_RETRY:
+    return actions_ask_retry(app, v->t.job_id, v->job_name[0] ? v->job_name : v->t.job_id, NULL,
+                             v->t.id);
+  case ACT_COPY:
+    app_copy(app, v->t.custom_id);
+    return UI_HANDLED | UI_REDRAW;
+  default:
+    return 0;
+  }
+}
+
+static void inspector_title(void *st, char *buf, size_t size) {
+  inspector_view *v = st;
+  snprintf(buf, size, "%s", v->loaded ? v->t.custom_id : "task");
+}
+
+static void inspector_status(void *st, bt_app *app, char *buf, size_t size) {
+  inspector_view *v = st;
+  (void)app;
+  size_t rows = v->doc.n_rows;
+  snprintf(buf, size, " lines %lld-%lld of %zu \xc2\xb7 R retries this task \xc2\xb7 y copies its id",
+           (long long)(rows ? v->doc.scroll + 1 : 0),
+           (long long)(v->doc.scroll + v->doc.height < (int64_t)rows ? v->doc.scroll + v->doc.height
+                                                                     : (int64_t)rows),
+           rows);
+}
+
+static const ui_action inspector_footer[] = {ACT_PAGE_DOWN, ACT_RETRY_ONE, ACT_COPY};
+
+const bt_view_ops view_inspector_ops = {
+    "inspector",      inspector_open,  inspector_load,  inspector_draw,  inspector_key,
+    NULL,             NULL,            inspector_close, inspector_title, inspector_status,
+    inspector_footer, (int)(sizeof inspector_footer / sizeof inspector_footer[0]),
+};
