@@ -121,7 +121,7 @@ SELECT t.id, CASE WHEN t.row_no <= 250 THEN 1 WHEN t.row_no <= 500 THEN 2
        CASE WHEN t.row_no <= 620 THEN 1 ELSE 0 END, 0,
        CASE WHEN t.row_no <= 620 THEN 0.0000278 ELSE 0 END,
        (SELECT now FROM fx) - 690000,
-       CASE WHEN t.row_no <= 665 THEN (SELECT now FROM fx) - 640000 + t.row_no * t.row_no * 620 / 665 END
+       CASE WHEN t.row_no <= 665 THEN (SELECT now FROM fx) - 640000 + t.row_no * (1330 - t.row_no) * 620000 / 442225 END
 FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no <= 990;
 
 -- Row 621 was retried once (round 2) and failed again, on the rate limit this time.
