@@ -35,11 +35,21 @@ static glyph next_glyph(const char *s, int utf8) {
   }
   if (c < 0x80)
     return g;
+  size_t n = ui_text_seq_len(s);
   if (!utf8) {
+    /* The store holds UTF-8 whatever the locale: one '?' per character, and ASCII stand-ins
+     * for the punctuation the views use. */
+    g.len = n;
     g.out = "?";
+    static const struct {
+      const char *u, *a;
+    } sub[] = {{"\xc2\xb7", "|"},     {"\xe2\x80\xa6", "~"}, {"\xe2\x80\xba", ">"},
+               {"\xe2\x96\xa0", "#"}, {"\xe2\x94\x80", "-"}, {"\xe2\x80\x94", "-"}};
+    for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++)
+      if (strncmp(s, sub[i].u, strlen(sub[i].u)) == 0)
+        g.out = sub[i].a;
     return g;
   }
-  size_t n = ui_text_seq_len(s);
   mbstate_t st;
   memset(&st, 0, sizeof st);
   wchar_t wc;

@@ -211,9 +211,14 @@ static void build(inspector_view *v, bt_app *app) {
     cached += t->attempts[i].cached_tokens;
     cost += t->attempts[i].cost_usd;
   }
+  char usd[32];
+  if (cost > 0 && cost < 0.0001) /* one request costs fractions of a cent */
+    snprintf(usd, sizeof usd, "$%.7f", cost);
+  else
+    util_fmt_usd(cost, usd, sizeof usd);
   snprintf(buf, sizeof buf, "input %s \xc2\xb7 output %s \xc2\xb7 cached %s \xc2\xb7 cost %s",
            util_fmt_count((double)in_tok, a, sizeof a), util_fmt_count((double)out_tok, b, sizeof b),
-           util_fmt_count((double)cached, c, sizeof c), util_fmt_usd(cost, buf + 400, 32));
+           util_fmt_count((double)cached, c, sizeof c), usd);
   add_text(d, UI_NORMAL, 3, buf);
 
   heading(d, "Attempts");

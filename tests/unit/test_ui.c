@@ -49,7 +49,9 @@ static void test_cut(void **state) {
   /* Without UTF-8 the ellipsis is ASCII and other bytes show as '?'. */
   setlocale(LC_ALL, "C");
   assert_int_equal(ui_text_cut("héllo world", 6, out, sizeof out), 6);
-  assert_string_equal(out, "h??ll~");
+  assert_string_equal(out, "h?llo~");
+  assert_int_equal(ui_text_cut("a · b 🚀", 20, out, sizeof out), 7);
+  assert_string_equal(out, "a | b ?");
   utf8_locale(NULL);
 }
 
