@@ -669,3 +669,21 @@ int64_t store_query_data_version(bt_store *s) {
   }
   return v;
 }
+
+bt_status store_query_job_name(bt_store *s, const char *id, char *buf, size_t size,
+                               bt_error *err) {
+  if (size)
+    buf[0] = '\0';
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s, "SELECT name FROM jobs WHERE id = ?", &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    util_strlcpy(buf, (const char *)sqlite3_column_text(st, 0), size);
+  else if (rc != SQLITE_DONE)
+    r = store_fail(s, err, "reading a job name");
+  sqlite3_finalize(st);
+  return r;
+}

@@ -166,6 +166,10 @@ bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out,
                            bt_error *err) BT_WUR;
 void store_query_task_cleanup(bt_qtask_detail *d);
 
+/* A job's name into buf ("" when there is no such job). */
+bt_status store_query_job_name(bt_store *s, const char *id, char *buf, size_t size,
+                               bt_error *err) BT_WUR;
+
 /* SQLite's data_version for this connection: changes when another connection commits, so a
  * reader polling on a timer can skip re-querying when nothing changed. -1 on error. */
 int64_t store_query_data_version(bt_store *s);

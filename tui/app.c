@@ -125,6 +125,8 @@ bt_status app_new(const bt_app_opts *o, bt_app **out, bt_error *err) {
     resizeterm(o->rows, o->cols);
   }
   ui_theme_apply(&app->theme);
+  /* Cells no view draws take the theme's normal colours (a theme may set a background). */
+  bkgdset((chtype)ui_attr(UI_NORMAL) | ' ');
   app->rows = LINES;
   app->cols = COLS;
   *out = app;

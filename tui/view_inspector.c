@@ -281,12 +281,11 @@ static void *inspector_open(bt_app *app, const bt_view_arg *arg) {
     free(v);
     return NULL;
   }
-  bt_qjob_detail d;
   bt_error err;
   error_clear(&err);
-  if (store_query_job(app->store, v->t.job_id, util_now_ms(), 0, &d, &err) == BT_OK)
-    util_strlcpy(v->job_name, d.job.name, sizeof v->job_name);
-  store_query_job_cleanup(&d);
+  if (store_query_job_name(app->store, v->t.job_id, v->job_name, sizeof v->job_name, &err) !=
+      BT_OK)
+    v->job_name[0] = '\0';
   return v;
 }
 

@@ -65,15 +65,12 @@ static void *tasks_open(bt_app *app, const bt_view_arg *arg) {
   v->state = arg->state;
   if (arg->error_code)
     util_strlcpy(v->code, arg->error_code, sizeof v->code);
-  bt_qjobs_opts o = {QSORT_NEWEST, v->job_id, 0, 1, util_now_ms()};
-  bt_qjob_list l;
   bt_error err;
   error_clear(&err);
-  if (store_query_jobs(app->store, &o, &l, &err) == BT_OK && l.n)
-    util_strlcpy(v->job_name, l.rows[0].name, sizeof v->job_name);
-  else
+  if (store_query_job_name(app->store, v->job_id, v->job_name, sizeof v->job_name, &err) !=
+          BT_OK ||
+      !v->job_name[0])
     util_strlcpy(v->job_name, v->job_id, sizeof v->job_name);
-  store_query_jobs_cleanup(&l);
   tasks_load(v, app);
   return v;
 }

@@ -33,7 +33,7 @@ static const char tasks_80x24[] =
 /* golden tasks_80x24_elems */
 static const char tasks_80x24_elems[] =
     "bbbbbbbbbbaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-    "?fffffffggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg?\n"
+    ".fffffffggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg.\n"
     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\n"
     ".gggggg................ppppppppp.......BBBBBBBBBBBBBBB..........................\n"

@@ -176,6 +176,12 @@ static void test_task_detail(void **state) {
 
 static void test_data_version(void **state) {
   fixture *f = *state;
+  char name[64];
+  bt_error err;
+  assert_int_equal(store_query_job_name(f->s, "ctb93xq1", name, sizeof name, &err), BT_OK);
+  assert_string_equal(name, "support-triage");
+  assert_int_equal(store_query_job_name(f->s, "zzz", name, sizeof name, &err), BT_OK);
+  assert_string_equal(name, "");
   assert_true(store_query_data_version(f->s) >= 0);
 }
 
