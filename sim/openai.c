@@ -373,18 +373,15 @@ void sim_openai_advance(sim_server *s, sim_batch *b, int64_t now, const sim_conf
     }
   }
   if (b->status == SIM_ST_IN_PROGRESS) {
-    bool hanging = false;
     for (; b->next < b->ntasks; b->next++) {
       sim_task *t = &b->tasks[b->next];
-      if (t->hang) {
-        hanging = true;
+      if (t->hang)
         continue;
-      }
       if (t->done_ms > now || t->done_ms > b->expire_ms)
         break;
       run_task(s, b, t, cfg);
     }
-    if (b->next == b->ntasks && !hanging) {
+    if (b->next == b->ntasks && !sim_state_any_hang(b)) {
       int64_t last = b->in_progress_ms;
       for (size_t i = 0; i < b->ntasks; i++)
         if (b->tasks[i].done_ms > last)

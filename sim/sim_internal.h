@@ -262,6 +262,8 @@ bool sim_state_execute(sim_server *s, sim_batch *b, const char *custom_id, const
 bool sim_state_direct_fails(sim_server *s, const char *body, size_t len, const sim_config *cfg);
 /* Whether raw matches the hang rule now. */
 bool sim_state_hangs(const char *raw, size_t len, const sim_config *cfg);
+/* Whether some task of b never finishes (so b can only expire). */
+bool sim_state_any_hang(const sim_batch *b);
 /* Schedule tasks of b to run from start_ms, one every request_ms (hanging ones skipped). */
 void sim_state_schedule(sim_batch *b, int64_t start_ms);
 void sim_state_shuffle(sim_server *s, char **lines, size_t n);

@@ -119,6 +119,13 @@ bool sim_state_direct_fails(sim_server *s, const char *body, size_t len, const s
   return fail;
 }
 
+bool sim_state_any_hang(const sim_batch *b) {
+  for (size_t i = 0; i < b->ntasks; i++)
+    if (b->tasks[i].hang)
+      return true;
+  return false;
+}
+
 void sim_state_schedule(sim_batch *b, int64_t start_ms) {
   int64_t t = start_ms;
   for (size_t i = 0; i < b->ntasks; i++) {
