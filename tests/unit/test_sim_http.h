@@ -14,6 +14,8 @@
 #include "sim.h"
 #include "testutil.h"
 
+#define TH_UNUSED __attribute__((unused))
+
 typedef struct th_resp {
   long status;
   char *body;
@@ -25,14 +27,14 @@ typedef struct th_resp {
 } th_resp;
 
 static atomic_llong th_fake_now;
-static int64_t th_clock(void *ctx) {
+TH_UNUSED static int64_t th_clock(void *ctx) {
   (void)ctx;
   return atomic_load(&th_fake_now);
 }
 static sim_server *th_sim;
 static char th_base[64];
 
-static void th_start(const sim_config *cfg, bool fake_clock) {
+TH_UNUSED static void th_start(const sim_config *cfg, bool fake_clock) {
   char err[256];
   atomic_store(&th_fake_now, 1790000000000LL);
   th_sim = sim_server_start(cfg, 0, fake_clock ? th_clock : NULL, NULL, err, sizeof err);
@@ -41,18 +43,18 @@ static void th_start(const sim_config *cfg, bool fake_clock) {
   snprintf(th_base, sizeof th_base, "http://127.0.0.1:%u", (unsigned)sim_server_port(th_sim));
 }
 
-static void th_stop(void) {
+TH_UNUSED static void th_stop(void) {
   sim_server_stop(th_sim);
   th_sim = NULL;
 }
 
 /* Move the fake clock and let the sim catch up. */
-static void th_advance(int64_t ms) {
+TH_UNUSED static void th_advance(int64_t ms) {
   atomic_fetch_add(&th_fake_now, ms);
   sim_server_tick(th_sim);
 }
 
-static size_t th_collect(char *p, size_t size, size_t n, void *ud) {
+TH_UNUSED static size_t th_collect(char *p, size_t size, size_t n, void *ud) {
   th_resp *r = ud;
   r->body = realloc(r->body, r->len + size * n + 1);
   memcpy(r->body + r->len, p, size * n);
@@ -61,7 +63,7 @@ static size_t th_collect(char *p, size_t size, size_t n, void *ud) {
   return size * n;
 }
 
-static size_t th_collect_header(char *p, size_t size, size_t n, void *ud) {
+TH_UNUSED static size_t th_collect_header(char *p, size_t size, size_t n, void *ud) {
   th_resp *r = ud;
   r->headers = realloc(r->headers, r->hlen + size * n + 1);
   memcpy(r->headers + r->hlen, p, size * n);
@@ -70,7 +72,7 @@ static size_t th_collect_header(char *p, size_t size, size_t n, void *ud) {
   return size * n;
 }
 
-static void th_free(th_resp *r) {
+TH_UNUSED static void th_free(th_resp *r) {
   free(r->body);
   free(r->headers);
   memset(r, 0, sizeof *r);
@@ -79,8 +81,8 @@ static void th_free(th_resp *r) {
 typedef enum { TH_OPENAI, TH_ANTHROPIC, TH_NONE } th_auth;
 
 /* METHOD path [JSON body]; a NULL-terminated list of extra headers may follow via hdrs. */
-static th_resp th_call(const char *method, const char *path, const char *body, th_auth auth,
-                       const char *const *hdrs) {
+TH_UNUSED static th_resp th_call(const char *method, const char *path, const char *body,
+                                 th_auth auth, const char *const *hdrs) {
   th_resp r = {0};
   r.body = calloc(1, 1);
   r.headers = calloc(1, 1);
@@ -118,7 +120,7 @@ static th_resp th_call(const char *method, const char *path, const char *body, t
 }
 
 /* Upload text as a batch input file; returns the file id (heap). */
-static char *th_upload(const char *text) {
+TH_UNUSED static char *th_upload(const char *text) {
   CURL *c = curl_easy_init();
   th_resp r = {0};
   r.body = calloc(1, 1);
@@ -155,8 +157,8 @@ static char *th_upload(const char *text) {
 }
 
 /* Call and parse the JSON answer; asserts the status. */
-static json_t *th_json(const char *method, const char *path, const char *body, th_auth auth,
-                       long want_status) {
+TH_UNUSED static json_t *th_json(const char *method, const char *path, const char *body,
+                                 th_auth auth, long want_status) {
   th_resp r = th_call(method, path, body, auth, NULL);
   if (r.status != want_status)
     fail_msg("%s %s: status %ld, want %ld: %s", method, path, r.status, want_status, r.body);
@@ -167,11 +169,11 @@ static json_t *th_json(const char *method, const char *path, const char *body, t
   return j;
 }
 
-static const char *th_str(const json_t *j, const char *key) {
+TH_UNUSED static const char *th_str(const json_t *j, const char *key) {
   return json_string_value(json_object_get(j, key));
 }
 
-static json_int_t th_int(const json_t *j, const char *path) {
+TH_UNUSED static json_int_t th_int(const json_t *j, const char *path) {
   /* "a.b" walks objects */
   char buf[128];
   snprintf(buf, sizeof buf, "%s", path);
@@ -184,7 +186,7 @@ static json_int_t th_int(const json_t *j, const char *path) {
 }
 
 /* The header's value (case-insensitive name), copied into out; NULL if absent. */
-static const char *th_header(const th_resp *r, const char *name, char *out, size_t size) {
+TH_UNUSED static const char *th_header(const th_resp *r, const char *name, char *out, size_t size) {
   size_t n = strlen(name);
   for (const char *l = r->headers; l && *l;) {
     const char *e = strstr(l, "\r\n");
@@ -203,7 +205,7 @@ static const char *th_header(const th_resp *r, const char *name, char *out, size
 }
 
 /* Lines of a JSONL text as a JSON array. */
-static json_t *th_jsonl(const char *text) {
+TH_UNUSED static json_t *th_jsonl(const char *text) {
   json_t *arr = json_array();
   const char *p = text;
   while (*p) {
