@@ -17,6 +17,12 @@ static inline int csv_get(bt_input *in) {
     return -1;
   }
   in->rpos++;
+  if (c == 0) { /* values are C strings: a NUL byte cannot be carried (reported like bad UTF-8) */
+    in->u8_line = in->line;
+    in->u8_col = in->col;
+    in->u8.need = 0xFF;
+    return CSV_BAD_UTF8;
+  }
   if (c >= 0x80 || in->u8.need) {
     if (!in->u8.need) {
       in->u8_line = in->line;
@@ -41,7 +47,8 @@ static inline int csv_get(bt_input *in) {
 
 static bt_status csv_bad_utf8(bt_input *in, bt_error *err) {
   return error_set_at(err, BT_ERR_INPUT, in->path, in->u8_line, in->u8_col,
-                      "invalid UTF-8 (save the file as UTF-8)");
+                      in->u8.need == 0xFF ? "NUL byte in the data (is this a text file?)"
+                                          : "invalid UTF-8 (save the file as UTF-8)");
 }
 
 static bt_status csv_putc(bt_input *in, int c, bt_error *err) {
@@ -61,10 +68,10 @@ static bt_status csv_fast_run(bt_input *in, int quoted, bt_error *err) {
   const unsigned char *s = p;
   unsigned char sep = (unsigned char)in->sep;
   if (quoted)
-    while (p < e && *p != '"' && *p != '\n' && *p < 0x80)
+    while (p < e && *p != '"' && *p != '\n' && *p < 0x80 && *p)
       p++;
   else
-    while (p < e && *p != sep && *p != '\n' && *p != '\r' && *p != '"' && *p < 0x80)
+    while (p < e && *p != sep && *p != '\n' && *p != '\r' && *p != '"' && *p < 0x80 && *p)
       p++;
   size_t n = (size_t)(p - s);
   if (n) {

@@ -26,6 +26,31 @@ int64_t tokens_estimate(const char *s, size_t n) {
       in_ws = 0;
       continue;
     }
+    if (c >= 0xC0) { /* a multi-byte character */
+      size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (i + len > n)
+        len = n - i;
+      unsigned cp = 0;
+      if (len == 2)
+        cp = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+      else if (len == 3)
+        cp = ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
+      int cjk = len == 3 && ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x9FFF) ||
+                             (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                             (cp >= 0xFF00 && cp <= 0xFFEF));
+      int symbol = len == 3 && cp >= 0x2000 && cp <= 0x2BFF; /* punctuation, arrows, dingbats */
+      i += len;
+      in_ws = 0;
+      if (len == 4 || cjk || symbol) {
+        total += run_tokens(letters, 12) + run_tokens(digits, 3) + (len == 4 ? 2 : 1);
+        letters = digits = 0;
+      } else {
+        total += run_tokens(digits, 3);
+        digits = 0;
+        letters += 4; /* a letter of another script: ~3 characters a token */
+      }
+      continue;
+    }
     total += run_tokens(letters, 12) + run_tokens(digits, 3);
     letters = digits = 0;
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
@@ -40,32 +65,8 @@ int64_t tokens_estimate(const char *s, size_t n) {
       continue;
     }
     in_ws = 0;
-    if (c < 0x80) {
-      total += c >= 0x21 ? 1 : 0;
-      i++;
-      continue;
-    }
-    /* a multi-byte character */
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    if (i + len > n)
-      len = n - i;
-    unsigned cp = 0;
-    if (len == 2)
-      cp = ((c & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
-    else if (len == 3)
-      cp = ((c & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu);
-    if (len == 4) {
-      total += 2;
-    } else if (len == 3 && ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x9FFF) ||
-                            (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-                            (cp >= 0xFF00 && cp <= 0xFFEF))) {
-      total += 1;
-    } else if (len == 3 && cp >= 0x2000 && cp <= 0x2BFF) {
-      total += 1; /* punctuation, arrows, symbols, dingbats */
-    } else {
-      letters += 4; /* ~3 characters a token */
-    }
-    i += len;
+    total += c >= 0x21 && c < 0x80 ? 1 : 0; /* punctuation; a stray byte counts nothing */
+    i++;
   }
   total += run_tokens(letters, 12) + run_tokens(digits, 3);
   return total;

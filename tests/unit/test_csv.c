@@ -151,6 +151,7 @@ static void test_bad_utf8(void **state) {
   EXPECT_ERROR("a,b\n\xc0\xaf,2\n", 2, 1, "invalid UTF-8");      /* overlong */
   EXPECT_ERROR("a,b\n\xed\xa0\x80,2\n", 2, 1, "invalid UTF-8");  /* surrogate */
   EXPECT_ERROR("a,b\n1,\xe2\x82", 2, 3, "invalid UTF-8");        /* cut short by the end */
+  EXPECT_ERROR("a,b\n1,x\0y\n", 2, 4, "NUL byte");
   expect_rows("a\n\xe2\x80\xa8 \xf0\x9f\x99\x82 \xc3\xa9\n", "2:\xe2\x80\xa8 \xf0\x9f\x99\x82 \xc3\xa9\n");
 }
 
