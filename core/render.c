@@ -371,7 +371,7 @@ bt_status render_next(bt_render *r, const bt_rendered **row, bt_error *err) {
   /* custom_id */
   if (r->opts.id_field) {
     long c = r->id_col >= 0 ? r->id_col : record_find(rec, r->opts.id_field);
-    if (c < 0 || rec->kinds[c] == BT_VAL_NULL)
+    if (c < 0 || rec->kinds[c] == BT_VAL_NULL || rec->lens[c] == 0)
       return error_set_at(err, BT_ERR_INPUT, input_path(r->in), (long)rec->line_no, 1,
                           "row %lld has no value in the id field '%s'", (long long)rec->row_no,
                           r->opts.id_field);
