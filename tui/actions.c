@@ -50,6 +50,16 @@ bt_status actions_cancel(bt_app *app, const char *job_id, bt_error *err) {
   return no_engine(app, "cancel", err);
 }
 
+bt_status actions_submit(bt_app *app, const char *template_path, const char *input_path,
+                         const bt_render_opts *opts, char id_out[BT_JOB_ID_LEN + 1],
+                         bt_error *err) {
+  (void)template_path;
+  (void)input_path;
+  (void)opts;
+  id_out[0] = '\0';
+  return no_engine(app, "submit", err);
+}
+
 int actions_wake_fd(bt_app *app) {
   (void)app;
   return -1;

@@ -22,6 +22,11 @@ bt_status actions_retry_plan(bt_app *app, const char *job_id, const char *only, 
 bt_status actions_retry(bt_app *app, const char *job_id, const char *only, int64_t task_id,
                         bt_error *err) BT_WUR;
 bt_status actions_cancel(bt_app *app, const char *job_id, bt_error *err) BT_WUR;
+/* Create a job from a template and an input (what the preview's S does) and hand it to the
+ * engine; its id goes to id_out. */
+bt_status actions_submit(bt_app *app, const char *template_path, const char *input_path,
+                         const bt_render_opts *opts, char id_out[BT_JOB_ID_LEN + 1],
+                         bt_error *err) BT_WUR;
 
 /* The dialogs in front of retry and cancel: they state how many tasks and what it should cost,
  * and on yes send the command (or say why it cannot be sent). Return UI_* flags. */

@@ -18,8 +18,8 @@
 
 /* X(enum, config name, default keys, help text) */
 #define UI_ACTIONS(X)                                                                      \
-  X(ACT_UP, "up", "Up k", "move up")                                                       \
-  X(ACT_DOWN, "down", "Down j", "move down")                                               \
+  X(ACT_UP, "up", "k Up", "move up")                                                       \
+  X(ACT_DOWN, "down", "j Down", "move down")                                               \
   X(ACT_PAGE_UP, "page-up", "PgUp C-b", "page up")                                         \
   X(ACT_PAGE_DOWN, "page-down", "PgDn C-f Space", "page down")                             \
   X(ACT_TOP, "top", "g Home", "go to the top")                                             \

@@ -6,8 +6,8 @@
 static const char help_80x24[] =
     " batchtop jobs › help     1 running · 325 in flight · today $0.17 · total $0.17\n"
     " Keys\n"
-    "   Up k                    move up\n"
-    "   Down j                  move down\n"
+    "   k Up                    move up\n"
+    "   j Down                  move down\n"
     "   PgUp C-b                page up\n"
     "   PgDn C-f Space          page down\n"
     "   g Home                  go to the top\n"
@@ -62,8 +62,8 @@ static const char help_80x24_elems[] =
 static const char help_120x40[] =
     " batchtop jobs › help                                             1 running · 325 in flight · today $0.17 · total $0.17\n"
     " Keys\n"
-    "   Up k                    move up\n"
-    "   Down j                  move down\n"
+    "   k Up                    move up\n"
+    "   j Down                  move down\n"
     "   PgUp C-b                page up\n"
     "   PgDn C-f Space          page down\n"
     "   g Home                  go to the top\n"
