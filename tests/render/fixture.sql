@@ -73,8 +73,8 @@ SELECT 5, 'fb7k2m9q', 5, 1, 'openai', 'bt-fb7k2m9q-5-1', 'remote', 'batch_6745a1
        NULL, now + 86350000, now - 50000 FROM fx
 UNION ALL
 SELECT 6, 'fb7k2m9q', 1, 2, 'openai', 'bt-fb7k2m9q-1-2', 'done', 'batch_6745a2c01f77', 'completed',
-       1, 0, 1, now - 55000, now - 52000, now - 52000, now - 50000, now - 32000,
-       now - 30000, now + 86345000, now - 30000 FROM fx;
+       1, 0, 1, now - 14000, now - 13000, now - 13000, now - 12000, now - 7000,
+       now - 6000, now + 86386000, now - 6000 FROM fx;
 
 -- States by row: 1-620 succeeded, 621-645 rate limited, 646-660 invalid, 661-665 expired,
 -- 666-965 running, 966-1000 in the batch still validating (running too).
@@ -131,7 +131,7 @@ SELECT t.id, 6, 'fb7k2m9q', 2, 'failed', 429,
        '{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}',
        'rate_limit_exceeded',
        'Rate limit reached for gpt-4o-mini in organization org-demo on requests per day (RPD): Limit 10000, Used 10000.',
-       (SELECT now FROM fx) - 50000, (SELECT now FROM fx) - 30000
+       (SELECT now FROM fx) - 12000, (SELECT now FROM fx) - 6000
 FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no = 621;
 
 -- Job support-triage: 200 rows, one batch, all done.

@@ -88,7 +88,7 @@ static const char inspector_120x40[] =
     " Attempts\n"
     "   #1  batch_6745a1f77b30 failed    HTTP 500 ended 22s ago  server_error: The server had an error while processing your\n"
     "   request.\n"
-    "   #2  batch_6745a2c01f77 failed    HTTP 429 ended 30s ago  rate_limit_exceeded: Rate limit reached for gpt-4o-mini in\n"
+    "   #2  batch_6745a2c01f77 failed    HTTP 429 ended 6s ago  rate_limit_exceeded: Rate limit reached for gpt-4o-mini in\n"
     "   organization org-demo on requests per day (RPD): Limit 10000, Used 10000.\n"
     "\n"
     " Raw response (JSON)\n"
