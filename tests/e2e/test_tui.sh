@@ -113,6 +113,28 @@ keys Escape Escape Escape
 wait_for "Batches 6"
 keys Escape
 wait_for "sort: newest"
+# A resize redraws at the new size (the footer and the narrow layout follow).
+tmux -L "$SOCK" resize-window -t bt -x 80 -y 24
+wait_for "job 2 of 4"
+pane | grep -q "RATE" || fail "80 columns: the rate column is gone"
+pane | grep -q "PROVIDER/MODEL" && fail "80 columns: provider/model should make room"
+[ "$(pane | wc -l)" -eq 24 ] || fail "pane is not 24 rows"
+pane | python3 -c '
+import sys, unicodedata
+w = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+sys.exit(any(w(l.rstrip("\n")) > 80 for l in sys.stdin))' || fail "a line is wider than 80 columns"
+tmux -L "$SOCK" resize-window -t bt -x 100 -y 30
+wait_for "PROVIDER/MOD"
+# Idle: no busy loop. Two seconds of watching cost well under a tenth of a CPU.
+pid="$(pgrep -n -f "^$BIN\$" || true)"
+[ -n "$pid" ] || fail "no batchtop process"
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+before="$(cpu "$pid")"
+sleep 2 # measuring idle time needs idle time
+after="$(cpu "$pid")"
+ticks=$((after - before))
+[ "$ticks" -lt 20 ] || fail "idle dashboard used $ticks clock ticks in 2 s"
+echo "idle: $ticks clock ticks in 2 s"
 # q quits with status 0 and leaves the alternate screen.
 keys q
 wait_for "exit=0"
@@ -126,6 +148,13 @@ pid="$(pgrep -n -f "^$BIN\$" || true)"
 kill -TERM "$pid"
 wait_for "exit=0"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGTERM left the alternate screen on"
+
+# Ctrl-C (SIGINT) as well.
+start "$BIN"
+wait_for "feedback-label"
+keys C-c
+wait_for "exit=0"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGINT left the alternate screen on"
 
 # NO_COLOR: the mono theme (the help says so).
 start "env NO_COLOR=1 $BIN"

@@ -220,6 +220,11 @@ static void test_jobs(void **state) {
   bt_store *s = fixture_open(dir);
   bt_app *app = golden_app(s, NULL, 24, 80);
   golden_check(app, "jobs_80x24", jobs_80x24, jobs_80x24_elems);
+  /* The footer's hints are where a mouse click finds them. */
+  assert_int_equal(ui_footer_hit(&app->footer, 23, 0), ACT_OPEN);
+  assert_int_equal(ui_footer_hit(&app->footer, 23, 13), ACT_NEW);
+  assert_int_equal(ui_footer_hit(&app->footer, 23, 78), ACT_QUIT);
+  assert_int_equal(ui_footer_hit(&app->footer, 22, 0), ACT_NONE);
   app_resize(app, 40, 120);
   golden_check(app, "jobs_120x40", jobs_120x40, NULL);
   app_resize(app, 24, 80);
