@@ -45,6 +45,7 @@ if [ "$MODE" = fixture ]; then
   bench="$("$ROOT/bench/tui/build.sh" "$BUILD")"
   "$bench" fixture "$BATCHTOP_HOME/batchtop.db" "$ROOT/tests/render/fixture.sql"
   LABEL="fixture store (tests/render/fixture.sql)"
+  DASH_FLAGS="--read-only" # nothing to drive: the fixture's jobs are not on any server
 else
   # The sim with a demo job that has failures to show; the dashboard drives it.
   coproc SIMPROC { exec "$BUILD/batchtop-sim" --port 0 --demo 2>"$TMP/sim.log"; }
@@ -54,6 +55,7 @@ else
   env $ENV "$BUILD/batchtop" submit "$ROOT/examples/label.tmpl" "$ROOT/examples/feedback.csv" \
     --provider openai --name feedback-demo --chunk-size 50 >/dev/null
   LABEL="live run against batchtop-sim (synthetic answers)"
+  DASH_FLAGS=""
 fi
 
 pane_has() { tmux -L "$SOCK" capture-pane -p -t s | grep -qF -- "$1"; }
@@ -81,7 +83,7 @@ for size in 120x40 80x24; do
   tmux -L "$SOCK" kill-server 2>/dev/null || true
   SOCK="bt-shots-$$-$size" # a fresh server per size: a killed one can linger
   tmux -L "$SOCK" -f /dev/null new-session -d -s s -x "$cols" -y "$rows" \
-    "cd '$ROOT' && env $ENV '$BUILD/batchtop'; sleep 30"
+    "cd '$ROOT' && env $ENV '$BUILD/batchtop' $DASH_FLAGS; sleep 30"
   wait_for "feedback-"
   shot "jobs-$size" "$cols" "$rows"
   # The job with failures: feedback-label (fixture, second row) or feedback-demo (live, first).

@@ -1,4 +1,8 @@
-/* actions: the seam between the dashboard and the engine. */
+/* actions: the seam between the dashboard and the engine.
+ *
+ * The engine (core/engine.c, core/retry.h, core/job.h) reaches main on its own branch; until
+ * it does, BT_ACTIONS_ENGINE is 0 and the commands explain that they need it. Once core/retry.h
+ * exists the real calls compile in. (Transitional: drop the #if once both are on main.) */
 #include "actions.h"
 
 #include <stdio.h>
@@ -8,10 +12,36 @@
 #include "store_query.h"
 #include "util.h"
 
+#if defined(__has_include)
+#if __has_include("retry.h") && __has_include("job.h")
+#define BT_ACTIONS_ENGINE 1
+#endif
+#endif
+#ifndef BT_ACTIONS_ENGINE
+#define BT_ACTIONS_ENGINE 0
+#endif
+
+#if BT_ACTIONS_ENGINE
+#include "engine.h"
+#include "job.h"
+#include "logger.h"
+#include "retry.h"
+#endif
+
 bt_status actions_retry_plan(bt_app *app, const char *job_id, const char *only, int64_t task_id,
                              int64_t *n_tasks, double *est_usd, bt_error *err) {
   *n_tasks = 0;
   *est_usd = 0;
+#if BT_ACTIONS_ENGINE
+  bt_retry_plan p;
+  bt_status r = retry_plan(app->store, job_id, only, task_id, &p, err);
+  if (!r) {
+    *n_tasks = p.tasks;
+    *est_usd = p.est_cost_usd;
+  }
+  return r;
+#else
+  /* Without core/retry.h: the job's estimate per task, over the error groups selected. */
   bt_qjob_detail d;
   bt_status r = store_query_job(app->store, job_id, util_now_ms(), 0, &d, err);
   if (r) {
@@ -29,9 +59,15 @@ bt_status actions_retry_plan(bt_app *app, const char *job_id, const char *only, 
   *est_usd = per_task * (double)*n_tasks;
   store_query_job_cleanup(&d);
   return BT_OK;
+#endif
 }
 
 static bt_status no_engine(bt_app *app, const char *what, bt_error *err) {
+  if (BT_ACTIONS_ENGINE)
+    return error_set(err, BT_ERR_UNSUPPORTED,
+                     "%s needs the engine: this dashboard only watches the store (--read-only "
+                     "or the engine could not start)",
+                     what);
   (void)app;
   return error_set(err, BT_ERR_UNSUPPORTED,
                    "%s needs the engine, which is not part of this build yet", what);
@@ -39,6 +75,12 @@ static bt_status no_engine(bt_app *app, const char *what, bt_error *err) {
 
 bt_status actions_retry(bt_app *app, const char *job_id, const char *only, int64_t task_id,
                         bt_error *err) {
+#if BT_ACTIONS_ENGINE
+  if (app->engine) {
+    engine_retry(app->engine, job_id, only, task_id);
+    return BT_OK;
+  }
+#endif
   (void)job_id;
   (void)only;
   (void)task_id;
@@ -46,6 +88,12 @@ bt_status actions_retry(bt_app *app, const char *job_id, const char *only, int64
 }
 
 bt_status actions_cancel(bt_app *app, const char *job_id, bt_error *err) {
+#if BT_ACTIONS_ENGINE
+  if (app->engine) {
+    engine_cancel(app->engine, job_id);
+    return BT_OK;
+  }
+#endif
   (void)job_id;
   return no_engine(app, "cancel", err);
 }
@@ -53,23 +101,85 @@ bt_status actions_cancel(bt_app *app, const char *job_id, bt_error *err) {
 bt_status actions_submit(bt_app *app, const char *template_path, const char *input_path,
                          const bt_render_opts *opts, char id_out[BT_JOB_ID_LEN + 1],
                          bt_error *err) {
+  id_out[0] = '\0';
+#if BT_ACTIONS_ENGINE
+  if (app->engine) {
+    bt_job_opts jo;
+    job_opts_init(&jo);
+    if (opts) {
+      jo.provider = opts->provider;
+      jo.model = opts->model;
+      jo.id_field = opts->id_field;
+      jo.max_tokens = opts->max_tokens;
+    }
+    if (app->cfg) {
+      jo.chunk_size = app->cfg->chunk_size;
+      jo.max_cost_usd = app->cfg->max_cost > 0 ? app->cfg->max_cost : -1;
+    }
+    bt_status r = job_create_from_render(app->store, template_path, input_path, &jo, id_out, err);
+    if (r)
+      return r;
+    engine_drive(app->engine, id_out);
+    return BT_OK;
+  }
+#endif
   (void)template_path;
   (void)input_path;
   (void)opts;
-  id_out[0] = '\0';
   return no_engine(app, "submit", err);
 }
 
 int actions_wake_fd(bt_app *app) {
+#if BT_ACTIONS_ENGINE
+  if (app->engine)
+    return engine_wake_fd(app->engine);
+#endif
   (void)app;
   return -1;
 }
 
 size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
+#if BT_ACTIONS_ENGINE
+  if (!app->engine)
+    return 0;
+  bt_engine_event evs[64];
+  size_t got = engine_events(app->engine, evs, max < 64 ? max : 64);
+  size_t n = 0;
+  for (size_t i = 0; i < got; i++) {
+    const bt_engine_event *e = &evs[i];
+    switch (e->kind) {
+    case ENGINE_EV_MESSAGE:
+      /* Warnings and errors reach the status bar; the rest only the log. */
+      if (e->level >= LOG_WARN)
+        app_message(app, e->level >= LOG_ERROR, "%s%s%s", e->job_id, e->job_id[0] ? ": " : "",
+                    e->message);
+      break;
+    case ENGINE_EV_JOB_ERROR:
+      app_message(app, 1, "%s: %s", e->job_id, e->message);
+      break;
+    case ENGINE_EV_CHANGED:
+    case ENGINE_EV_JOB_DONE:
+      out[n].kind = e->kind == ENGINE_EV_CHANGED ? APP_EV_CHANGED : APP_EV_JOB_DONE;
+      util_strlcpy(out[n].job_id, e->job_id, sizeof out[n].job_id);
+      n++;
+      break;
+    default:
+      break;
+    }
+  }
+  /* Messages alone still need a redraw: report them as a change of nothing in particular. */
+  if (got && !n) {
+    out[0].kind = APP_EV_CHANGED;
+    out[0].job_id[0] = '\0';
+    n = 1;
+  }
+  return n;
+#else
   (void)app;
   (void)out;
   (void)max;
   return 0;
+#endif
 }
 
 typedef struct {
@@ -144,4 +254,36 @@ int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, in
            (long long)unfinished, unfinished == 1 ? "" : "s");
   app_confirm(app, "Cancel job", text, cancel_yes, util_xstrdup(job_id), free);
   return UI_HANDLED | UI_REDRAW;
+}
+
+bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error *err) {
+  *engine_out = NULL;
+#if BT_ACTIONS_ENGINE
+  bt_engine_opts o;
+  memset(&o, 0, sizeof o);
+  o.cfg = cfg;
+  o.store_path = NULL;
+  o.drive_all = 1; /* the dashboard moves every unfinished job it can lease */
+  bt_engine *e = NULL;
+  bt_status r = engine_new(&o, &e, err);
+  if (!r)
+    r = engine_start(e, err);
+  if (r) {
+    engine_free(e);
+    return r;
+  }
+  *engine_out = e;
+  return BT_OK;
+#else
+  (void)cfg;
+  return error_set(err, BT_ERR_UNSUPPORTED, "the engine is not part of this build yet");
+#endif
+}
+
+void actions_engine_stop(void *engine) {
+#if BT_ACTIONS_ENGINE
+  engine_free(engine);
+#else
+  (void)engine;
+#endif
 }

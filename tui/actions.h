@@ -34,6 +34,11 @@ int actions_ask_retry(bt_app *app, const char *job_id, const char *job_name, con
                       int64_t task_id);
 int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, int64_t unfinished);
 
+/* The dashboard's in-process engine (drive_all): start before the app, stop after it. The
+ * engine is a bt_engine* behind void* so views need not see the engine's header. */
+bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error *err) BT_WUR;
+void actions_engine_stop(void *engine);
+
 /* The fd the loop polls for engine events (-1: none). */
 int actions_wake_fd(bt_app *app);
 /* Move pending engine events into out (at most max); returns how many. */

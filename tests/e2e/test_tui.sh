@@ -65,7 +65,7 @@ start() {
     "env TERM=xterm-256color BATCHTOP_HOME='$BATCHTOP_HOME' BATCHTOP_CONFIG='$BATCHTOP_CONFIG' \
      BATCHTOP_POLL_MS=100 $* ; echo \"exit=\$?\"; sleep 60"
 }
-start "$BIN"
+start "$BIN --read-only"
 wait_for "No jobs yet. Press n"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 1 ] || fail "not on the alternate screen"
 
@@ -141,7 +141,7 @@ wait_for "exit=0"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "alternate screen left on"
 
 # SIGTERM restores the terminal too.
-start "$BIN"
+start "$BIN --read-only"
 wait_for "feedback-label"
 pid="$(pgrep -n -f "^$BIN\$" || true)"
 [ -n "$pid" ] || fail "no batchtop process"
@@ -150,7 +150,7 @@ wait_for "exit=0"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGTERM left the alternate screen on"
 
 # Ctrl-C (SIGINT) as well.
-start "$BIN"
+start "$BIN --read-only"
 wait_for "feedback-label"
 keys C-c
 wait_for "exit=0"
