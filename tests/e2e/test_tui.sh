@@ -126,7 +126,7 @@ sys.exit(any(w(l.rstrip("\n")) > 80 for l in sys.stdin))' || fail "a line is wid
 tmux -L "$SOCK" resize-window -t bt -x 100 -y 30
 wait_for "PROVIDER/MOD"
 # Idle: no busy loop. Two seconds of watching cost well under a tenth of a CPU.
-pid="$(pgrep -n -f "^$BIN\$" || true)"
+pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
 [ -n "$pid" ] || fail "no batchtop process"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 before="$(cpu "$pid")"
@@ -143,7 +143,7 @@ wait_for "exit=0"
 # SIGTERM restores the terminal too.
 start "$BIN --read-only"
 wait_for "feedback-label"
-pid="$(pgrep -n -f "^$BIN\$" || true)"
+pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
 [ -n "$pid" ] || fail "no batchtop process"
 kill -TERM "$pid"
 wait_for "exit=0"
@@ -157,7 +157,7 @@ wait_for "exit=0"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGINT left the alternate screen on"
 
 # NO_COLOR: the mono theme (the help says so).
-start "env NO_COLOR=1 $BIN"
+start "env NO_COLOR=1 $BIN --read-only"
 wait_for "feedback-label"
 keys '?'
 wait_for "Keys"
