@@ -373,8 +373,8 @@ static bt_status load_spark(bt_store *s, bt_qjob_detail *d, int n, int64_t now,
   int64_t start = d->job.created_at;
   int64_t end = d->job.finished_at > 0 ? d->job.finished_at : now;
   int64_t bucket = (end - start + n - 1) / n;
-  if (bucket < 1000)
-    bucket = 1000;
+  if (bucket < 100) /* a job of seconds still spreads over the line */
+    bucket = 100;
   d->spark_bucket_ms = bucket;
   sqlite3_stmt *st;
   bt_status r = store_prepare(s,

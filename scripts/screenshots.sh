@@ -90,6 +90,8 @@ for size in 120x40 80x24; do
   [ "$MODE" = fixture ] && keys j
   keys Enter
   wait_for "Errors"
+  # Live: wait until the first failures have come back, so the error group shows.
+  [ "$MODE" = live ] && wait_for "TASKS SAMPLE MESSAGE" 180
   shot "job-$size" "$cols" "$rows"
   keys r
   wait_for "Estimated cost"

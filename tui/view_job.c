@@ -14,7 +14,8 @@ typedef struct {
   char id[BT_JOB_ID_LEN + 1];
   bt_qjob_detail d;
   int loaded;
-  int focus; /* 0 batches, 1 errors */
+  int focus;        /* 0 batches, 1 errors */
+  int focus_chosen; /* Tab or a click chose the pane: errors appearing do not take focus */
   ui_list batches, errors;
   int batch_top_y, error_top_y; /* body rows of the first list row, for clicks */
 } job_view;
@@ -36,6 +37,8 @@ static int job_load(void *st, bt_app *app) {
   v->errors.total = (int64_t)v->d.n_errors;
   if (v->focus == 1 && v->d.n_errors == 0)
     v->focus = 0;
+  if (v->focus == 0 && v->d.n_errors > 0 && !v->focus_chosen)
+    v->focus = 1; /* the first failures: they are what one acts on */
   return UI_REDRAW;
 }
 
@@ -49,7 +52,6 @@ static void *job_open(bt_app *app, const bt_view_arg *arg) {
     free(v);
     return NULL;
   }
-  v->focus = v->d.n_errors ? 1 : 0; /* errors are what one acts on */
   return v;
 }
 
@@ -317,6 +319,7 @@ static int job_key(void *st, bt_app *app, ui_action a, int key) {
   case ACT_FOCUS:
     if (v->d.n_errors)
       v->focus = !v->focus;
+    v->focus_chosen = 1;
     return UI_HANDLED | UI_REDRAW;
   case ACT_OPEN: {
     bt_view_arg arg = {0};
@@ -364,11 +367,13 @@ static int job_click(void *st, bt_app *app, int row) {
   if (row >= v->batch_top_y && row < v->batch_top_y + v->batches.height &&
       ui_list_click(&v->batches, row - v->batch_top_y)) {
     v->focus = 0;
+    v->focus_chosen = 1;
     return UI_HANDLED | UI_REDRAW;
   }
   if (v->error_top_y >= 0 && row >= v->error_top_y &&
       ui_list_click(&v->errors, row - v->error_top_y)) {
     v->focus = 1;
+    v->focus_chosen = 1;
     return UI_HANDLED | UI_REDRAW;
   }
   return 0;
