@@ -274,14 +274,20 @@ void app_copy(bt_app *app, const char *text) {
 
 /* --- file-name completion for prompts --- */
 
+/* "~/x" -> "$HOME/x" (what a shell would do for a typed path). */
+static void expand_home(const char *text, char *out, size_t size) {
+  const char *home = getenv("HOME");
+  if (text[0] == '~' && text[1] == '/' && home)
+    snprintf(out, size, "%s%s", home, text + 1);
+  else
+    util_strlcpy(out, text, size);
+}
+
 static void complete_path(bt_app *app) {
   char *in = app->modal.input;
   char expanded[1024];
   const char *home = getenv("HOME");
-  if (in[0] == '~' && in[1] == '/' && home)
-    snprintf(expanded, sizeof expanded, "%s%s", home, in + 1);
-  else
-    util_strlcpy(expanded, in, sizeof expanded);
+  expand_home(in, expanded, sizeof expanded);
   char dir[1024];
   const char *slash = strrchr(expanded, '/');
   const char *base = slash ? slash + 1 : expanded;
@@ -394,16 +400,13 @@ static int modal_key(bt_app *app, int key) {
 
 /* --- new job: two prompts, then the preview --- */
 
+
 static void new_job_input(bt_app *app, void *ud, const char *text) {
   const char *tmpl = ud;
   if (!text[0])
     return;
   char input[1024];
-  const char *home = getenv("HOME");
-  if (text[0] == '~' && text[1] == '/' && home)
-    snprintf(input, sizeof input, "%s%s", home, text + 1);
-  else
-    util_strlcpy(input, text, sizeof input);
+  expand_home(text, input, sizeof input);
   bt_view_arg arg = {0};
   arg.state = -1;
   arg.template_path = tmpl;
@@ -416,11 +419,7 @@ static void new_job_template(bt_app *app, void *ud, const char *text) {
   if (!text[0])
     return;
   char tmpl[1024];
-  const char *home = getenv("HOME");
-  if (text[0] == '~' && text[1] == '/' && home)
-    snprintf(tmpl, sizeof tmpl, "%s%s", home, text + 1);
-  else
-    util_strlcpy(tmpl, text, sizeof tmpl);
+  expand_home(text, tmpl, sizeof tmpl);
   app_prompt(app, "New job: input file (CSV, TSV or JSONL)", "", 1, new_job_input,
              util_xstrdup(tmpl), free);
 }

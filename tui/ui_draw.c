@@ -15,26 +15,25 @@ void ui_fill(WINDOW *w, int y, int x, int width, ui_elem e) {
   mvwhline(w, y, x, ' ', width);
 }
 
-int ui_put(WINDOW *w, int y, int x, int width, ui_elem e, const char *text) {
+/* Cut text to width, fill the cells, write it left- or right-aligned. */
+static int put_aligned(WINDOW *w, int y, int x, int width, ui_elem e, const char *text,
+                       int right) {
   if (width <= 0)
     return 0;
   char buf[1024];
   int tw = ui_text_cut(text ? text : "", width, buf, sizeof buf);
   ui_fill(w, y, x, width, e);
   wattrset(w, ui_attr(e));
-  mvwaddstr(w, y, x, buf);
+  mvwaddstr(w, y, right ? x + width - tw : x, buf);
   return tw;
 }
 
+int ui_put(WINDOW *w, int y, int x, int width, ui_elem e, const char *text) {
+  return put_aligned(w, y, x, width, e, text, 0);
+}
+
 int ui_put_right(WINDOW *w, int y, int x, int width, ui_elem e, const char *text) {
-  if (width <= 0)
-    return 0;
-  char buf[1024];
-  int tw = ui_text_cut(text ? text : "", width, buf, sizeof buf);
-  ui_fill(w, y, x, width, e);
-  wattrset(w, ui_attr(e));
-  mvwaddstr(w, y, x + width - tw, buf);
-  return tw;
+  return put_aligned(w, y, x, width, e, text, 1);
 }
 
 int ui_putf(WINDOW *w, int y, int x, int width, ui_elem e, const char *fmt, ...) {

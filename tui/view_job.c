@@ -186,13 +186,17 @@ static void section(int y, int w, const char *title, int focused, const char *ex
   (void)focused;
 }
 
+/* A table's column header across the whole width (the margins in the same colour). */
+static void table_header(int y, int w, ui_col *cols, int n) {
+  ui_cols_layout(cols, n, w - 2);
+  ui_fill(stdscr, y, 0, w, UI_COLUMN);
+  ui_cols_header(stdscr, y, 1, w - 2, cols, n);
+}
+
 static void draw_batches(job_view *v, bt_app *app, int y, int rows, int w) {
   ui_col cols[B_N];
   memcpy(cols, batch_cols, sizeof cols);
-  ui_cols_layout(cols, B_N, w - 2);
-  ui_cols_header(stdscr, y, 1, w - 2, cols, B_N);
-  ui_put(stdscr, y, 0, 1, UI_COLUMN, "");
-  ui_put(stdscr, y, w - 1, 1, UI_COLUMN, "");
+  table_header(y, w, cols, B_N);
   ui_list_fix(&v->batches, rows);
   int64_t now = util_now_ms();
   for (int r = 0; r < rows; r++) {
@@ -236,10 +240,7 @@ static void draw_errors(job_view *v, bt_app *app, int y, int rows, int w) {
   (void)app;
   ui_col cols[E_N];
   memcpy(cols, error_cols, sizeof cols);
-  ui_cols_layout(cols, E_N, w - 2);
-  ui_cols_header(stdscr, y, 1, w - 2, cols, E_N);
-  ui_put(stdscr, y, 0, 1, UI_COLUMN, "");
-  ui_put(stdscr, y, w - 1, 1, UI_COLUMN, "");
+  table_header(y, w, cols, E_N);
   ui_list_fix(&v->errors, rows);
   for (int r = 0; r < rows; r++) {
     int64_t i = v->errors.top + r;

@@ -81,6 +81,25 @@ static inline void golden_check(bt_app *app, const char *name, const char *expec
     fail_msg("%s: the screen differs from the expected one (see above)", name);
 }
 
+/* The fixture store in a fresh folder, and its removal. */
+typedef struct {
+  char *dir;
+  bt_store *s;
+} golden_store;
+
+static inline golden_store golden_store_open(void) {
+  golden_store g;
+  g.dir = tu_tmpdir();
+  g.s = fixture_open(g.dir);
+  return g;
+}
+
+static inline void golden_store_close(golden_store *g) {
+  store_close(g->s);
+  tu_rmtree(g->dir);
+  free(g->dir);
+}
+
 /* Send keys given as a string of characters (plain keys only). */
 static inline void golden_keys(bt_app *app, const char *keys) {
   for (const char *p = keys; *p; p++)

@@ -104,8 +104,8 @@ static const char help_120x40[] =
 
 static void test_help(void **state) {
   (void)state;
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_config cfg;
   config_init(&cfg);
   bt_app *app = golden_app(s, &cfg, 24, 80);
@@ -140,9 +140,7 @@ static void test_help(void **state) {
   cfg.keys = NULL;
   cfg.n_keys = 0;
   config_cleanup(&cfg);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 int main(void) {

@@ -161,8 +161,8 @@ static const char inspector_ok_80x24[] =
 
 static void test_inspector(void **state) {
   (void)state;
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_app *app = golden_app(s, NULL, 24, 80);
   golden_keys(app, "j\n\n\n"); /* feedback-label, rate_limit_exceeded, row 621 */
   golden_check(app, "inspector_80x24", inspector_80x24, inspector_80x24_elems);
@@ -172,16 +172,14 @@ static void test_inspector(void **state) {
   golden_keys(app, "G");
   golden_check(app, "inspector_end_80x24", inspector_end_80x24, NULL);
   app_free(app);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 /* A succeeded task, with a registered secret planted in its input: it shows as stars. */
 static void test_inspector_ok_and_secret(void **state) {
   (void)state;
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_error err;
   assert_int_equal(store_exec(s,
                               "UPDATE tasks SET input = json_set(input, '$.note',"
@@ -205,9 +203,7 @@ static void test_inspector_ok_and_secret(void **state) {
   buf_cleanup(&text);
   secret_clear();
   app_free(app);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 int main(void) {

@@ -132,8 +132,8 @@ static const char job_retry_group_80x24[] =
 
 static void test_job(void **state) {
   (void)state;
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_app *app = golden_app(s, NULL, 24, 80);
   golden_keys(app, "j\n"); /* feedback-label */
   golden_check(app, "job_80x24", job_80x24, job_80x24_elems);
@@ -154,9 +154,7 @@ static void test_job(void **state) {
   app_key(app, 27);
   assert_ptr_equal(app->stack[app->depth - 1].ops, &view_job_ops);
   app_free(app);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 int main(void) {

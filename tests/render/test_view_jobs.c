@@ -216,8 +216,8 @@ static const char jobs_ascii_80x24[] =
 
 static void test_jobs(void **state) {
   (void)state;
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_app *app = golden_app(s, NULL, 24, 80);
   golden_check(app, "jobs_80x24", jobs_80x24, jobs_80x24_elems);
   /* The footer's hints are where a mouse click finds them. */
@@ -248,9 +248,7 @@ static void test_jobs(void **state) {
   setlocale(LC_ALL, "C");
   golden_check(ascii, "jobs_ascii_80x24", jobs_ascii_80x24, NULL);
   app_free(ascii);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 /* An empty store says what to do next. */

@@ -198,8 +198,8 @@ static void in_source_dir(void) {
 static void test_preview(void **state) {
   (void)state;
   in_source_dir();
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_app *app = golden_app(s, NULL, 24, 80);
   bt_view_arg arg = {0};
   arg.state = -1;
@@ -217,17 +217,15 @@ static void test_preview(void **state) {
   golden_keys(app, "y");
   assert_non_null(strstr(app->message, "needs the engine"));
   app_free(app);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 /* n asks for the two files, with Tab completing their names, then opens the preview. */
 static void test_new_job_prompts(void **state) {
   (void)state;
   in_source_dir();
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_app *app = golden_app(s, NULL, 24, 80);
   golden_keys(app, "nexamples/lab\t");
   golden_check(app, "preview_prompt_80x24", preview_prompt_80x24, NULL);
@@ -240,9 +238,7 @@ static void test_new_job_prompts(void **state) {
   assert_ptr_equal(app->stack[app->depth - 1].ops, &view_jobs_ops);
   assert_non_null(strstr(app->message, "nope.tmpl"));
   app_free(app);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 int main(void) {

@@ -160,8 +160,8 @@ static const char tasks_search_80x24[] =
 
 static void test_tasks(void **state) {
   (void)state;
-  char *dir = tu_tmpdir();
-  bt_store *s = fixture_open(dir);
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
   bt_app *app = golden_app(s, NULL, 24, 80);
   golden_keys(app, "j\n\t\n"); /* feedback-label, batches, all tasks */
   golden_check(app, "tasks_80x24", tasks_80x24, tasks_80x24_elems);
@@ -178,9 +178,7 @@ static void test_tasks(void **state) {
   golden_keys(app, "state:succeeded CSV\n");
   golden_check(app, "tasks_search_80x24", tasks_search_80x24, NULL);
   app_free(app);
-  store_close(s);
-  tu_rmtree(dir);
-  free(dir);
+  golden_store_close(&g);
 }
 
 int main(void) {
