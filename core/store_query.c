@@ -42,8 +42,8 @@ static char *like_pattern(const char *text) {
 }
 
 /* One integer (or real) from a one-row query with up to two bound values. */
-static bt_status scalar(bt_store *s, const char *sql, const char *text, int64_t num,
-                        double *out, bt_error *err) {
+static bt_status scalar(bt_store *s, const char *sql, const char *text, int64_t num, double *out,
+                        bt_error *err) {
   sqlite3_stmt *st;
   bt_status r = store_prepare(s, sql, &st, err);
   if (r)
@@ -62,16 +62,15 @@ static bt_status scalar(bt_store *s, const char *sql, const char *text, int64_t 
   return r;
 }
 
-bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
-                             bt_error *err) {
+bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   double v = 0;
   bt_status r;
   if ((r = scalar(s, "SELECT count(*) FROM jobs", NULL, -1, &v, err)))
     return r;
   out->jobs = (int64_t)v;
-  if ((r = scalar(s, "SELECT count(*) FROM jobs WHERE state IN ('submitting','running')", NULL,
-                  -1, &v, err)))
+  if ((r = scalar(s, "SELECT count(*) FROM jobs WHERE state IN ('submitting','running')", NULL, -1,
+                  &v, err)))
     return r;
   out->running_jobs = (int64_t)v;
   if ((r = scalar(s,
@@ -91,9 +90,9 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
   return BT_OK;
 }
 
-#define JOB_COLUMNS                                                                        \
-  "id, name, provider, model, state, endpoint, last_error, est_cost_usd, est_cost_std_usd,"  \
-  " actual_cost_usd, est_input_tokens, est_output_tokens, actual_input_tokens,"            \
+#define JOB_COLUMNS                                                                                \
+  "id, name, provider, model, state, endpoint, last_error, est_cost_usd, est_cost_std_usd,"        \
+  " actual_cost_usd, est_input_tokens, est_output_tokens, actual_input_tokens,"                    \
   " actual_output_tokens, created_at, updated_at, coalesce(finished_at, 0)"
 
 static void read_job(sqlite3_stmt *st, bt_qjob *j) {
@@ -134,8 +133,8 @@ typedef struct {
 
 static bt_status extras_init(bt_store *s, extras *x, bt_error *err) {
   memset(x, 0, sizeof *x);
-  bt_status r = store_prepare(s, "SELECT state, n FROM job_counts WHERE job_id = ?", &x->counts,
-                              err);
+  bt_status r =
+      store_prepare(s, "SELECT state, n FROM job_counts WHERE job_id = ?", &x->counts, err);
   if (!r)
     r = store_prepare(s,
                       "SELECT count(*) FROM attempts WHERE job_id = ? AND finished_at >= ?"
@@ -188,8 +187,7 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   return BT_OK;
 }
 
-bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *out,
-                           bt_error *err) {
+bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   char *pat = (o->filter && o->filter[0]) ? like_pattern(o->filter) : NULL;
   static const char *const where =
@@ -363,8 +361,7 @@ static bt_status load_errors(bt_store *s, bt_qjob_detail *d, bt_error *err) {
   return r;
 }
 
-static bt_status load_spark(bt_store *s, bt_qjob_detail *d, int n, int64_t now,
-                            bt_error *err) {
+static bt_status load_spark(bt_store *s, bt_qjob_detail *d, int n, int64_t now, bt_error *err) {
   if (n <= 0)
     return BT_OK;
   if (n > BT_QUERY_SPARK_MAX)
@@ -670,8 +667,7 @@ int64_t store_query_data_version(bt_store *s) {
   return v;
 }
 
-bt_status store_query_job_name(bt_store *s, const char *id, char *buf, size_t size,
-                               bt_error *err) {
+bt_status store_query_job_name(bt_store *s, const char *id, char *buf, size_t size, bt_error *err) {
   if (size)
     buf[0] = '\0';
   sqlite3_stmt *st;

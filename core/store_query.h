@@ -37,11 +37,11 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
                              bt_error *err) BT_WUR;
 
 /* How the job list is ordered. */
-#define BT_QUERY_JOB_SORTS(X)                                                              \
-  X(QSORT_NEWEST, "newest")                                                                \
-  X(QSORT_OLDEST, "oldest")                                                                \
-  X(QSORT_NAME, "name")                                                                    \
-  X(QSORT_STATE, "state")                                                                  \
+#define BT_QUERY_JOB_SORTS(X)                                                                      \
+  X(QSORT_NEWEST, "newest")                                                                        \
+  X(QSORT_OLDEST, "oldest")                                                                        \
+  X(QSORT_NAME, "name")                                                                            \
+  X(QSORT_STATE, "state")                                                                          \
   X(QSORT_COST, "cost")
 
 typedef enum {

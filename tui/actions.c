@@ -249,9 +249,8 @@ static void cancel_yes(bt_app *app, void *ud) {
 
 int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, int64_t unfinished) {
   char text[512];
-  snprintf(text, sizeof text,
-           "Cancel %s? Its %lld unfinished task%s stop; finished results stay.", job_name,
-           (long long)unfinished, unfinished == 1 ? "" : "s");
+  snprintf(text, sizeof text, "Cancel %s? Its %lld unfinished task%s stop; finished results stay.",
+           job_name, (long long)unfinished, unfinished == 1 ? "" : "s");
   app_confirm(app, "Cancel job", text, cancel_yes, util_xstrdup(job_id), free);
   return UI_HANDLED | UI_REDRAW;
 }

@@ -222,8 +222,8 @@ void app_message(bt_app *app, int is_error, const char *fmt, ...) {
     log_warn("dashboard: %s", app->message);
 }
 
-void app_confirm(bt_app *app, const char *title, const char *text, bt_app_confirm_fn fn,
-                 void *ud, void (*free_ud)(void *)) {
+void app_confirm(bt_app *app, const char *title, const char *text, bt_app_confirm_fn fn, void *ud,
+                 void (*free_ud)(void *)) {
   modal_close(app);
   app->modal.kind = 1;
   util_strlcpy(app->modal.title, title, sizeof app->modal.title);
@@ -250,8 +250,7 @@ void app_copy(bt_app *app, const char *text) {
   util_strlcpy(app->clipboard, text, sizeof app->clipboard);
   if (!app->headless) {
     /* OSC 52: the terminal (and tmux with set-clipboard) puts it on the clipboard. */
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char enc[256];
     size_t n = strlen(app->clipboard), o = 0;
     for (size_t i = 0; i < n && o + 5 < sizeof enc; i += 3) {
@@ -400,7 +399,6 @@ static int modal_key(bt_app *app, int key) {
 
 /* --- new job: two prompts, then the preview --- */
 
-
 static void new_job_input(bt_app *app, void *ud, const char *text) {
   const char *tmpl = ud;
   if (!text[0])
@@ -536,8 +534,8 @@ static void draw_header(bt_app *app) {
            (long long)app->running_jobs, dot, flight, dot, today, dot, total);
   snprintf(right[1], sizeof right[1], "%lld running%s%s in flight%stoday %s ",
            (long long)app->running_jobs, dot, flight, dot, today);
-  snprintf(right[2], sizeof right[2], "%lld running%stoday %s ", (long long)app->running_jobs,
-           dot, today);
+  snprintf(right[2], sizeof right[2], "%lld running%stoday %s ", (long long)app->running_jobs, dot,
+           today);
   int cw = ui_text_width(crumbs), k = 0;
   int min_crumbs = cw < 24 ? cw : 24;
   while (k < 2 && x + min_crumbs + 2 + ui_text_width(right[k]) > w)
@@ -682,8 +680,7 @@ int app_run(bt_app *app) {
     if (pr < 0 && errno != EINTR)
       break;
     int flags = 0;
-    if (pr > 0 && (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) &&
-        !(fds[0].revents & POLLIN))
+    if (pr > 0 && (fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) && !(fds[0].revents & POLLIN))
       break; /* the terminal went away */
     /* Keys (and KEY_RESIZE after SIGWINCH, which interrupts poll). */
     for (int ch; (ch = getch()) != ERR;) {

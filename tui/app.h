@@ -38,8 +38,8 @@ typedef struct bt_app bt_app;
 typedef struct bt_view_arg {
   const char *job_id;
   int64_t task_id;
-  const char *error_code; /* tasks view: preset error-group filter */
-  int state;              /* tasks view: preset state filter, -1 none */
+  const char *error_code;                 /* tasks view: preset error-group filter */
+  int state;                              /* tasks view: preset state filter, -1 none */
   const char *template_path, *input_path; /* preview */
   const bt_render_opts *render_opts;      /* preview; may be NULL */
 } bt_view_arg;
@@ -153,8 +153,8 @@ void app_resize(bt_app *app, int rows, int cols);
 /* A line in the status bar until the next key. */
 void app_message(bt_app *app, int is_error, const char *fmt, ...) BT_PRINTF(3, 4);
 /* Ask yes/no; on yes, fn(app, ud). free_ud (may be NULL) frees ud either way. */
-void app_confirm(bt_app *app, const char *title, const char *text, bt_app_confirm_fn fn,
-                 void *ud, void (*free_ud)(void *));
+void app_confirm(bt_app *app, const char *title, const char *text, bt_app_confirm_fn fn, void *ud,
+                 void (*free_ud)(void *));
 /* Ask for a line of text (Tab completes file names when complete_files). */
 void app_prompt(bt_app *app, const char *title, const char *initial, int complete_files,
                 bt_app_prompt_fn fn, void *ud, void (*free_ud)(void *));

@@ -16,8 +16,7 @@ void ui_fill(WINDOW *w, int y, int x, int width, ui_elem e) {
 }
 
 /* Cut text to width, fill the cells, write it left- or right-aligned. */
-static int put_aligned(WINDOW *w, int y, int x, int width, ui_elem e, const char *text,
-                       int right) {
+static int put_aligned(WINDOW *w, int y, int x, int width, ui_elem e, const char *text, int right) {
   if (width <= 0)
     return 0;
   char buf[1024];
@@ -138,8 +137,7 @@ void ui_bar(WINDOW *w, int y, int x, int width, const bt_counts *c) {
   int64_t parts[4] = {c->n[TASK_SUCCEEDED],
                       c->n[TASK_FAILED] + c->n[TASK_EXPIRED] + c->n[TASK_CANCELLED],
                       c->n[TASK_RUNNING], 0};
-  static const ui_elem elems[4] = {UI_BAR_SUCCEEDED, UI_BAR_FAILED, UI_BAR_RUNNING,
-                                   UI_BAR_PENDING};
+  static const ui_elem elems[4] = {UI_BAR_SUCCEEDED, UI_BAR_FAILED, UI_BAR_RUNNING, UI_BAR_PENDING};
   /* Distinct glyphs too, so the parts stay apart without colours. */
   const char *glyphs[4] = {utf8 ? "\xe2\x96\x88" : "#", utf8 ? "\xe2\x96\x93" : "x",
                            utf8 ? "\xe2\x96\x92" : ">", utf8 ? "\xe2\x96\x91" : "."};
@@ -206,14 +204,14 @@ ui_elem ui_state_elem(const char *s) {
   static const struct {
     const char *name;
     ui_elem e;
-  } map[] = {{"pending", UI_STATE_PENDING},       {"running", UI_STATE_RUNNING},
-             {"submitting", UI_STATE_RUNNING},    {"succeeded", UI_STATE_SUCCEEDED},
-             {"completed", UI_STATE_SUCCEEDED},   {"ended", UI_STATE_SUCCEEDED},
-             {"failed", UI_STATE_FAILED},         {"expired", UI_STATE_EXPIRED},
-             {"cancelled", UI_STATE_CANCELLED},   {"canceled", UI_STATE_CANCELLED},
-             {"cancelling", UI_STATE_CANCELLED},  {"draft", UI_STATE_DRAFT},
-             {"validating", UI_STATE_RUNNING},    {"in_progress", UI_STATE_RUNNING},
-             {"finalizing", UI_STATE_RUNNING},    {"uploading", UI_STATE_PENDING},
+  } map[] = {{"pending", UI_STATE_PENDING},      {"running", UI_STATE_RUNNING},
+             {"submitting", UI_STATE_RUNNING},   {"succeeded", UI_STATE_SUCCEEDED},
+             {"completed", UI_STATE_SUCCEEDED},  {"ended", UI_STATE_SUCCEEDED},
+             {"failed", UI_STATE_FAILED},        {"expired", UI_STATE_EXPIRED},
+             {"cancelled", UI_STATE_CANCELLED},  {"canceled", UI_STATE_CANCELLED},
+             {"cancelling", UI_STATE_CANCELLED}, {"draft", UI_STATE_DRAFT},
+             {"validating", UI_STATE_RUNNING},   {"in_progress", UI_STATE_RUNNING},
+             {"finalizing", UI_STATE_RUNNING},   {"uploading", UI_STATE_PENDING},
              {"intent", UI_STATE_PENDING}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].name, s) == 0)

@@ -21,8 +21,7 @@ int ui_put(WINDOW *w, int y, int x, int width, ui_elem e, const char *text);
 /* The same, right-aligned in width. */
 int ui_put_right(WINDOW *w, int y, int x, int width, ui_elem e, const char *text);
 /* printf into ui_put. */
-int ui_putf(WINDOW *w, int y, int x, int width, ui_elem e, const char *fmt, ...)
-    BT_PRINTF(6, 7);
+int ui_putf(WINDOW *w, int y, int x, int width, ui_elem e, const char *fmt, ...) BT_PRINTF(6, 7);
 /* Fill width cells with spaces in element e. */
 void ui_fill(WINDOW *w, int y, int x, int width, ui_elem e);
 
@@ -70,6 +69,6 @@ ui_action ui_footer_hit(const ui_footer *f, int y, int x);
 
 /* Human strings used by several views. */
 const char *ui_fmt_age(int64_t now_ms, int64_t at_ms, char *buf, size_t size); /* "12m" */
-const char *ui_fmt_rate(double per_min, char *buf, size_t size);              /* "60/m" */
+const char *ui_fmt_rate(double per_min, char *buf, size_t size);               /* "60/m" */
 
 #endif

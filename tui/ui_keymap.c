@@ -34,11 +34,10 @@ static const struct {
   const char *name;
   int code;
 } named_keys[] = {
-    {"Up", KEY_UP},       {"Down", KEY_DOWN},     {"Left", KEY_LEFT},
-    {"Right", KEY_RIGHT}, {"PgUp", KEY_PPAGE},    {"PgDn", KEY_NPAGE},
-    {"Home", KEY_HOME},   {"End", KEY_END},       {"Enter", '\n'},
-    {"Esc", 27},          {"Backspace", KEY_BACKSPACE}, {"Tab", '\t'},
-    {"Space", ' '},       {"Delete", KEY_DC},
+    {"Up", KEY_UP},      {"Down", KEY_DOWN},  {"Left", KEY_LEFT},           {"Right", KEY_RIGHT},
+    {"PgUp", KEY_PPAGE}, {"PgDn", KEY_NPAGE}, {"Home", KEY_HOME},           {"End", KEY_END},
+    {"Enter", '\n'},     {"Esc", 27},         {"Backspace", KEY_BACKSPACE}, {"Tab", '\t'},
+    {"Space", ' '},      {"Delete", KEY_DC},
 };
 
 int ui_key_parse(const char *name) {
@@ -133,8 +132,8 @@ bt_status ui_keymap_apply_config(ui_keymap *km, const bt_config *cfg, bt_error *
     ui_keymap tmp = *km;
     if (bind_list(&tmp, (ui_action)a, b->key, bad, sizeof bad))
       return error_set_at(err, BT_ERR_CONFIG, cfg->path, b->line, 1,
-                          "unknown key '%s' for %s (keys look like: r, C-r, F5, PgDn, Enter)",
-                          bad, b->action);
+                          "unknown key '%s' for %s (keys look like: r, C-r, F5, PgDn, Enter)", bad,
+                          b->action);
     /* A key moved to this action leaves the others. */
     for (int k = 0; k < tmp.n[a]; k++)
       for (int o = 0; o < ACT_COUNT; o++) {
@@ -142,8 +141,7 @@ bt_status ui_keymap_apply_config(ui_keymap *km, const bt_config *cfg, bt_error *
           continue;
         for (int j = 0; j < tmp.n[o]; j++)
           if (tmp.keys[o][j] == tmp.keys[a][k]) {
-            memmove(&tmp.keys[o][j], &tmp.keys[o][j + 1],
-                    (size_t)(tmp.n[o] - j - 1) * sizeof(int));
+            memmove(&tmp.keys[o][j], &tmp.keys[o][j + 1], (size_t)(tmp.n[o] - j - 1) * sizeof(int));
             tmp.n[o]--;
             j--;
           }

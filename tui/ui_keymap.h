@@ -17,28 +17,28 @@
 #include "status.h"
 
 /* X(enum, config name, default keys, help text) */
-#define UI_ACTIONS(X)                                                                      \
-  X(ACT_UP, "up", "k Up", "move up")                                                       \
-  X(ACT_DOWN, "down", "j Down", "move down")                                               \
-  X(ACT_PAGE_UP, "page-up", "PgUp C-b", "page up")                                         \
-  X(ACT_PAGE_DOWN, "page-down", "PgDn C-f Space", "page down")                             \
-  X(ACT_TOP, "top", "g Home", "go to the top")                                             \
-  X(ACT_BOTTOM, "bottom", "G End", "go to the bottom")                                     \
-  X(ACT_OPEN, "open", "Enter Right l", "open the selected item")                           \
-  X(ACT_BACK, "back", "Esc Backspace Left h", "go back")                                   \
-  X(ACT_FOCUS, "focus", "Tab", "switch between batches and errors")                        \
-  X(ACT_NEW, "new", "n", "new job: preview a template over an input file")                 \
-  X(ACT_RETRY, "retry", "r", "retry the job's failed, expired and cancelled tasks")         \
-  X(ACT_RETRY_ONE, "retry-selected", "R", "retry the selected error group or task")        \
-  X(ACT_CANCEL, "cancel", "c", "cancel the selected job")                                  \
-  X(ACT_SUBMIT, "submit", "S", "submit the previewed job")                                 \
-  X(ACT_FILTER, "filter", "/", "filter or search")                                         \
-  X(ACT_FILTER_STATE, "filter-state", "f", "cycle the task state filter")                  \
-  X(ACT_SORT, "sort", "s", "change the sort order")                                        \
-  X(ACT_PREVIEW, "preview", "p", "preview the job's template over its input")              \
-  X(ACT_COPY, "copy", "y", "copy the selected id")                                         \
-  X(ACT_HELP, "help", "? F1", "show this help")                                            \
-  X(ACT_REFRESH, "refresh", "C-l", "reload and redraw")                                    \
+#define UI_ACTIONS(X)                                                                              \
+  X(ACT_UP, "up", "k Up", "move up")                                                               \
+  X(ACT_DOWN, "down", "j Down", "move down")                                                       \
+  X(ACT_PAGE_UP, "page-up", "PgUp C-b", "page up")                                                 \
+  X(ACT_PAGE_DOWN, "page-down", "PgDn C-f Space", "page down")                                     \
+  X(ACT_TOP, "top", "g Home", "go to the top")                                                     \
+  X(ACT_BOTTOM, "bottom", "G End", "go to the bottom")                                             \
+  X(ACT_OPEN, "open", "Enter Right l", "open the selected item")                                   \
+  X(ACT_BACK, "back", "Esc Backspace Left h", "go back")                                           \
+  X(ACT_FOCUS, "focus", "Tab", "switch between batches and errors")                                \
+  X(ACT_NEW, "new", "n", "new job: preview a template over an input file")                         \
+  X(ACT_RETRY, "retry", "r", "retry the job's failed, expired and cancelled tasks")                \
+  X(ACT_RETRY_ONE, "retry-selected", "R", "retry the selected error group or task")                \
+  X(ACT_CANCEL, "cancel", "c", "cancel the selected job")                                          \
+  X(ACT_SUBMIT, "submit", "S", "submit the previewed job")                                         \
+  X(ACT_FILTER, "filter", "/", "filter or search")                                                 \
+  X(ACT_FILTER_STATE, "filter-state", "f", "cycle the task state filter")                          \
+  X(ACT_SORT, "sort", "s", "change the sort order")                                                \
+  X(ACT_PREVIEW, "preview", "p", "preview the job's template over its input")                      \
+  X(ACT_COPY, "copy", "y", "copy the selected id")                                                 \
+  X(ACT_HELP, "help", "? F1", "show this help")                                                    \
+  X(ACT_REFRESH, "refresh", "C-l", "reload and redraw")                                            \
   X(ACT_QUIT, "quit", "q F10", "quit")
 
 typedef enum {

@@ -21,9 +21,9 @@ size_t ui_text_seq_len(const char *s) {
 
 /* Decode the next character: its bytes, its display width and what to write for it. */
 typedef struct {
-  size_t len;        /* bytes consumed */
-  int width;         /* columns */
-  const char *out;   /* replacement text, or NULL to copy the bytes as they are */
+  size_t len;      /* bytes consumed */
+  int width;       /* columns */
+  const char *out; /* replacement text, or NULL to copy the bytes as they are */
 } glyph;
 
 static glyph next_glyph(const char *s, int utf8) {

@@ -21,9 +21,9 @@ int ui_text_width(const char *s);
  * still fits. Returns the width written. out is always NUL-terminated. */
 int ui_text_cut(const char *s, int width, char *out, size_t size);
 
-/* Break s into lines of at most width columns (the first line: first_width): at newlines, else at the last space that fits,
- * else anywhere. emit(ud, start, len) gets each line's bytes (not cleaned; feed them through
- * ui_text_cut to draw). Returns the number of lines. */
+/* Break s into lines of at most width columns (the first line: first_width): at newlines, else at
+ * the last space that fits, else anywhere. emit(ud, start, len) gets each line's bytes (not
+ * cleaned; feed them through ui_text_cut to draw). Returns the number of lines. */
 int ui_text_wrap(const char *s, int first_width, int width,
                  void (*emit)(void *ud, const char *line, size_t len), void *ud);
 

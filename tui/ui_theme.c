@@ -58,9 +58,12 @@ static int parse_colour(const char *w) {
 static const struct {
   const char *name;
   unsigned bit;
-} attr_names[] = {{"bold", UI_A_BOLD},         {"dim", UI_A_DIM},
-                  {"underline", UI_A_UNDERLINE}, {"reverse", UI_A_REVERSE},
-                  {"standout", UI_A_STANDOUT},   {"italic", UI_A_ITALIC},
+} attr_names[] = {{"bold", UI_A_BOLD},
+                  {"dim", UI_A_DIM},
+                  {"underline", UI_A_UNDERLINE},
+                  {"reverse", UI_A_REVERSE},
+                  {"standout", UI_A_STANDOUT},
+                  {"italic", UI_A_ITALIC},
                   {"normal", 0}};
 
 /* Parse "fg bg attrs..." (value) into st; on error *col is the 0-based offset in value. */
@@ -167,8 +170,7 @@ bt_status ui_theme_parse(ui_theme *t, const char *text, const char *file, bt_err
     char what[128];
     ui_style st;
     if (parse_style(v, &st, &col, what, sizeof what) != 0)
-      return error_set_at(err, BT_ERR_CONFIG, file, line, (long)(v - buf + col) + 1, "%s",
-                          what);
+      return error_set_at(err, BT_ERR_CONFIG, file, line, (long)(v - buf + col) + 1, "%s", what);
     t->el[e] = st;
   }
   return BT_OK;

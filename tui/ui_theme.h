@@ -19,39 +19,39 @@
 #include "status.h"
 
 /* X(enum, file key, built-in style) */
-#define UI_ELEMENTS(X)                                                                     \
-  X(UI_NORMAL, "normal", "default default")                                                \
-  X(UI_TITLE, "title", "black cyan")                                                       \
-  X(UI_TITLE_VALUE, "title.value", "black cyan bold")                                      \
-  X(UI_COLUMN, "column", "black green")                                                    \
-  X(UI_SELECTION, "selection", "black cyan")                                               \
-  X(UI_SECTION, "section", "cyan default bold")                                            \
-  X(UI_LABEL, "label", "cyan default")                                                     \
-  X(UI_DIM, "dim", "bright-black default")                                                 \
-  X(UI_VALUE, "value", "default default bold")                                             \
-  X(UI_FOOTER_KEY, "footer.key", "default default bold")                                   \
-  X(UI_FOOTER_LABEL, "footer.label", "black cyan")                                         \
-  X(UI_STATUS, "status", "default default")                                                \
-  X(UI_STATUS_ERROR, "status.error", "red default bold")                                   \
-  X(UI_STATE_DRAFT, "state.draft", "bright-black default")                                 \
-  X(UI_STATE_PENDING, "state.pending", "bright-black default")                             \
-  X(UI_STATE_RUNNING, "state.running", "yellow default bold")                              \
-  X(UI_STATE_SUCCEEDED, "state.succeeded", "green default")                                \
-  X(UI_STATE_FAILED, "state.failed", "red default bold")                                   \
-  X(UI_STATE_EXPIRED, "state.expired", "magenta default")                                  \
-  X(UI_STATE_CANCELLED, "state.cancelled", "bright-black default")                          \
-  X(UI_BAR_SUCCEEDED, "bar.succeeded", "green default")                                    \
-  X(UI_BAR_FAILED, "bar.failed", "red default")                                            \
-  X(UI_BAR_RUNNING, "bar.running", "yellow default")                                       \
-  X(UI_BAR_PENDING, "bar.pending", "bright-black default")                                 \
-  X(UI_COST, "cost", "default default")                                                    \
-  X(UI_COST_ESTIMATE, "cost.estimate", "bright-black default")                             \
-  X(UI_COST_HIGH, "cost.high", "red default bold")                                         \
-  X(UI_SPARK, "spark", "blue default")                                                     \
-  X(UI_ERROR_CODE, "error.code", "red default")                                            \
-  X(UI_MARK, "mark", "black yellow")                                                       \
-  X(UI_JSON_KEY, "json.key", "blue default")                                               \
-  X(UI_DIALOG, "dialog", "black white")                                                    \
+#define UI_ELEMENTS(X)                                                                             \
+  X(UI_NORMAL, "normal", "default default")                                                        \
+  X(UI_TITLE, "title", "black cyan")                                                               \
+  X(UI_TITLE_VALUE, "title.value", "black cyan bold")                                              \
+  X(UI_COLUMN, "column", "black green")                                                            \
+  X(UI_SELECTION, "selection", "black cyan")                                                       \
+  X(UI_SECTION, "section", "cyan default bold")                                                    \
+  X(UI_LABEL, "label", "cyan default")                                                             \
+  X(UI_DIM, "dim", "bright-black default")                                                         \
+  X(UI_VALUE, "value", "default default bold")                                                     \
+  X(UI_FOOTER_KEY, "footer.key", "default default bold")                                           \
+  X(UI_FOOTER_LABEL, "footer.label", "black cyan")                                                 \
+  X(UI_STATUS, "status", "default default")                                                        \
+  X(UI_STATUS_ERROR, "status.error", "red default bold")                                           \
+  X(UI_STATE_DRAFT, "state.draft", "bright-black default")                                         \
+  X(UI_STATE_PENDING, "state.pending", "bright-black default")                                     \
+  X(UI_STATE_RUNNING, "state.running", "yellow default bold")                                      \
+  X(UI_STATE_SUCCEEDED, "state.succeeded", "green default")                                        \
+  X(UI_STATE_FAILED, "state.failed", "red default bold")                                           \
+  X(UI_STATE_EXPIRED, "state.expired", "magenta default")                                          \
+  X(UI_STATE_CANCELLED, "state.cancelled", "bright-black default")                                 \
+  X(UI_BAR_SUCCEEDED, "bar.succeeded", "green default")                                            \
+  X(UI_BAR_FAILED, "bar.failed", "red default")                                                    \
+  X(UI_BAR_RUNNING, "bar.running", "yellow default")                                               \
+  X(UI_BAR_PENDING, "bar.pending", "bright-black default")                                         \
+  X(UI_COST, "cost", "default default")                                                            \
+  X(UI_COST_ESTIMATE, "cost.estimate", "bright-black default")                                     \
+  X(UI_COST_HIGH, "cost.high", "red default bold")                                                 \
+  X(UI_SPARK, "spark", "blue default")                                                             \
+  X(UI_ERROR_CODE, "error.code", "red default")                                                    \
+  X(UI_MARK, "mark", "black yellow")                                                               \
+  X(UI_JSON_KEY, "json.key", "blue default")                                                       \
+  X(UI_DIALOG, "dialog", "black white")                                                            \
   X(UI_DIALOG_TITLE, "dialog.title", "black white bold")
 
 typedef enum {

@@ -92,6 +92,6 @@ static void help_status(void *st, bt_app *app, char *buf, size_t size) {
 static const ui_action help_footer[] = {ACT_PAGE_DOWN, ACT_PAGE_UP};
 
 const bt_view_ops view_help_ops = {
-    "help", help_open, help_load, help_draw, help_key, NULL, NULL, help_close, help_title,
-    help_status, help_footer, 2,
+    "help", help_open,  help_load,  help_draw,   help_key,    NULL,
+    NULL,   help_close, help_title, help_status, help_footer, 2,
 };

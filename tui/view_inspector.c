@@ -217,7 +217,8 @@ static void build(inspector_view *v, bt_app *app) {
   else
     util_fmt_usd(cost, usd, sizeof usd);
   snprintf(buf, sizeof buf, "input %s \xc2\xb7 output %s \xc2\xb7 cached %s \xc2\xb7 cost %s",
-           util_fmt_count((double)in_tok, a, sizeof a), util_fmt_count((double)out_tok, b, sizeof b),
+           util_fmt_count((double)in_tok, a, sizeof a),
+           util_fmt_count((double)out_tok, b, sizeof b),
            util_fmt_count((double)cached, c, sizeof c), usd);
   add_text(d, UI_NORMAL, 3, buf);
 
@@ -234,12 +235,11 @@ static void build(inspector_view *v, bt_app *app) {
       snprintf(when, sizeof when, "ended %s ago", ui_fmt_age(now, at->finished_at, a, sizeof a));
     else
       snprintf(when, sizeof when, "started %s ago", ui_fmt_age(now, at->created_at, a, sizeof a));
-    size_t li = ui_doc_addf(d, UI_NORMAL, 3, "#%lld  %-10s %-9s %-8s %s  %s%s%s",
-                            (long long)at->attempt_no,
-                            at->batch_remote_id ? at->batch_remote_id : "-", at->state, http,
-                            when, at->error_code ? at->error_code : "",
-                            at->error_message ? ": " : "",
-                            at->error_message ? at->error_message : "");
+    size_t li =
+        ui_doc_addf(d, UI_NORMAL, 3, "#%lld  %-10s %-9s %-8s %s  %s%s%s", (long long)at->attempt_no,
+                    at->batch_remote_id ? at->batch_remote_id : "-", at->state, http, when,
+                    at->error_code ? at->error_code : "", at->error_message ? ": " : "",
+                    at->error_message ? at->error_message : "");
     const char *sp = strstr(d->lines[li].text, at->state);
     if (sp)
       ui_doc_span(d, li, (size_t)(sp - d->lines[li].text), strlen(at->state),
@@ -283,8 +283,7 @@ static void *inspector_open(bt_app *app, const bt_view_arg *arg) {
   }
   bt_error err;
   error_clear(&err);
-  if (store_query_job_name(app->store, v->t.job_id, v->job_name, sizeof v->job_name, &err) !=
-      BT_OK)
+  if (store_query_job_name(app->store, v->t.job_id, v->job_name, sizeof v->job_name, &err) != BT_OK)
     v->job_name[0] = '\0';
   return v;
 }
@@ -330,7 +329,8 @@ static void inspector_status(void *st, bt_app *app, char *buf, size_t size) {
   inspector_view *v = st;
   (void)app;
   size_t rows = v->doc.n_rows;
-  snprintf(buf, size, " lines %lld-%lld of %zu \xc2\xb7 R retries this task \xc2\xb7 y copies its id",
+  snprintf(buf, size,
+           " lines %lld-%lld of %zu \xc2\xb7 R retries this task \xc2\xb7 y copies its id",
            (long long)(rows ? v->doc.scroll + 1 : 0),
            (long long)(v->doc.scroll + v->doc.height < (int64_t)rows ? v->doc.scroll + v->doc.height
                                                                      : (int64_t)rows),
@@ -340,7 +340,16 @@ static void inspector_status(void *st, bt_app *app, char *buf, size_t size) {
 static const ui_action inspector_footer[] = {ACT_PAGE_DOWN, ACT_RETRY_ONE, ACT_COPY};
 
 const bt_view_ops view_inspector_ops = {
-    "inspector",      inspector_open,  inspector_load,  inspector_draw,  inspector_key,
-    NULL,             NULL,            inspector_close, inspector_title, inspector_status,
-    inspector_footer, (int)(sizeof inspector_footer / sizeof inspector_footer[0]),
+    "inspector",
+    inspector_open,
+    inspector_load,
+    inspector_draw,
+    inspector_key,
+    NULL,
+    NULL,
+    inspector_close,
+    inspector_title,
+    inspector_status,
+    inspector_footer,
+    (int)(sizeof inspector_footer / sizeof inspector_footer[0]),
 };

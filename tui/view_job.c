@@ -120,8 +120,8 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
     x += ui_put(stdscr, y, x, ui_text_width(j->state), ui_state_elem(j->state), j->state) + 2;
   snprintf(buf, sizeof buf, "created %s ago", ui_fmt_age(now, j->created_at, a, sizeof a));
   if (j->finished_at > 0)
-    snprintf(buf, sizeof buf, "took %s", util_fmt_duration(j->finished_at - j->created_at, a,
-                                                           sizeof a));
+    snprintf(buf, sizeof buf, "took %s",
+             util_fmt_duration(j->finished_at - j->created_at, a, sizeof a));
   if (x + ui_text_width(buf) + 1 < w)
     ui_put_right(stdscr, y, x, w - x - 1, UI_DIM, buf);
 
@@ -150,8 +150,8 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   snprintf(buf, sizeof buf, "%s (standard %s)", util_fmt_usd(j->est_cost_usd, c1, sizeof c1),
            util_fmt_usd(j->est_cost_std_usd, c2, sizeof c2));
   x += field(y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE, buf);
-  ui_elem ce = j->est_cost_usd > 0 && j->actual_cost_usd > j->est_cost_usd * 1.1 ? UI_COST_HIGH
-                                                                                   : UI_COST;
+  ui_elem ce =
+      j->est_cost_usd > 0 && j->actual_cost_usd > j->est_cost_usd * 1.1 ? UI_COST_HIGH : UI_COST;
   x += field(y + 3, x, w - x, "Spent", ce, util_fmt_usd(j->actual_cost_usd, c1, sizeof c1));
   snprintf(buf, sizeof buf, "in %s / out %s",
            util_fmt_count((double)j->actual_input_tokens, a, sizeof a),
@@ -395,7 +395,8 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
   if (v->d.job.last_error)
     snprintf(buf, size, " last error: %s", v->d.job.last_error);
   else if (v->focus == 1)
-    snprintf(buf, size, " error group %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 R retries it",
+    snprintf(buf, size,
+             " error group %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 R retries it",
              (long long)v->errors.sel + 1, v->d.n_errors);
   else
     snprintf(buf, size, " batch %lld of %zu \xc2\xb7 Enter lists the tasks%s",
@@ -403,11 +404,11 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
              v->d.n_errors ? " \xc2\xb7 Tab moves to the errors" : "");
 }
 
-static const ui_action job_footer[] = {ACT_OPEN,   ACT_FOCUS, ACT_RETRY, ACT_RETRY_ONE,
+static const ui_action job_footer[] = {ACT_OPEN,   ACT_FOCUS, ACT_RETRY,  ACT_RETRY_ONE,
                                        ACT_CANCEL, ACT_COPY,  ACT_PREVIEW};
 
 const bt_view_ops view_job_ops = {
-    "job",    job_open,  job_load,  job_draw,   job_key,
-    NULL,     job_click, job_close, job_title,  job_status,
-    job_footer, (int)(sizeof job_footer / sizeof job_footer[0]),
+    "job",     job_open,   job_load,   job_draw,
+    job_key,   NULL,       job_click,  job_close,
+    job_title, job_status, job_footer, (int)(sizeof job_footer / sizeof job_footer[0]),
 };

@@ -141,9 +141,8 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
     ui_cols_cell(stdscr, y, 1, &cols[C_EST], sel ? base : UI_COST_ESTIMATE,
                  util_fmt_usd(j->est_cost_usd, buf, sizeof buf));
     /* Spend above the estimate (by more than 10%) is the number to notice. */
-    ui_elem ce = j->est_cost_usd > 0 && j->actual_cost_usd > j->est_cost_usd * 1.1
-                     ? UI_COST_HIGH
-                     : UI_COST;
+    ui_elem ce =
+        j->est_cost_usd > 0 && j->actual_cost_usd > j->est_cost_usd * 1.1 ? UI_COST_HIGH : UI_COST;
     ui_cols_cell(stdscr, y, 1, &cols[C_COST], sel && ce == UI_COST ? base : ce,
                  util_fmt_usd(j->actual_cost_usd, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_AGE], sel ? base : UI_DIM,
@@ -179,8 +178,8 @@ static int jobs_key(void *st, bt_app *app, ui_action a, int key) {
     app_message(app, 0, "sorted by %s", store_query_sort_name(v->sort));
     return UI_HANDLED | UI_RELOAD;
   case ACT_FILTER:
-    app_prompt(app, "Filter jobs (name, id, provider, model or state)", v->filter, 0, filter_set,
-               v, NULL);
+    app_prompt(app, "Filter jobs (name, id, provider, model or state)", v->filter, 0, filter_set, v,
+               NULL);
     return UI_HANDLED | UI_REDRAW;
   case ACT_RETRY:
   case ACT_RETRY_ONE:
@@ -232,20 +231,20 @@ static void jobs_title(void *st, char *buf, size_t size) {
 
 static void jobs_status(void *st, bt_app *app, char *buf, size_t size) {
   jobs_view *v = st;
-  int n = snprintf(buf, size, " %s %lld of %lld \xc2\xb7 sort: %s",
-                   v->page.total ? "job" : "jobs", (long long)(v->page.total ? v->list.sel + 1 : 0),
-                   (long long)v->page.total, store_query_sort_name(v->sort));
+  int n = snprintf(buf, size, " %s %lld of %lld \xc2\xb7 sort: %s", v->page.total ? "job" : "jobs",
+                   (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total,
+                   store_query_sort_name(v->sort));
   if (v->filter[0] && n > 0 && (size_t)n < size)
     n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 filter: %s", v->filter);
   if (!app->engine && n > 0 && (size_t)n < size)
     snprintf(buf + n, size - (size_t)n, " \xc2\xb7 watching the store (read-only)");
 }
 
-static const ui_action jobs_footer[] = {ACT_OPEN, ACT_NEW,    ACT_RETRY, ACT_CANCEL,
+static const ui_action jobs_footer[] = {ACT_OPEN,   ACT_NEW,  ACT_RETRY,   ACT_CANCEL,
                                         ACT_FILTER, ACT_SORT, ACT_PREVIEW, ACT_COPY};
 
 const bt_view_ops view_jobs_ops = {
-    "jobs",     jobs_open,  jobs_load,   jobs_draw,   jobs_key,
-    NULL,       jobs_click, jobs_close,  jobs_title,  jobs_status,
-    jobs_footer, (int)(sizeof jobs_footer / sizeof jobs_footer[0]),
+    "jobs",     jobs_open,   jobs_load,   jobs_draw,
+    jobs_key,   NULL,        jobs_click,  jobs_close,
+    jobs_title, jobs_status, jobs_footer, (int)(sizeof jobs_footer / sizeof jobs_footer[0]),
 };

@@ -162,22 +162,21 @@ static void build(preview_view *v, bt_app *app) {
     return;
   }
   /* The estimate first: it is what the preview is for. */
-  ui_doc_addf(d, UI_NORMAL, 1,
-              "%lld request%s in %lld batch%s \xc2\xb7 input %s tokens \xc2\xb7 output ~%s (%s at most)%s",
-              (long long)v->est.requests, v->est.requests == 1 ? "" : "s",
-              (long long)estimate_batches(&v->est), estimate_batches(&v->est) == 1 ? "" : "es",
-              util_fmt_count((double)v->est.input_tokens, a, sizeof a),
-              util_fmt_count((double)v->est.output_expected, b, sizeof b),
-              util_fmt_count((double)v->est.output_worst, c, sizeof c),
-              v->est.worst_assumed ? "*" : "");
+  ui_doc_addf(
+      d, UI_NORMAL, 1,
+      "%lld request%s in %lld batch%s \xc2\xb7 input %s tokens \xc2\xb7 output ~%s (%s at most)%s",
+      (long long)v->est.requests, v->est.requests == 1 ? "" : "s",
+      (long long)estimate_batches(&v->est), estimate_batches(&v->est) == 1 ? "" : "es",
+      util_fmt_count((double)v->est.input_tokens, a, sizeof a),
+      util_fmt_count((double)v->est.output_expected, b, sizeof b),
+      util_fmt_count((double)v->est.output_worst, c, sizeof c), v->est.worst_assumed ? "*" : "");
   if (v->cost.priced) {
     char s1[32], s2[32], s3[32];
     util_fmt_usd(v->cost.batch_expected, s1, sizeof s1);
-    size_t li = ui_doc_addf(d, UI_NORMAL, 1,
-                            "batch %s (%s at most) \xc2\xb7 standard %s \xc2\xb7 batch saves %.0f%%", s1,
-                            util_fmt_usd(v->cost.batch_worst, s2, sizeof s2),
-                            util_fmt_usd(v->cost.standard_expected, s3, sizeof s3),
-                            v->cost.saving_pct);
+    size_t li = ui_doc_addf(
+        d, UI_NORMAL, 1, "batch %s (%s at most) \xc2\xb7 standard %s \xc2\xb7 batch saves %.0f%%",
+        s1, util_fmt_usd(v->cost.batch_worst, s2, sizeof s2),
+        util_fmt_usd(v->cost.standard_expected, s3, sizeof s3), v->cost.saving_pct);
     ui_doc_span(d, li, 0, 5, UI_LABEL);
     ui_doc_span(d, li, 6, strlen(s1), UI_VALUE);
     const char *std = strstr(d->lines[li].text, "standard");
@@ -411,14 +410,17 @@ static void preview_title(void *st, char *buf, size_t size) {
 static void preview_status(void *st, bt_app *app, char *buf, size_t size) {
   preview_view *v = st;
   (void)app;
-  snprintf(buf, size, " row %zu of %lld \xc2\xb7 j/k step through rows \xc2\xb7 PgDn scrolls \xc2\xb7 S submits",
-           v->n ? v->cur + 1 : 0, (long long)v->total_rows);
+  snprintf(
+      buf, size,
+      " row %zu of %lld \xc2\xb7 j/k step through rows \xc2\xb7 PgDn scrolls \xc2\xb7 S submits",
+      v->n ? v->cur + 1 : 0, (long long)v->total_rows);
 }
 
 static const ui_action preview_footer[] = {ACT_DOWN, ACT_UP, ACT_PAGE_DOWN, ACT_SUBMIT};
 
 const bt_view_ops view_preview_ops = {
-    "preview",      preview_open, preview_load,  preview_draw,  preview_key,
-    NULL,           NULL,         preview_close, preview_title, preview_status,
-    preview_footer, (int)(sizeof preview_footer / sizeof preview_footer[0]),
+    "preview",      preview_open,   preview_load,
+    preview_draw,   preview_key,    NULL,
+    NULL,           preview_close,  preview_title,
+    preview_status, preview_footer, (int)(sizeof preview_footer / sizeof preview_footer[0]),
 };

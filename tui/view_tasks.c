@@ -40,8 +40,9 @@ static int tasks_load(void *st, bt_app *app) {
   int h = app_body_height(app) - 2; /* filter line and column header */
   for (int pass = 0; pass < 2; pass++) {
     store_query_tasks_cleanup(&v->page);
-    bt_qtasks_opts o = {v->job_id,          v->state, v->code[0] ? v->code : NULL,
-                        v->search[0] ? v->search : NULL, v->list.top, h > 0 ? h : 1};
+    bt_qtasks_opts o = {
+        v->job_id,   v->state,     v->code[0] ? v->code : NULL, v->search[0] ? v->search : NULL,
+        v->list.top, h > 0 ? h : 1};
     bt_error err;
     error_clear(&err);
     if (store_query_tasks(app->store, &o, &v->page, &err) != BT_OK) {
@@ -67,8 +68,7 @@ static void *tasks_open(bt_app *app, const bt_view_arg *arg) {
     util_strlcpy(v->code, arg->error_code, sizeof v->code);
   bt_error err;
   error_clear(&err);
-  if (store_query_job_name(app->store, v->job_id, v->job_name, sizeof v->job_name, &err) !=
-          BT_OK ||
+  if (store_query_job_name(app->store, v->job_id, v->job_name, sizeof v->job_name, &err) != BT_OK ||
       !v->job_name[0])
     util_strlcpy(v->job_name, v->job_id, sizeof v->job_name);
   tasks_load(v, app);
@@ -126,7 +126,10 @@ static void tasks_draw(void *st, bt_app *app, int top, int height) {
     ui_cols_cell(stdscr, y, 1, &cols[T_ERROR], sel ? base : UI_ERROR_CODE,
                  t->error_code ? t->error_code : "");
     int failed = t->error_code || strcmp(t->state, "expired") == 0;
-    ui_cols_cell(stdscr, y, 1, &cols[T_TEXT], sel ? base : failed ? UI_DIM : UI_NORMAL,
+    ui_cols_cell(stdscr, y, 1, &cols[T_TEXT],
+                 sel      ? base
+                 : failed ? UI_DIM
+                          : UI_NORMAL,
                  t->snippet ? t->snippet : "");
   }
 }
@@ -143,8 +146,10 @@ static void filter_set(bt_app *app, void *ud, const char *text) {
     if (util_starts_with(w, "state:")) {
       v->state = task_state_parse(w + 6);
       if (v->state < 0)
-        app_message(app, 1, "unknown state '%s' (pending, running, succeeded, failed, "
-                            "expired, cancelled)", w + 6);
+        app_message(app, 1,
+                    "unknown state '%s' (pending, running, succeeded, failed, "
+                    "expired, cancelled)",
+                    w + 6);
     } else if (util_starts_with(w, "code:")) {
       util_strlcpy(v->code, w + 5, sizeof v->code);
     } else {
@@ -182,8 +187,8 @@ static int tasks_key(void *st, bt_app *app, ui_action a, int key) {
     if (v->code[0])
       n += snprintf(cur + n, sizeof cur - (size_t)n, "code:%s ", v->code);
     snprintf(cur + n, sizeof cur - (size_t)n, "%s", v->search);
-    app_prompt(app, "Filter tasks: words to search, state:NAME, code:ERROR", cur, 0, filter_set,
-               v, NULL);
+    app_prompt(app, "Filter tasks: words to search, state:NAME, code:ERROR", cur, 0, filter_set, v,
+               NULL);
     return UI_HANDLED | UI_REDRAW;
   }
   case ACT_RETRY:
@@ -223,7 +228,7 @@ static const ui_action tasks_footer[] = {ACT_OPEN,  ACT_FILTER_STATE, ACT_FILTER
                                          ACT_RETRY, ACT_RETRY_ONE,    ACT_COPY};
 
 const bt_view_ops view_tasks_ops = {
-    "tasks",     tasks_open,  tasks_load,  tasks_draw,   tasks_key,
-    NULL,        tasks_click, tasks_close, tasks_title,  tasks_status,
-    tasks_footer, (int)(sizeof tasks_footer / sizeof tasks_footer[0]),
+    "tasks",     tasks_open,   tasks_load,   tasks_draw,
+    tasks_key,   NULL,         tasks_click,  tasks_close,
+    tasks_title, tasks_status, tasks_footer, (int)(sizeof tasks_footer / sizeof tasks_footer[0]),
 };

@@ -205,6 +205,7 @@ int main(int argc, char **argv) {
     return fixture(argv[2], argv[3], argc >= 5 ? atoll(argv[4]) : (long long)util_now_ms());
   if (argc >= 3 && strcmp(argv[1], "run") == 0)
     return run(argv[2], argc >= 5 ? atoi(argv[3]) : 40, argc >= 5 ? atoi(argv[4]) : 120);
-  fprintf(stderr, "usage: tui_bench fill DB JOBS TASKS | fixture DB SQL [NOW_MS] | run DB [ROWS COLS]\n");
+  fprintf(stderr,
+          "usage: tui_bench fill DB JOBS TASKS | fixture DB SQL [NOW_MS] | run DB [ROWS COLS]\n");
   return 1;
 }

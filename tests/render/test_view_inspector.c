@@ -3,6 +3,8 @@
 #include "secret.h"
 #include "golden.h"
 
+/* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
+/* clang-format off */
 /* golden inspector_80x24 */
 static const char inspector_80x24[] =
     " batchtop jobs › feedback-label › task… 1 running · 325 in flight · today $0.17\n"
@@ -158,6 +160,7 @@ static const char inspector_ok_80x24[] =
     " lines 1-21 of 70 · R retries this task · y copies its id\n"
     "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
 /* end inspector_ok_80x24 */
+/* clang-format on */
 
 static void test_inspector(void **state) {
   (void)state;

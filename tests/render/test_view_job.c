@@ -2,6 +2,8 @@
  * error groups) at 80x24 and 120x40 with colour elements; focus, R on a group, drilling in. */
 #include "golden.h"
 
+/* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
+/* clang-format off */
 /* golden job_80x24 */
 static const char job_80x24[] =
     " batchtop jobs › feedback-label         1 running · 325 in flight · today $0.17\n"
@@ -129,6 +131,7 @@ static const char job_retry_group_80x24[] =
     " error group 2 of 3 · Enter lists its tasks · R retries it\n"
     "Enter open  Tab focus  r retry  R retry-selected  Esc back  ? help  q quit\n";
 /* end job_retry_group_80x24 */
+/* clang-format on */
 
 static void test_job(void **state) {
   (void)state;

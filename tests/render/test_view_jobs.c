@@ -2,6 +2,8 @@
  * filtering, the retry and cancel confirmations, and the ASCII fallback without UTF-8. */
 #include "golden.h"
 
+/* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
+/* clang-format off */
 /* golden jobs_80x24 */
 static const char jobs_80x24[] =
     " batchtop jobs            1 running · 325 in flight · today $0.17 · total $0.17\n"
@@ -213,6 +215,7 @@ static const char jobs_ascii_80x24[] =
     " job 1 of 4 | sort: newest | watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_ascii_80x24 */
+/* clang-format on */
 
 static void test_jobs(void **state) {
   (void)state;

@@ -5,6 +5,8 @@
 
 #include "golden.h"
 
+/* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
+/* clang-format off */
 /* golden preview_80x24 */
 static const char preview_80x24[] =
     " batchtop jobs › preview label.tmpl     1 running · 325 in flight · today $0.17\n"
@@ -188,6 +190,7 @@ static const char preview_prompt_80x24[] =
     " job 1 of 4 · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end preview_prompt_80x24 */
+/* clang-format on */
 
 static void in_source_dir(void) {
   char *src = tu_source_path("");

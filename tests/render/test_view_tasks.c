@@ -2,6 +2,8 @@
  * the search prompt, paging to the end of a long list. */
 #include "golden.h"
 
+/* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
+/* clang-format off */
 /* golden tasks_80x24 */
 static const char tasks_80x24[] =
     " batchtop jobs › feedback-label › tasks 1 running · 325 in flight · today $0.17\n"
@@ -157,6 +159,7 @@ static const char tasks_search_80x24[] =
     " task 1 of 124 · f cycles the state · Enter inspects\n"
     "Enter open  f filter-state  / filter  r retry  Esc back  ? help  q quit\n";
 /* end tasks_search_80x24 */
+/* clang-format on */
 
 static void test_tasks(void **state) {
   (void)state;

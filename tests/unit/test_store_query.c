@@ -108,7 +108,7 @@ static void test_job_detail(void **state) {
   int64_t sum = 0;
   for (int i = 0; i < d.n_spark; i++)
     sum += d.spark[i];
-  assert_int_equal(sum, 666); /* 665 first attempts + one retry */
+  assert_int_equal(sum, 666);      /* 665 first attempts + one retry */
   assert_int_equal(d.spark[0], 0); /* nothing finished in the first minute */
   store_query_job_cleanup(&d);
   assert_int_equal(store_query_job(f->s, "nope", FIXTURE_NOW, 8, &d, &err), BT_ERR_NOT_FOUND);

@@ -89,15 +89,15 @@ static void test_theme_parse(void **state) {
   ui_theme_builtin(&t);
   bt_error err;
   error_clear(&err);
-  assert_int_equal(ui_theme_parse(&t, "# c\nstate.failed = bright-red 236 bold underline\n",
-                                  "x.theme", &err),
-                   BT_OK);
+  assert_int_equal(
+      ui_theme_parse(&t, "# c\nstate.failed = bright-red 236 bold underline\n", "x.theme", &err),
+      BT_OK);
   assert_int_equal(t.el[UI_STATE_FAILED].fg, 9);
   assert_int_equal(t.el[UI_STATE_FAILED].bg, 236);
   assert_int_equal(t.el[UI_STATE_FAILED].attrs, UI_A_BOLD | UI_A_UNDERLINE);
-  assert_int_equal(ui_theme_parse(&t, "normal = default default\nstate.failed = red purple\n",
-                                  "x.theme", &err),
-                   BT_ERR_CONFIG);
+  assert_int_equal(
+      ui_theme_parse(&t, "normal = default default\nstate.failed = red purple\n", "x.theme", &err),
+      BT_ERR_CONFIG);
   assert_string_equal(err.file, "x.theme");
   assert_int_equal(err.line, 2);
   assert_int_equal(err.column, 20);
@@ -106,8 +106,7 @@ static void test_theme_parse(void **state) {
   assert_int_equal(err.line, 3);
   assert_int_equal(err.column, 3);
   assert_int_equal(ui_theme_parse(&t, "title = red\n", "z.theme", &err), BT_ERR_CONFIG);
-  assert_int_equal(ui_theme_parse(&t, "title = red blue blink\n", "z.theme", &err),
-                   BT_ERR_CONFIG);
+  assert_int_equal(ui_theme_parse(&t, "title = red blue blink\n", "z.theme", &err), BT_ERR_CONFIG);
   assert_int_equal(err.column, 18);
 }
 
@@ -260,8 +259,8 @@ static void test_list(void **state) {
 
 static void test_cols(void **state) {
   (void)state;
-  ui_col c[3] = {{"A", 10, 0, 1, 0, 0, 0, 0}, {"B", 10, 0, 0, 2, 0, 0, 0},
-                 {"C", 10, 15, 1, 1, 0, 0, 0}};
+  ui_col c[3] = {
+      {"A", 10, 0, 1, 0, 0, 0, 0}, {"B", 10, 0, 0, 2, 0, 0, 0}, {"C", 10, 15, 1, 1, 0, 0, 0}};
   ui_cols_layout(c, 3, 50);
   assert_int_equal(c[1].w, 10);
   assert_int_equal(c[2].w, 15); /* capped at max */
