@@ -139,6 +139,7 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  fprintf(stderr, "%s\n", sim_banner()); /* before the port line, so a reader of it sees both */
   sim_server *s = sim_server_start(&cfg, (uint16_t)port, NULL, NULL, err, sizeof err);
   if (!s) {
     fprintf(stderr, "batchtop-sim: %s\n", err);
@@ -146,7 +147,7 @@ int main(int argc, char **argv) {
   }
   printf("%u\n", (unsigned)sim_server_port(s));
   fflush(stdout);
-  fprintf(stderr, "%s\nbatchtop-sim: listening on http://127.0.0.1:%u%s\n", sim_banner(),
+  fprintf(stderr, "batchtop-sim: listening on http://127.0.0.1:%u%s\n",
           (unsigned)sim_server_port(s), demo ? " (demo preset)" : "");
   int sig = 0;
   sigwait(&set, &sig);
