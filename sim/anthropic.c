@@ -405,6 +405,11 @@ static void messages(sim_server *s, sim_request *q, sim_response *r) {
   atomic_fetch_add(&s->stats.direct_executions, 1);
   sim_config cfg;
   sim_server_config_snapshot(s, &cfg);
+  if (sim_state_hangs(q->body, q->body_len, &cfg)) {
+    r->hang = true;
+    json_decref(j);
+    return;
+  }
   bool fail = sim_state_direct_fails(s, q->body, q->body_len, &cfg);
   if (fail) {
     sim_anthropic_error(r, 500, cfg.anthropic_fail_type,
