@@ -38,7 +38,7 @@ grep -q "Prism is listening" "$TMP/prism.log" || { echo "prism did not start" >&
 
 rc=0
 SIM_URL="$SIM_URL" SIM_VIA_PRISM=1 OPENAI_BASE="http://127.0.0.1:$PRISM_PORT" \
-  node --test --test-concurrency=1 "$BATCHTOP_SOURCE_DIR/tests/sdk/openai.test.js" || rc=$?
+  node --test "$BATCHTOP_SOURCE_DIR/tests/sdk/openai.test.js" || rc=$?
 kill "$PRISM_PID"
 wait "$PRISM_PID" 2>/dev/null || true
 PRISM_PID=""
