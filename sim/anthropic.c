@@ -180,6 +180,10 @@ static bool custom_id_ok(const char *id) {
 }
 
 static void create(sim_server *s, sim_request *q, sim_response *r) {
+  if (q->body_too_large) { /* real: Cloudflare's 413 before the API */
+    sim_anthropic_error(r, 413, "request_too_large", "Request exceeds the maximum allowed size.");
+    return;
+  }
   json_error_t je;
   json_t *j = q->body_len ? json_loadb(q->body, q->body_len, 0, &je) : NULL;
   json_t *reqs = json_object_get(j, "requests");
