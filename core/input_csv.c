@@ -66,13 +66,11 @@ static bt_status csv_fast_run(bt_input *in, int quoted, bt_error *err) {
   const unsigned char *p = (const unsigned char *)in->rbuf + in->rpos;
   const unsigned char *e = (const unsigned char *)in->rbuf + in->rlen;
   const unsigned char *s = p;
-  unsigned char sep = (unsigned char)in->sep;
-  if (quoted)
-    while (p < e && *p != '"' && *p != '\n' && *p < 0x80 && *p)
-      p++;
-  else
-    while (p < e && *p != sep && *p != '\n' && *p != '\r' && *p != '"' && *p < 0x80 && *p)
-      p++;
+  /* stop[] marks the bytes that need the slow path: 1 inside quotes, 2 outside, 3 both */
+  const unsigned char *stop = in->csv_stop;
+  unsigned char bit = quoted ? 1 : 2;
+  while (p < e && !(stop[*p] & bit))
+    p++;
   size_t n = (size_t)(p - s);
   if (n) {
     if (buf_append(&in->data, s, n))
@@ -205,6 +203,14 @@ static void csv_trim(char **s, size_t *n) {
 }
 
 bt_status input_csv_header(bt_input *in, bt_error *err) {
+  for (int c = 0; c < 256; c++) {
+    unsigned char v = 0;
+    if (c == '"' || c == '\n' || c == 0 || c >= 0x80)
+      v = 3;
+    else if (c == (unsigned char)in->sep || c == '\r')
+      v = 2;
+    in->csv_stop[c] = v;
+  }
   int got;
   int64_t line = 1;
   long xl = 0, xc = 0, el = 0, ec = 0;

@@ -38,6 +38,7 @@ struct bt_input {
   size_t nf, capf;
   bt_record rec;
   char sep;
+  unsigned char csv_stop[256]; /* bytes that end a fast run (input_csv.c) */
   long blank_line; /* first empty line not yet followed by data (0: none) */
   bt_buf line_buf; /* JSONL */
 };

@@ -11,6 +11,7 @@
 
 #include "input_utf8.h"
 #include "request.h"
+#include "tokens.h"
 #include "util.h"
 
 #define TEMPLATE_MAX_BYTES ((size_t)16 * 1024 * 1024)
@@ -27,6 +28,7 @@ typedef struct tpl_seg {
 typedef struct tpl_partv {
   tpl_seg *v;
   size_t n, cap;
+  int64_t literal_tokens;
 } tpl_partv;
 
 typedef struct tpl_key {
@@ -224,6 +226,10 @@ static bt_status parse_body(bt_template *t, const char *s, size_t n, long line0,
   }
   if (n > lit && seg_add(part, (tpl_seg){s + lit, n - lit, 0, 0, 0, 0, 0}))
     return error_set(err, BT_ERR_NOMEM, "out of memory");
+  part->literal_tokens = 0;
+  for (size_t k = 0; k < part->n; k++)
+    if (!part->v[k].is_field)
+      part->literal_tokens += tokens_estimate(part->v[k].text, part->v[k].len);
   return BT_OK;
 }
 
@@ -642,6 +648,10 @@ size_t template_n_fields(const bt_template *t) { return t->n_fields; }
 const char *template_field(const bt_template *t, size_t i) {
   return i < t->n_fields ? t->fields[i] : NULL;
 }
+int64_t template_literal_tokens(const bt_template *t, bt_tpl_part part) {
+  return part == BT_TPL_SYSTEM ? t->sys.literal_tokens : t->user.literal_tokens;
+}
+
 int template_field_has_default(const bt_template *t, size_t i) {
   return i < t->n_fields ? t->field_all_default[i] : 0;
 }
