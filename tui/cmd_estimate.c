@@ -16,7 +16,7 @@ const bt_cmd_help cmd_estimate_help = {
     "tokens and cost: batch price beside standard price",
     "  --prices FILE       price table in LiteLLM's JSON format (default: config 'prices',\n"
     "                      else the built-in table dated " PRICES_DATE ")\n"
-    "  --json              print the numbers as one JSON object\n" RCLI_HELP
+    "  --json              print the numbers as one JSON object\n" RCLI_HELP RCLI_CHUNK_HELP
     "\n"
     "  Input tokens are estimated from the rendered text (typically within 15% for English\n"
     "  prose). Output: worst case = max_tokens per request; expected = half of it.\n"
@@ -104,6 +104,7 @@ int cmd_estimate(bt_cli *cli, int argc, char **argv) {
   static const struct option longopts[] = {{"prices", required_argument, NULL, OPT_PRICES},
                                             {"json", no_argument, NULL, OPT_JSON},
                                             RCLI_LONG_OPTIONS,
+                                            RCLI_CHUNK_OPTION,
                                             {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;

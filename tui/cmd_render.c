@@ -17,7 +17,7 @@ const bt_cmd_help cmd_render_help = {
     "write provider-ready JSONL (stdout by default)",
     "  -o, --output FILE   write to FILE instead of stdout (nothing is written when a row\n"
     "                      fails: the file appears only when every row rendered)\n"
-    "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n" RCLI_HELP
+    "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n" RCLI_HELP RCLI_CHUNK_HELP
     "\n"
     "  Lines are split on LF only; each is one request in the provider's batch format\n"
     "  (openai: custom_id/method/url/body; anthropic: custom_id/params; local: the body).\n"};
@@ -147,7 +147,7 @@ int cmd_render(bt_cli *cli, int argc, char **argv) {
   enum { OPT_SPLIT = RCLI_FIRST_FREE };
   static const struct option longopts[] = {
       {"output", required_argument, NULL, 'o'}, {"split", required_argument, NULL, OPT_SPLIT},
-      RCLI_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+      RCLI_LONG_OPTIONS, RCLI_CHUNK_OPTION, {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;
   int c;
