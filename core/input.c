@@ -225,12 +225,18 @@ bt_status input_next(bt_input *in, const bt_record **rec, bt_error *err) {
   return BT_OK;
 }
 
-size_t input_n_names(const bt_input *in) { return in->n_names; }
+size_t input_n_names(const bt_input *in) {
+  return in->n_names;
+}
 const char *input_name(const bt_input *in, size_t i) {
   return i < in->n_names ? in->names[i] : NULL;
 }
-bt_input_format input_format(const bt_input *in) { return in->format; }
-const char *input_path(const bt_input *in) { return in->path; }
+bt_input_format input_format(const bt_input *in) {
+  return in->format;
+}
+const char *input_path(const bt_input *in) {
+  return in->path;
+}
 
 void input_close(bt_input *in) {
   if (!in)

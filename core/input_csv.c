@@ -227,8 +227,8 @@ bt_status input_csv_header(bt_input *in, bt_error *err) {
     for (size_t j = 0; j < in->n_names; j++)
       if (strcmp(in->names[j], name) == 0)
         return error_set_at(err, BT_ERR_INPUT, in->path, line, 1,
-                            "the header names column '%s' twice (columns %zu and %zu)", name,
-                            j + 1, i + 1);
+                            "the header names column '%s' twice (columns %zu and %zu)", name, j + 1,
+                            i + 1);
     if (input_names_add(in, name) < 0)
       return error_set(err, BT_ERR_NOMEM, "out of memory");
   }
@@ -248,8 +248,8 @@ bt_status input_csv_next(bt_input *in, int *got, bt_error *err) {
                         in->nf, in->n_names);
   if (in->nf < in->n_names)
     return error_set_at(err, BT_ERR_INPUT, in->path, el, ec,
-                        "row has %zu field%s but the header has %zu (the row ends here)",
-                        in->nf, in->nf == 1 ? "" : "s", in->n_names);
+                        "row has %zu field%s but the header has %zu (the row ends here)", in->nf,
+                        in->nf == 1 ? "" : "s", in->n_names);
   input_record_finish(in, line);
   return BT_OK;
 }

@@ -39,8 +39,8 @@ struct bt_input {
   bt_record rec;
   char sep;
   unsigned char csv_stop[256]; /* bytes that end a fast run (input_csv.c) */
-  long blank_line; /* first empty line not yet followed by data (0: none) */
-  bt_buf line_buf; /* JSONL */
+  long blank_line;             /* first empty line not yet followed by data (0: none) */
+  bt_buf line_buf;             /* JSONL */
 };
 
 /* Make the next chunk available; 0 at the end (or on a read error: io_error set). */

@@ -131,8 +131,8 @@ static bt_status open_error_at_key(bt_render *r, const char *key, bt_error *err)
   return err ? err->status : BT_ERR_TEMPLATE;
 }
 
-bt_status render_open(const char *template_path, const char *input_file,
-                      const bt_render_opts *opts, bt_render **out, bt_error *err) {
+bt_status render_open(const char *template_path, const char *input_file, const bt_render_opts *opts,
+                      bt_render **out, bt_error *err) {
   *out = NULL;
   bt_render *r = calloc(1, sizeof *r);
   if (!r)
@@ -191,8 +191,9 @@ bt_status render_open(const char *template_path, const char *input_file,
   buf_init(&pb, 0);
   for (size_t i = 0; i < template_n_params(r->tpl); i++) {
     const bt_tpl_param *p = template_param(r->tpl, i);
-    static const char *const ours[] = {"messages", "input", "instructions", "custom_id",
-                                       "max_completion_tokens", "max_output_tokens", NULL};
+    static const char *const ours[] = {
+        "messages",          "input", "instructions", "custom_id", "max_completion_tokens",
+        "max_output_tokens", NULL};
     for (size_t k = 0; ours[k]; k++)
       if (strcmp(p->key, ours[k]) == 0) {
         buf_cleanup(&pb);
@@ -310,8 +311,8 @@ static bt_status render_part(bt_render *r, bt_tpl_part part, bt_buf *out, bt_tpl
     return error_set_at(err, BT_ERR_INPUT, input_path(r->in), (long)r->rec->line_no, 1,
                         "row %lld %s '%s', which the template uses at %s:%ld:%ld (write "
                         "{{%s|default:\"...\"}} to allow that)",
-                        (long long)r->rec->row_no, idx >= 0 ? "has null for" : "has no field",
-                        name, terr.file, terr.line, terr.column, name);
+                        (long long)r->rec->row_no, idx >= 0 ? "has null for" : "has no field", name,
+                        terr.file, terr.line, terr.column, name);
   }
   if (s)
     *err = terr;
@@ -451,10 +452,18 @@ bt_status render_next(bt_render *r, const bt_rendered **row, bt_error *err) {
   return BT_OK;
 }
 
-const bt_render_info *render_info(const bt_render *r) { return &r->info; }
-const bt_template *render_template(const bt_render *r) { return r->tpl; }
-const bt_input *render_input(const bt_render *r) { return r->in; }
-const bt_request_spec *render_spec(const bt_render *r) { return &r->spec; }
+const bt_render_info *render_info(const bt_render *r) {
+  return &r->info;
+}
+const bt_template *render_template(const bt_render *r) {
+  return r->tpl;
+}
+const bt_input *render_input(const bt_render *r) {
+  return r->in;
+}
+const bt_request_spec *render_spec(const bt_render *r) {
+  return &r->spec;
+}
 
 void render_close(bt_render *r) {
   if (!r)

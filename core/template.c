@@ -100,13 +100,15 @@ static long field_index(bt_template *t, const char *name, size_t n, int has_defa
   return (long)t->n_fields++;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t'; }
+static int is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 /* Position tracking while scanning s: line/col of s[i] given the start position. */
 typedef struct tpl_pos {
   long line0, col0;
   const char *s;
-  size_t i;    /* scanned up to here */
+  size_t i; /* scanned up to here */
   long line, col;
 } tpl_pos;
 
@@ -121,8 +123,8 @@ static void pos_at(tpl_pos *p, size_t i) {
   }
 }
 
-static bt_status tpl_err(bt_template *t, tpl_pos *p, size_t i, bt_error *err, const char *fmt,
-                         ...) BT_PRINTF(5, 6);
+static bt_status tpl_err(bt_template *t, tpl_pos *p, size_t i, bt_error *err, const char *fmt, ...)
+    BT_PRINTF(5, 6);
 static bt_status tpl_err(bt_template *t, tpl_pos *p, size_t i, bt_error *err, const char *fmt,
                          ...) {
   pos_at(p, i);
@@ -213,8 +215,8 @@ static bt_status parse_body(bt_template *t, const char *s, size_t n, long line0,
       t->owned[t->n_owned++] = def;
     }
     if (i + 1 >= n || s[i] != '}' || s[i + 1] != '}')
-      return tpl_err(t, &pos, i < n ? i : open, err,
-                     "%s", i < n ? "expected }} to close the field" : "unclosed {{ (no }} after it)");
+      return tpl_err(t, &pos, i < n ? i : open, err, "%s",
+                     i < n ? "expected }} to close the field" : "unclosed {{ (no }} after it)");
     i += 2;
     long fi = field_index(t, s + a, b - a, has_default);
     if (fi < 0)
@@ -302,8 +304,8 @@ static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *o
   case YAML_SEQUENCE_NODE: {
     if ((s = buf_putc(out, '[')))
       return s;
-    for (yaml_node_item_t *it = node->data.sequence.items.start;
-         it < node->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+         it++) {
       if (it != node->data.sequence.items.start && (s = buf_putc(out, ',')))
         return s;
       if ((s = yaml_to_json(doc, yaml_document_get_node(doc, *it), out, depth + 1)))
@@ -359,9 +361,8 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
   yaml_parser_set_input_string(&parser, (const unsigned char *)y, n);
   if (!yaml_parser_load(&parser, &doc)) {
     const yaml_mark_t *m = &parser.problem_mark;
-    s = error_set_at(err, BT_ERR_TEMPLATE, t->name, fm_line + (long)m->line,
-                     (long)m->column + 1, "front matter: %s%s%s",
-                     parser.problem ? parser.problem : "invalid YAML",
+    s = error_set_at(err, BT_ERR_TEMPLATE, t->name, fm_line + (long)m->line, (long)m->column + 1,
+                     "front matter: %s%s%s", parser.problem ? parser.problem : "invalid YAML",
                      parser.context ? " " : "", parser.context ? parser.context : "");
     yaml_parser_delete(&parser);
     return s;
@@ -418,8 +419,8 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
         for (size_t i = 0; fm_providers[i]; i++)
           ok |= !strcmp(sv, fm_providers[i]);
         if (!ok) {
-          s = fm_error(t, fm_line, v, err,
-                       "unknown provider '%s' (openai, anthropic or local)", sv);
+          s = fm_error(t, fm_line, v, err, "unknown provider '%s' (openai, anthropic or local)",
+                       sv);
           goto out;
         }
         t->provider = util_xstrdup(sv);
@@ -620,13 +621,27 @@ void template_free(bt_template *t) {
   free(t);
 }
 
-const char *template_name(const bt_template *t) { return t->name; }
-const char *template_text(const bt_template *t) { return t->text; }
-const char *template_model(const bt_template *t) { return t->model; }
-const char *template_provider(const bt_template *t) { return t->provider; }
-const char *template_endpoint(const bt_template *t) { return t->endpoint; }
-int64_t template_max_tokens(const bt_template *t) { return t->max_tokens; }
-int template_has_system(const bt_template *t) { return t->system != NULL; }
+const char *template_name(const bt_template *t) {
+  return t->name;
+}
+const char *template_text(const bt_template *t) {
+  return t->text;
+}
+const char *template_model(const bt_template *t) {
+  return t->model;
+}
+const char *template_provider(const bt_template *t) {
+  return t->provider;
+}
+const char *template_endpoint(const bt_template *t) {
+  return t->endpoint;
+}
+int64_t template_max_tokens(const bt_template *t) {
+  return t->max_tokens;
+}
+int template_has_system(const bt_template *t) {
+  return t->system != NULL;
+}
 
 long template_key_line(const bt_template *t, const char *key, long *column) {
   for (size_t i = 0; i < t->n_keys; i++)
@@ -640,11 +655,15 @@ long template_key_line(const bt_template *t, const char *key, long *column) {
   return 0;
 }
 
-size_t template_n_params(const bt_template *t) { return t->n_params; }
+size_t template_n_params(const bt_template *t) {
+  return t->n_params;
+}
 const bt_tpl_param *template_param(const bt_template *t, size_t i) {
   return i < t->n_params ? &t->params[i] : NULL;
 }
-size_t template_n_fields(const bt_template *t) { return t->n_fields; }
+size_t template_n_fields(const bt_template *t) {
+  return t->n_fields;
+}
 const char *template_field(const bt_template *t, size_t i) {
   return i < t->n_fields ? t->fields[i] : NULL;
 }
@@ -669,9 +688,8 @@ static bt_status span_add(bt_tpl_spans *sp, bt_tpl_span span) {
   return BT_OK;
 }
 
-bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup,
-                          void *ud, bt_buf *out, bt_tpl_spans *spans, size_t *missing,
-                          bt_error *err) {
+bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup, void *ud,
+                          bt_buf *out, bt_tpl_spans *spans, size_t *missing, bt_error *err) {
   const tpl_partv *pv = part == BT_TPL_SYSTEM ? &t->sys : &t->user;
   for (size_t i = 0; i < pv->n; i++) {
     const tpl_seg *sg = &pv->v[i];

@@ -96,8 +96,7 @@ int template_field_has_default(const bt_template *t, size_t i);
 /* Render one part into out (appending). spans may be NULL. When a field without a default has
  * no value, returns BT_ERR_INPUT with *missing = its index and err holding the template's
  * line/column of that use (the caller says which row). */
-bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup,
-                          void *ud, bt_buf *out, bt_tpl_spans *spans, size_t *missing,
-                          bt_error *err) BT_WUR;
+bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup, void *ud,
+                          bt_buf *out, bt_tpl_spans *spans, size_t *missing, bt_error *err) BT_WUR;
 
 #endif

@@ -1,35 +1,40 @@
 /* tokens: the character-class token estimator described in tokens.h. */
 #include "tokens.h"
 
-static int64_t run_tokens(int64_t weight, int per) { return weight ? (weight + per - 1) / per : 0; }
+static int64_t run_tokens(int64_t weight, int per) {
+  return weight ? (weight + per - 1) / per : 0;
+}
 
 enum { C_CTL, C_LETTER, C_DIGIT, C_SPACE, C_NL, C_PUNCT, C_HIGH };
 
-/* Class of every byte, built once (a table beats a chain of comparisons per byte). */
-static unsigned char cls[256];
-static void cls_init(void) {
-  for (int c = 0; c < 256; c++) {
-    unsigned char k = C_CTL;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-      k = C_LETTER;
-    else if (c >= '0' && c <= '9')
-      k = C_DIGIT;
-    else if (c == ' ' || c == '\t' || c == '\r')
-      k = C_SPACE;
-    else if (c == '\n')
-      k = C_NL;
-    else if (c >= 0x21 && c < 0x7F)
-      k = C_PUNCT;
-    else if (c >= 0xC0)
-      k = C_HIGH;
-    cls[c] = k;
-  }
-  cls[0] = C_CTL;
-}
+/* Class of every byte (a table beats a chain of comparisons per byte); const, so any thread
+ * may read it. Rows of 32 bytes, 0x00 to 0xFF. */
+#define C C_CTL
+#define L C_LETTER
+#define D C_DIGIT
+#define S C_SPACE
+#define N C_NL
+#define P C_PUNCT
+#define H C_HIGH
+static const unsigned char cls[256] = {
+    C, C, C, C, C, C, C, C, C, S, N, C, C, S, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C,
+    S, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, D, D, D, D, D, D, D, D, D, D, P, P, P, P, P, P,
+    P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, P, P, P, P, P,
+    P, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, P, P, P, P, C,
+    C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C,
+    C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C,
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H,
+};
+#undef C
+#undef L
+#undef D
+#undef S
+#undef N
+#undef P
+#undef H
 
 int64_t tokens_estimate(const char *s, size_t n) {
-  if (!cls['a']) /* benign race: every thread writes the same values */
-    cls_init();
   const unsigned char *p = (const unsigned char *)s;
   int64_t total = 0, letters = 0, digits = 0;
   int nl_in_ws = 0;

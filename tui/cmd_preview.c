@@ -11,11 +11,9 @@
 #include "cmd_render.h"
 
 const bt_cmd_help cmd_preview_help = {
-    "TEMPLATE INPUT [--row N]... [--tui]",
-    "show rendered requests for rows, human-readable",
+    "TEMPLATE INPUT [--row N]... [--tui]", "show rendered requests for rows, human-readable",
     "  --row N             show data row N (1-based; repeatable; default: the first 3)\n"
-    "  --tui               open the dashboard's interactive preview\n" RCLI_HELP
-    "\n"
+    "  --tui               open the dashboard's interactive preview\n" RCLI_HELP "\n"
     "  Values taken from the row are marked: bold and underlined on a terminal, between\n"
     "  \xe2\x9f\xa6 and \xe2\x9f\xa7 otherwise. Every row is rendered and checked; the last line "
     "counts rows\n"

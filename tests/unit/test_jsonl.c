@@ -53,7 +53,7 @@ static void test_values(void **state) {
   assert_string_equal(rec->values[4], "");
   assert_int_equal(rec->kinds[4], BT_VAL_NULL);
   assert_string_equal(rec->values[5], "{\"k\":[1,2.0,\"a b\"]}"); /* compact, digits kept */
-  assert_string_equal(rec->values[6], "a\xe2\x80\xa8z");            /* U+2028 survives */
+  assert_string_equal(rec->values[6], "a\xe2\x80\xa8z");          /* U+2028 survives */
   assert_int_equal(input_next(in, &rec, &err), BT_OK);
   assert_null(rec);
   input_close(in);
