@@ -96,6 +96,8 @@ long input_names_add(bt_input *in, const char *name) {
   for (size_t i = 0; i < in->n_names; i++)
     if (strcmp(in->names[i], name) == 0)
       return (long)i;
+  if (in->format == BT_INPUT_JSONL && in->n_names >= INPUT_MAX_NAMES)
+    return -2; /* a JSONL file with ever new keys: stop listing them (memory stays flat) */
   if (in->n_names == in->cap_names) {
     size_t cap = in->cap_names ? in->cap_names * 2 : 16;
     char **p = realloc(in->names, cap * sizeof *p);

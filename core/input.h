@@ -61,7 +61,8 @@ bt_status input_open_mem(const char *data, size_t len, const char *name, bt_inpu
 bt_status input_next(bt_input *in, const bt_record **rec, bt_error *err) BT_WUR;
 
 /* Field names known so far: the header for CSV/TSV; for JSONL the keys of the records read so
- * far, in order of first appearance (complete after the first record for uniform files). */
+ * far, in order of first appearance (complete after the first record for uniform files; at most
+ * 4096 are listed, so a file whose rows bring ever new keys keeps a flat memory). */
 size_t input_n_names(const bt_input *in);
 const char *input_name(const bt_input *in, size_t i);
 bt_input_format input_format(const bt_input *in);

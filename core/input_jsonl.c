@@ -160,7 +160,7 @@ bt_status input_jsonl_next(bt_input *in, int *got, bt_error *err) {
         break;
       }
       in->lens[in->nf] = in->data.len - 1 - in->offs[in->nf];
-      if (input_names_add(in, key) < 0) {
+      if (input_names_add(in, key) == -1) {
         s = error_set(err, BT_ERR_NOMEM, "out of memory");
         break;
       }
