@@ -77,6 +77,9 @@ grep -q "Also, second paragraph: thanks, team.⟧" "$TMP/p.txt" || fail "preview
 grep -q "^200 rows, 2 shown; fields used: channel, feedback; fields unused: id, customer$" "$TMP/p.txt" ||
   fail "preview summary: $(tail -1 "$TMP/p.txt")"
 [ "$(grep -c '^== row' "$TMP/p.txt")" -eq 2 ] || fail "preview row count"
+printf 'id,channel,feedback\n1,web,"a\033[2Jb\rc"\n' >"$TMP/ctl.csv"
+"$BIN" preview "$TPL" "$TMP/ctl.csv" >"$TMP/ctl.txt"
+grep -q 'Feedback: ⟦a^\[\[2Jb^Mc⟧' "$TMP/ctl.txt" || fail "preview control characters: $(grep Feedback "$TMP/ctl.txt")"
 rc=0; "$BIN" preview "$TPL" "$CSV" --row 999 >/dev/null 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "has only 200 rows" "$TMP/err" || fail "preview --row 999"
 rc=0; "$BIN" preview "$TPL" "$CSV" --tui 2>"$TMP/err" || rc=$?
