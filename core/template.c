@@ -369,7 +369,8 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
   }
   yaml_parser_delete(&parser);
   bt_buf json;
-  buf_init(&json, 0);
+  /* Capped: YAML aliases can expand a short file into a huge value ("billion laughs"). */
+  buf_init(&json, 1024 * 1024);
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
     goto out; /* empty front matter */
@@ -465,8 +466,8 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
     buf_reset(&json);
     bt_status js = yaml_to_json(&doc, v, &json, 0);
     if (js) {
-      s = fm_error(t, fm_line, v, err, "cannot turn '%s' into JSON (mapping keys must be text)",
-                   key);
+      s = fm_error(t, fm_line, v, err,
+                   "cannot turn '%s' into JSON (mapping keys must be text; at most 1 MB)", key);
       goto out;
     }
     bt_tpl_param *prm = &t->params[t->n_params++];

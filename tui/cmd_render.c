@@ -20,7 +20,9 @@ const bt_cmd_help cmd_render_help = {
     "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n" RCLI_HELP
         RCLI_CHUNK_HELP "\n"
     "  Lines are split on LF only; each is one request in the provider's batch format\n"
-    "  (openai: custom_id/method/url/body; anthropic: custom_id/params; local: the body).\n"};
+    "  (openai: custom_id/method/url/body; anthropic: custom_id/params; local: the body).\n"
+    "  On stdout, lines stream as rows render: when a row fails, the ones before it are\n"
+    "  already out (exit 1 says so); -o and --split are all or nothing.\n"};
 
 void rcli_init(rcli_opts *o, const bt_cli *cli) {
   memset(o, 0, sizeof *o);

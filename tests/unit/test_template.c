@@ -210,6 +210,15 @@ static void test_front_matter_errors(void **state) {
   expect_error("---\nmodel: [a]\n---\nx", 2, 8, "text value");
   expect_error("---\nmodel: m\nbody text\n", 1, 1, "not closed");
   expect_error("---\nsystem: \"hi {{x\"\n---\nx", 2, 13, "unclosed {{");
+  /* aliases that would expand into megabytes ("billion laughs") */
+  expect_error("---\n"
+               "a: &a [xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx]\n"
+               "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+               "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+               "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+               "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+               "---\nx",
+               6, 4, "at most 1 MB");
 }
 
 static void test_load(void **state) {
