@@ -17,7 +17,8 @@ const bt_cmd_help cmd_render_help = {
     "write provider-ready JSONL (stdout by default)",
     "  -o, --output FILE   write to FILE instead of stdout (nothing is written when a row\n"
     "                      fails: the file appears only when every row rendered)\n"
-    "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n" RCLI_HELP
+    "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n"
+    "                      (older chunk files there beyond the new count are removed)\n" RCLI_HELP
         RCLI_CHUNK_HELP "\n"
     "  Lines are split on LF only; each is one request in the provider's batch format\n"
     "  (openai: custom_id/method/url/body; anthropic: custom_id/params; local: the body).\n"
@@ -251,6 +252,13 @@ int cmd_render(bt_cli *cli, int argc, char **argv) {
       cli_errorf(cmd, "cannot write %s: %s", chunks[i].final, strerror(errno));
       rc = EXIT_USAGE;
       goto done;
+    }
+  if (split) /* chunks of an earlier, longer render would look like part of this one */
+    for (size_t i = n_chunks + 1;; i++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/chunk-%04zu.jsonl", split, i);
+      if (unlink(path) != 0)
+        break;
     }
   if (!output && !split && (fflush(stdout) != 0 || ferror(stdout))) {
     cli_errorf(cmd, "cannot write to stdout: %s", strerror(errno));

@@ -40,6 +40,8 @@ grep -q '"params":{"model":"claude-haiku-4-5","max_tokens":5,"system":' "$TMP/a.
 [ "$(cat "$TMP"/chunks/chunk-*.jsonl | wc -l)" -eq 200 ] || fail "split: line count"
 [ "$(wc -l <"$TMP/chunks/chunk-0004.jsonl")" -eq 8 ] || fail "split: last chunk"
 grep -q "200 requests in 4 batches" "$TMP/err" || fail "split: summary"
+"$BIN" render "$TPL" "$CSV" --split "$TMP/chunks" --chunk-size 100 2>"$TMP/err"
+[ "$(ls "$TMP/chunks" | wc -l)" -eq 2 ] || fail "split again: stale chunks left: $(ls "$TMP/chunks")"
 
 # a failure half-way writes nothing to -o (row 3 lacks the id)
 printf 'id,channel,feedback\na,web,x\nb,web,y\n,web,z\n' >"$TMP/bad.csv"
