@@ -28,6 +28,14 @@ static void restore_terminal(void) {
     endwin();
 }
 
+/* A crash still gives the terminal back (endwin is not async-signal-safe, but the process is
+ * ending anyway and a usable shell is worth the risk), then dies the way it would have. */
+static void on_fatal_signal(int sig) {
+  restore_terminal();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 static void on_stop_signal(int sig) {
   (void)sig;
   g_stop = 1; /* poll() returns EINTR; the loop quits and restores the terminal */
@@ -121,6 +129,12 @@ bt_status app_new(const bt_app_opts *o, bt_app **out, bt_error *err) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGABRT, &sa, NULL);
   } else {
     resizeterm(o->rows, o->cols);
   }
@@ -161,6 +175,10 @@ void app_free(bt_app *app) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    signal(SIGSEGV, SIG_DFL);
+    signal(SIGBUS, SIG_DFL);
+    signal(SIGFPE, SIG_DFL);
+    signal(SIGABRT, SIG_DFL);
   }
   free(app);
 }

@@ -149,6 +149,15 @@ kill -TERM "$pid"
 wait_for "exit=0"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGTERM left the alternate screen on"
 
+# A crash (SIGSEGV) gives the terminal back too, then dies as it would have.
+start "$BIN --read-only"
+wait_for "feedback-label"
+pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+[ -n "$pid" ] || fail "no batchtop process"
+kill -SEGV "$pid"
+wait_for "exit=139"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "a crash left the alternate screen on"
+
 # Ctrl-C (SIGINT) as well.
 start "$BIN --read-only"
 wait_for "feedback-label"
