@@ -728,6 +728,8 @@ int app_run(bt_app *app) {
       bt_app_event tick = {APP_EV_TICK, ""};
       if (top_ops(app)->event)
         flags |= top_ops(app)->event(top_state(app), app, &tick);
+      if (flags & UI_WORK)
+        next_tick = now; /* more to do: poll without waiting, so keys still come first */
       if (now - last_draw >= 10000)
         flags |= UI_REDRAW; /* ages and ETAs move even when the store does not */
     }

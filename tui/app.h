@@ -30,7 +30,9 @@
 #include "ui_keymap.h"
 #include "ui_theme.h"
 
-enum { UI_HANDLED = 1, UI_REDRAW = 2, UI_RELOAD = 4, UI_QUIT = 8 };
+/* UI_WORK (from an event): the view has more background work; the loop comes back at once
+ * (keys still go first) instead of waiting for the next tick. */
+enum { UI_HANDLED = 1, UI_REDRAW = 2, UI_RELOAD = 4, UI_QUIT = 8, UI_WORK = 16 };
 
 typedef struct bt_app bt_app;
 

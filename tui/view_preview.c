@@ -36,8 +36,12 @@ typedef struct {
   prow *rows; /* rows read so far */
   size_t n, cap;
   size_t cur;
-  /* the whole file, estimated once at open */
+  /* the whole file, estimated on a second render in slices between keys (a big input never
+   * freezes the screen); `all` is NULL once done */
+  bt_render *all;
   bt_estimate est;
+  const bt_price *price; /* into prices */
+  bt_prices *prices;
   bt_cost cost;
   char model[128];
   char provider[32];
@@ -149,6 +153,32 @@ static void add_marked(ui_doc *d, const char *label, const char *text, const bt_
   free(copy);
 }
 
+#define PREVIEW_FIRST_SLICE_MS 60 /* before the first frame */
+#define PREVIEW_SLICE_MS 30       /* per turn of the loop afterwards */
+
+/* Estimate more rows for up to ms milliseconds. Returns 1 while rows remain. */
+static int estimate_slice(preview_view *v, int ms) {
+  if (!v->all)
+    return 0;
+  int64_t until = util_mono_ms() + ms;
+  const bt_rendered *row = NULL;
+  bt_error err;
+  error_clear(&err);
+  for (int k = 0;; k++) {
+    if ((k & 255) == 255 && util_mono_ms() >= until)
+      break;
+    if (render_next(v->all, &row, &err) != BT_OK || !row ||
+        estimate_add(&v->est, row, &err) != BT_OK) {
+      render_close(v->all);
+      v->all = NULL;
+      break;
+    }
+  }
+  v->total_rows = v->est.rows;
+  estimate_cost(&v->est, v->price, &v->cost);
+  return v->all != NULL;
+}
+
 static void build(preview_view *v, bt_app *app) {
   ui_doc *d = &v->doc;
   ui_doc_clear(d);
@@ -162,14 +192,16 @@ static void build(preview_view *v, bt_app *app) {
     return;
   }
   /* The estimate first: it is what the preview is for. */
-  ui_doc_addf(
-      d, UI_NORMAL, 1,
-      "%lld request%s in %lld batch%s \xc2\xb7 input %s tokens \xc2\xb7 output ~%s (%s at most)%s",
-      (long long)v->est.requests, v->est.requests == 1 ? "" : "s",
-      (long long)estimate_batches(&v->est), estimate_batches(&v->est) == 1 ? "" : "es",
-      util_fmt_count((double)v->est.input_tokens, a, sizeof a),
-      util_fmt_count((double)v->est.output_expected, b, sizeof b),
-      util_fmt_count((double)v->est.output_worst, c, sizeof c), v->est.worst_assumed ? "*" : "");
+  ui_doc_addf(d, UI_NORMAL, 1,
+              "%s%lld request%s in %lld batch%s \xc2\xb7 input %s tokens \xc2\xb7 output ~%s (%s "
+              "at most)%s",
+              v->all ? "estimating\xe2\x80\xa6 so far " : "", (long long)v->est.requests,
+              v->est.requests == 1 ? "" : "s", (long long)estimate_batches(&v->est),
+              estimate_batches(&v->est) == 1 ? "" : "es",
+              util_fmt_count((double)v->est.input_tokens, a, sizeof a),
+              util_fmt_count((double)v->est.output_expected, b, sizeof b),
+              util_fmt_count((double)v->est.output_worst, c, sizeof c),
+              v->est.worst_assumed ? "*" : "");
   if (v->cost.priced) {
     char s1[32], s2[32], s3[32];
     util_fmt_usd(v->cost.batch_expected, s1, sizeof s1);
@@ -251,6 +283,9 @@ static void preview_close(void *st) {
   preview_view *v = st;
   if (v->r)
     render_close(v->r);
+  if (v->all)
+    render_close(v->all);
+  prices_free(v->prices);
   for (size_t i = 0; i < v->n; i++)
     prow_free(&v->rows[i]);
   free(v->rows);
@@ -296,25 +331,15 @@ static void *preview_open(bt_app *app, const bt_view_arg *arg) {
   util_strlcpy(v->provider, info->provider, sizeof v->provider);
   util_strlcpy(v->model, info->model ? info->model : "?", sizeof v->model);
 
-  /* The estimate reads the whole file once, on its own render. */
   int64_t chunk = app->cfg ? app->cfg->chunk_size : 0;
-  bt_render *all = NULL;
   estimate_init(&v->est, info->provider_id, info->endpoint_id, chunk);
-  if (render_open(v->template_path, v->input_path, &v->ro, &all, &err) == BT_OK) {
-    const bt_rendered *row;
-    while (render_next(all, &row, &err) == BT_OK && row)
-      if (estimate_add(&v->est, row, &err) != BT_OK)
-        break;
-    render_close(all);
-  }
-  v->total_rows = v->est.rows;
-  bt_prices *prices = NULL;
+  if (render_open(v->template_path, v->input_path, &v->ro, &v->all, &err) != BT_OK)
+    v->all = NULL;
   error_clear(&err);
   const char *pp = app->cfg ? app->cfg->prices : NULL;
-  if ((pp ? prices_load_litellm(pp, &prices, &err) : prices_builtin(&prices, &err)) == BT_OK) {
-    estimate_cost(&v->est, prices_find(prices, v->model, v->provider), &v->cost);
-    prices_free(prices);
-  }
+  if ((pp ? prices_load_litellm(pp, &v->prices, &err) : prices_builtin(&v->prices, &err)) == BT_OK)
+    v->price = prices_find(v->prices, v->model, v->provider);
+  estimate_slice(v, PREVIEW_FIRST_SLICE_MS);
   read_row(v);
   build(v, app);
   return v;
@@ -331,6 +356,18 @@ static int preview_load(void *st, bt_app *app) {
 static void preview_draw(void *st, bt_app *app, int top, int height) {
   preview_view *v = st;
   ui_doc_draw(&v->doc, top, 0, height, app->cols);
+}
+
+/* Each turn of the loop: another slice of the estimate, until the whole file is counted. */
+static int preview_event(void *st, bt_app *app, const bt_app_event *ev) {
+  preview_view *v = st;
+  if (ev->kind != APP_EV_TICK || !v->all)
+    return 0;
+  int more = estimate_slice(v, PREVIEW_SLICE_MS);
+  int64_t scroll = v->doc.scroll;
+  build(v, app);
+  v->doc.scroll = scroll;
+  return UI_REDRAW | (more ? UI_WORK : 0);
 }
 
 static void submit_yes(bt_app *app, void *ud) {
@@ -371,6 +408,10 @@ static int preview_key(void *st, bt_app *app, ui_action a, int key) {
     ui_doc_move(&v->doc, a);
     return UI_HANDLED | UI_REDRAW;
   case ACT_SUBMIT: {
+    if (v->all) {
+      app_message(app, 0, "still estimating the cost of the whole file; a moment");
+      return UI_HANDLED | UI_REDRAW;
+    }
     if (!v->n) {
       app_message(app, 1, "nothing to submit");
       return UI_HANDLED | UI_REDRAW;
@@ -420,7 +461,7 @@ static const ui_action preview_footer[] = {ACT_DOWN, ACT_UP, ACT_PAGE_DOWN, ACT_
 
 const bt_view_ops view_preview_ops = {
     "preview",      preview_open,   preview_load,
-    preview_draw,   preview_key,    NULL,
+    preview_draw,   preview_key,    preview_event,
     NULL,           preview_close,  preview_title,
     preview_status, preview_footer, (int)(sizeof preview_footer / sizeof preview_footer[0]),
 };
