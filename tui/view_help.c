@@ -15,13 +15,20 @@ typedef struct {
 static int help_load(void *st, bt_app *app) {
   help_view *v = st;
   ui_doc_clear(&v->doc);
-  ui_doc_add(&v->doc, UI_SECTION, 1, "Keys");
+  ui_doc_addf(&v->doc, UI_SECTION, 1, "%-26s%s", "Keys", "Action (config name)");
   for (int a = 0; a < ACT_COUNT; a++) {
-    char keys[96];
+    char keys[96], line[256];
     ui_keymap_keys(&app->keymap, (ui_action)a, keys, sizeof keys);
     if (!keys[0])
       snprintf(keys, sizeof keys, "(unbound)");
-    ui_doc_kv(&v->doc, 3, 24, keys, ui_action_help((ui_action)a));
+    const char *name = ui_action_name((ui_action)a);
+    int n =
+        snprintf(line, sizeof line, "%-22s  %-16s %s", keys, name, ui_action_help((ui_action)a));
+    size_t i = ui_doc_add(&v->doc, UI_NORMAL, 3, line);
+    v->doc.lines[i].hang = 41; /* wrapped help text stays in its column */
+    ui_doc_span(&v->doc, i, 0, strlen(keys), UI_LABEL);
+    ui_doc_span(&v->doc, i, 24, strlen(name), UI_DIM);
+    (void)n;
   }
   ui_doc_add(&v->doc, UI_NORMAL, 0, "");
   ui_doc_add(&v->doc, UI_SECTION, 1, "Mouse");
@@ -32,9 +39,10 @@ static int help_load(void *st, bt_app *app) {
   ui_doc_add(&v->doc, UI_SECTION, 1, "Settings");
   ui_doc_addf(&v->doc, UI_NORMAL, 3,
               "Keys are rebound in the [keys] section of the config file, one action a line "
-              "with its keys: e.g. 'retry = r C-r'. The names are the words before the keys "
-              "above: %s, %s, %s ...",
-              ui_action_name(ACT_RETRY), ui_action_name(ACT_OPEN), ui_action_name(ACT_QUIT));
+              "with its keys (the action names are in the middle column above): e.g. "
+              "'%s = r C-r'. Key names: a character, C-x, F1-F12, Up, Down, Left, Right, "
+              "PgUp, PgDn, Home, End, Enter, Esc, Backspace, Tab, Space.",
+              ui_action_name(ACT_RETRY));
   ui_doc_addf(&v->doc, UI_NORMAL, 3,
               "Theme: %s. Choose with --theme NAME or 'theme = NAME' in the config (default, "
               "light, high-contrast, mono); NO_COLOR gives mono.",
