@@ -118,6 +118,11 @@ def parse(text, cols, rows):
             if w == 2 and x + 1 < cols:
                 grid[y][x + 1] = ("", st.key())
             x += w
+        # A row ncurses finished with "clear to end of line" in a colour: tmux does not list
+        # those cells, but the terminal paints them (back colour erase), so paint them too.
+        if st.bg is not None or st.reverse:
+            for rest in range(x, cols):
+                grid[y][rest] = (" ", st.key())
     return grid
 
 

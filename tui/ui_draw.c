@@ -11,7 +11,8 @@
 void ui_fill(WINDOW *w, int y, int x, int width, ui_elem e) {
   if (width <= 0)
     return;
-  wattrset(w, ui_attr(e));
+  /* Padding takes the colours, not an underline (it would run under empty cells). */
+  wattrset(w, ui_attr(e) & ~(int)A_UNDERLINE);
   mvwhline(w, y, x, ' ', width);
 }
 
