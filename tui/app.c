@@ -589,8 +589,8 @@ static void draw_modal(bt_app *app) {
   ui_text_wrap(text, inner, inner, collect_line, &wr);
   int h = (app->modal.kind == 1 ? wr.n : 1) + 4;
   int y0 = (app->rows - h) / 2, x0 = (app->cols - w) / 2;
-  if (y0 < 0)
-    y0 = 0;
+  if (y0 < 1)
+    y0 = app->rows - h >= 2 ? 1 : 0; /* keep the title bar when there is room */
   if (x0 < 0)
     x0 = 0;
   for (int y = 0; y < h; y++)
