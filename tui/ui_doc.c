@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
 #include "ui_draw.h"
 #include "ui_text.h"
 #include "util.h"
@@ -48,6 +49,7 @@ static size_t add_one(ui_doc *d, ui_elem e, int indent, const char *text, size_t
     abort();
   memcpy(l->text, text, len);
   l->text[len] = '\0';
+  secret_scrub(l->text); /* before wrapping can split a key across rows */
   l->e = e;
   l->indent = indent;
   d->wrap_width = 0; /* rewrap */

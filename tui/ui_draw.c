@@ -3,8 +3,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
 #include "ui_text.h"
 #include "util.h"
 
@@ -21,7 +23,14 @@ static int put_aligned(WINDOW *w, int y, int x, int width, ui_elem e, const char
   if (width <= 0)
     return 0;
   char buf[1024];
+  char *clean = NULL;
+  if (text && secret_contains(text)) { /* an API key never reaches the screen */
+    clean = util_xstrdup(text);
+    secret_scrub(clean);
+    text = clean;
+  }
   int tw = ui_text_cut(text ? text : "", width, buf, sizeof buf);
+  free(clean);
   ui_fill(w, y, x, width, e);
   wattrset(w, ui_attr(e));
   mvwaddstr(w, y, right ? x + width - tw : x, buf);

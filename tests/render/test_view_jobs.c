@@ -1,6 +1,7 @@
 /* Golden screens: the jobs view (home) at 80x24 and 120x40 with its colour elements; sorting,
  * filtering, the retry and cancel confirmations, and the ASCII fallback without UTF-8. */
 #include "golden.h"
+#include "secret.h"
 
 /* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
 /* clang-format off */
@@ -276,7 +277,41 @@ static void test_empty(void **state) {
   free(dir);
 }
 
+/* A registered API key in any text the store holds (a job name, an error message) is drawn as
+ * stars on every view. */
+static void test_secret_never_drawn(void **state) {
+  (void)state;
+  golden_store g = golden_store_open();
+  bt_error err;
+  assert_int_equal(
+      store_exec(g.s,
+                 "UPDATE jobs SET name = 'job sk-live-ABCDEFGH12345678'"
+                 " WHERE id = 'fb7k2m9q';"
+                 "UPDATE attempts SET error_message = 'bad key sk-live-ABCDEFGH12345678'"
+                 " WHERE error_code = 'invalid_request_error'",
+                 &err),
+      BT_OK);
+  secret_register("sk-live-ABCDEFGH12345678");
+  bt_app *app = golden_app(g.s, NULL, 40, 120);
+  bt_buf text;
+  buf_init(&text, 0);
+  const char *keys[] = {"", "j\n", "j", "\n", "\n"}; /* jobs, job, 2nd group, tasks, task */
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    golden_keys(app, keys[i]);
+    app_draw(app);
+    assert_int_equal(ui_dump_text(stdscr, &text), BT_OK);
+  }
+  assert_null(strstr(buf_str(&text), "ABCDEFGH"));
+  assert_non_null(strstr(buf_str(&text), "job ************************"));
+  assert_non_null(strstr(buf_str(&text), "bad key ****"));
+  buf_cleanup(&text);
+  secret_clear();
+  app_free(app);
+  golden_store_close(&g);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_jobs), cmocka_unit_test(test_empty)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_jobs), cmocka_unit_test(test_empty),
+                                     cmocka_unit_test(test_secret_never_drawn)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
