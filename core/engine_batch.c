@@ -321,7 +321,7 @@ static void send_list(bt_engine *e, ebatch *b) {
 /* ---- upload ---- */
 
 typedef struct {
-  const bt_provider *p;
+  const bt_provider_conn *p;
   FILE *f;
   bt_error *err;
 } spool_ctx;

@@ -68,7 +68,7 @@ struct ebatch {
 
 struct ejob {
   char id[BT_JOB_ID_LEN + 1];
-  bt_provider prov;
+  bt_provider_conn prov;
   int prov_ok;
   char *model, *endpoint, *provider_name;
   int leased;      /* we hold the lease: we drive; otherwise we only watch */

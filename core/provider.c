@@ -62,7 +62,7 @@ static char *strip_slash(const char *url) {
   return s;
 }
 
-bt_status provider_init(bt_provider *p, const char *name, const bt_config *cfg,
+bt_status provider_init(bt_provider_conn *p, const char *name, const bt_config *cfg,
                         bt_error *err) {
   memset(p, 0, sizeof *p);
   int kind = provider_parse_kind(name);
@@ -107,7 +107,7 @@ bt_status provider_init(bt_provider *p, const char *name, const bt_config *cfg,
   return BT_OK;
 }
 
-void provider_cleanup(bt_provider *p) {
+void provider_cleanup(bt_provider_conn *p) {
   free(p->base_url);
   if (p->api_key) {
     memset(p->api_key, 0, strlen(p->api_key));
@@ -118,7 +118,7 @@ void provider_cleanup(bt_provider *p) {
 
 /* ---- requests ---- */
 
-static bt_status auth_headers(const bt_provider *p, bt_http_req *r, bt_error *err) {
+static bt_status auth_headers(const bt_provider_conn *p, bt_http_req *r, bt_error *err) {
   char h[1024];
   bt_status st = BT_OK;
   if (p->kind == PROVIDER_ANTHROPIC) {
@@ -134,7 +134,7 @@ static bt_status auth_headers(const bt_provider *p, bt_http_req *r, bt_error *er
   return st;
 }
 
-static bt_status new_req(const bt_provider *p, const char *method, const char *path,
+static bt_status new_req(const bt_provider_conn *p, const char *method, const char *path,
                          long timeout_ms, bt_http_req **out, bt_error *err) {
   bt_buf url;
   buf_init(&url, 0);
@@ -155,11 +155,11 @@ static bt_status new_req(const bt_provider *p, const char *method, const char *p
 }
 
 /* Anthropic paths carry /v1 (its base URL has none); OpenAI's base URL ends in /v1. */
-static const char *ant_prefix(const bt_provider *p) {
+static const char *ant_prefix(const bt_provider_conn *p) {
   return p->kind == PROVIDER_ANTHROPIC ? "/v1/messages/batches" : "/batches";
 }
 
-bt_status provider_req_upload(const bt_provider *p, const char *spool_path, const char *filename,
+bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path, const char *filename,
                               bt_http_req **out, bt_error *err) {
   bt_status st = new_req(p, "POST", "/files", 0, out, err);
   if (st)
@@ -172,7 +172,7 @@ bt_status provider_req_upload(const bt_provider *p, const char *spool_path, cons
   return st;
 }
 
-bt_status provider_req_create(const bt_provider *p, const char *endpoint,
+bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
                               const char *input_file_id, const char *spool_path,
                               const char *tag, const char *job_id, bt_http_req **out,
                               bt_error *err) {
@@ -201,14 +201,14 @@ bt_status provider_req_create(const bt_provider *p, const char *endpoint,
   return st;
 }
 
-bt_status provider_req_get(const bt_provider *p, const char *remote_id, bt_http_req **out,
+bt_status provider_req_get(const bt_provider_conn *p, const char *remote_id, bt_http_req **out,
                            bt_error *err) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", ant_prefix(p), remote_id);
   return new_req(p, "GET", path, 60000, out, err);
 }
 
-bt_status provider_req_list(const bt_provider *p, const char *after, bt_http_req **out,
+bt_status provider_req_list(const bt_provider_conn *p, const char *after, bt_http_req **out,
                             bt_error *err) {
   char path[512];
   if (p->kind == PROVIDER_ANTHROPIC)
@@ -220,14 +220,14 @@ bt_status provider_req_list(const bt_provider *p, const char *after, bt_http_req
   return new_req(p, "GET", path, 60000, out, err);
 }
 
-bt_status provider_req_cancel(const bt_provider *p, const char *remote_id, bt_http_req **out,
+bt_status provider_req_cancel(const bt_provider_conn *p, const char *remote_id, bt_http_req **out,
                               bt_error *err) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s/cancel", ant_prefix(p), remote_id);
   return new_req(p, "POST", path, 60000, out, err);
 }
 
-bt_status provider_req_results(const bt_provider *p, const bt_remote_batch *b, int which,
+bt_status provider_req_results(const bt_provider_conn *p, const bt_remote_batch *b, int which,
                                bt_http_req **out, bt_error *err) {
   if (p->kind == PROVIDER_ANTHROPIC) {
     if (which != 0 || !b->results_url)
@@ -250,7 +250,7 @@ bt_status provider_req_results(const bt_provider *p, const bt_remote_batch *b, i
   return new_req(p, "GET", path, 0, out, err);
 }
 
-bt_status provider_req_exec(const bt_provider *p, const char *request, bt_http_req **out,
+bt_status provider_req_exec(const bt_provider_conn *p, const char *request, bt_http_req **out,
                             bt_error *err) {
   bt_status st = new_req(p, "POST", "/chat/completions", p->timeout_ms, out, err);
   if (st)
@@ -265,13 +265,13 @@ bt_status provider_req_exec(const bt_provider *p, const char *request, bt_http_r
 
 /* ---- spool ---- */
 
-bt_status provider_spool_begin(const bt_provider *p, FILE *f, bt_error *err) {
+bt_status provider_spool_begin(const bt_provider_conn *p, FILE *f, bt_error *err) {
   if (p->kind == PROVIDER_ANTHROPIC && fputs("{\"requests\":[", f) < 0)
     return error_set(err, BT_ERR_IO, "cannot write the spool file");
   return BT_OK;
 }
 
-bt_status provider_spool_line(const bt_provider *p, FILE *f, int64_t index, const char *request,
+bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index, const char *request,
                               bt_error *err) {
   int bad;
   if (p->kind == PROVIDER_ANTHROPIC)
@@ -281,7 +281,7 @@ bt_status provider_spool_line(const bt_provider *p, FILE *f, int64_t index, cons
   return bad ? error_set(err, BT_ERR_IO, "cannot write the spool file") : BT_OK;
 }
 
-bt_status provider_spool_end(const bt_provider *p, FILE *f, bt_error *err) {
+bt_status provider_spool_end(const bt_provider_conn *p, FILE *f, bt_error *err) {
   if (p->kind == PROVIDER_ANTHROPIC && fputs("]}", f) < 0)
     return error_set(err, BT_ERR_IO, "cannot write the spool file");
   return BT_OK;

@@ -18,7 +18,7 @@
  * Threads: the engine thread builds and parses; the functions are pure and thread-safe.
  * Ownership: requests returned by req_* belong to the caller (http_req_free); strings in the
  * parsed structs are owned by the struct (remote_batch_cleanup, result_cleanup). Keys live in
- * the bt_provider (copied from the config), are sent only in headers and never printed. */
+ * the bt_provider_conn (copied from the config), are sent only in headers and never printed. */
 #ifndef BT_PROVIDER_H
 #define BT_PROVIDER_H
 
@@ -32,14 +32,14 @@
 
 typedef enum { PROVIDER_OPENAI, PROVIDER_ANTHROPIC, PROVIDER_LOCAL } bt_provider_kind;
 
-typedef struct bt_provider {
+typedef struct bt_provider_conn {
   bt_provider_kind kind;
   const char *name;
   char *base_url; /* without trailing slash */
   char *api_key;  /* may be NULL (local) */
   long timeout_ms;
   int64_t max_retry_after_ms;
-} bt_provider;
+} bt_provider_conn;
 
 /* Remote batch, normalised. status is OpenAI's vocabulary (validating, in_progress,
  * finalizing, completed, failed, expired, cancelling, cancelled); Anthropic's in_progress,
@@ -80,9 +80,9 @@ void result_cleanup(bt_result *r);
 
 /* name: openai | anthropic | local. Copies keys and URLs from cfg. A missing key for openai or
  * anthropic is BT_ERR_AUTH with a message naming the environment variable. */
-bt_status provider_init(bt_provider *p, const char *name, const bt_config *cfg,
+bt_status provider_init(bt_provider_conn *p, const char *name, const bt_config *cfg,
                         bt_error *err) BT_WUR;
-void provider_cleanup(bt_provider *p);
+void provider_cleanup(bt_provider_conn *p);
 /* -1 when name is no provider. */
 int provider_parse_kind(const char *name);
 /* The endpoint a job of this provider targets (for the job row). */
@@ -95,32 +95,32 @@ int64_t provider_max_bytes(bt_provider_kind kind);
 
 /* Write the body of a batch: OpenAI JSONL (one request line a line) or Anthropic's
  * {"requests":[...]} JSON. Call spool_begin, spool_line per task, spool_end. */
-bt_status provider_spool_begin(const bt_provider *p, FILE *f, bt_error *err) BT_WUR;
-bt_status provider_spool_line(const bt_provider *p, FILE *f, int64_t index, const char *request,
+bt_status provider_spool_begin(const bt_provider_conn *p, FILE *f, bt_error *err) BT_WUR;
+bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index, const char *request,
                               bt_error *err) BT_WUR;
-bt_status provider_spool_end(const bt_provider *p, FILE *f, bt_error *err) BT_WUR;
+bt_status provider_spool_end(const bt_provider_conn *p, FILE *f, bt_error *err) BT_WUR;
 
 /* ---- requests (caller frees with http_req_free) ---- */
 
-bt_status provider_req_upload(const bt_provider *p, const char *spool_path, const char *filename,
+bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path, const char *filename,
                               bt_http_req **out, bt_error *err) BT_WUR;
 /* input_file_id: OpenAI's uploaded file; spool_path: Anthropic's body. */
-bt_status provider_req_create(const bt_provider *p, const char *endpoint,
+bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
                               const char *input_file_id, const char *spool_path,
                               const char *tag, const char *job_id, bt_http_req **out,
                               bt_error *err) BT_WUR;
-bt_status provider_req_get(const bt_provider *p, const char *remote_id, bt_http_req **out,
+bt_status provider_req_get(const bt_provider_conn *p, const char *remote_id, bt_http_req **out,
                            bt_error *err) BT_WUR;
 /* after: cursor from the previous page, or NULL. */
-bt_status provider_req_list(const bt_provider *p, const char *after, bt_http_req **out,
+bt_status provider_req_list(const bt_provider_conn *p, const char *after, bt_http_req **out,
                             bt_error *err) BT_WUR;
-bt_status provider_req_cancel(const bt_provider *p, const char *remote_id, bt_http_req **out,
+bt_status provider_req_cancel(const bt_provider_conn *p, const char *remote_id, bt_http_req **out,
                               bt_error *err) BT_WUR;
 /* which: 0 output file / results_url, 1 error file (OpenAI only). */
-bt_status provider_req_results(const bt_provider *p, const bt_remote_batch *b, int which,
+bt_status provider_req_results(const bt_provider_conn *p, const bt_remote_batch *b, int which,
                                bt_http_req **out, bt_error *err) BT_WUR;
 /* local: one chat completion with the task's request line as the body. */
-bt_status provider_req_exec(const bt_provider *p, const char *request, bt_http_req **out,
+bt_status provider_req_exec(const bt_provider_conn *p, const char *request, bt_http_req **out,
                             bt_error *err) BT_WUR;
 
 /* ---- parsers (pure) ---- */
