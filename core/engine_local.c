@@ -93,6 +93,12 @@ void engine_local_step(bt_engine *e, ebatch *b, int64_t now) {
   }
   if (!strcmp(row.state, "done")) {
     b->done = 1;
+  } else if (j->fatal) {
+    engine_local_forget(e, b);
+    if (!b->inflight)
+      engine_batch_mark_done(e, b, TASK_FAILED, "not_run",
+                             "not run: the server refused this job's requests (see the job's "
+                             "error)");
   } else if (j->cancel) {
     engine_local_forget(e, b);
     engine_batch_mark_done(e, b, TASK_CANCELLED, "cancelled", "cancelled by the user");
@@ -185,6 +191,15 @@ static void exec_done(bt_http_req *r, void *ud) {
     enqueue(e, q, 1);
     http_req_free(r);
     return;
+  }
+  ejob *j = b->job;
+  if (v == HTTP_FATAL && !j->fatal &&
+      (r->status == 401 || r->status == 403 || !strcmp(code, "insufficient_quota"))) {
+    /* Auth or billing: every other request would get the same answer. */
+    char d[600], m[700];
+    snprintf(m, sizeof m, "local: %s", http_req_describe(r, d, sizeof d));
+    j->fatal = 1;
+    engine_job_error(e, j, b, m);
   }
   lres *x = calloc(1, sizeof *x);
   if (x) {
