@@ -49,7 +49,8 @@ export OPENAI_API_KEY="$CANARY_OPENAI"
 export ANTHROPIC_API_KEY="$CANARY_ANTHROPIC"
 export BATCHTOP_LOCAL_API_KEY="$CANARY_LOCAL"
 export BATCHTOP_POLL_MS=50
-export BATCHTOP_CONFIG="$WORK/no-config"
+: >"$WORK/config" && chmod 600 "$WORK/config"
+export BATCHTOP_CONFIG="$WORK/config"
 unset BATCHTOP_TEST_CRASH_AT || true
 
 sim_get() { curl -sf "http://127.0.0.1:$PORT$1"; }
