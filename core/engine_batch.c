@@ -27,6 +27,9 @@
 void engine_batch_free(ebatch *b) {
   if (b->ing)
     ingest_free(b->ing);
+  for (size_t i = 0; i < b->dl_n; i++)
+    result_cleanup(&b->dl_buf[i]);
+  free(b->dl_buf);
   lines_cleanup(&b->lines);
   remote_batch_cleanup(&b->rb);
   free(b->list_after);
@@ -431,36 +434,56 @@ typedef struct {
   ebatch *b;
 } dl_ctx;
 
-/* One line of a result file: parse, join on custom_id, store; commit every
- * INGEST_TXN_ROWS lines so memory stays flat and a crash loses at most one transaction. */
+/* Store the buffered results of a download in one transaction. Runs synchronously (inside
+ * curl's write callback or at the end of the transfer), so no transaction ever stays open
+ * across turns of the engine loop. */
+static bt_status dl_flush(bt_engine *e, ebatch *b) {
+  if (!b->dl_n)
+    return BT_OK;
+  bt_error err;
+  bt_status r = store_begin(e->store, &err);
+  for (size_t i = 0; i < b->dl_n && !r; i++) {
+    int applied = 0;
+    r = ingest_result(b->ing, &b->dl_buf[i], &applied, &err);
+    if (!applied)
+      b->dl_unknown++;
+  }
+  if (!r)
+    r = store_commit(e->store, &err);
+  if (r) {
+    store_rollback(e->store);
+    log_error("engine: storing results: %s", err.message);
+  }
+  for (size_t i = 0; i < b->dl_n; i++)
+    result_cleanup(&b->dl_buf[i]);
+  b->dl_n = 0;
+  return r;
+}
+
+/* One line of a result file: parse, buffer, and store every INGEST_TXN_ROWS lines, so memory
+ * stays flat and a crash loses at most one buffer (ingestion is idempotent: the next run
+ * downloads the file again). */
 static bt_status dl_line(void *ud, const char *line, size_t len) {
   dl_ctx *c = ud;
   ebatch *b = c->b;
-  bt_result res;
   bt_error err;
-  if (provider_parse_result(b->job->prov.kind, line, len, &res, &err)) {
+  if (!b->dl_buf) {
+    b->dl_buf = calloc(INGEST_TXN_ROWS, sizeof *b->dl_buf);
+    if (!b->dl_buf)
+      return BT_ERR_NOMEM;
+  }
+  if (provider_parse_result(b->job->prov.kind, line, len, &b->dl_buf[b->dl_n], &err)) {
     b->dl_unknown++;
     log_warn("engine: batch %lld: skipping a result line: %s", (long long)b->id, err.message);
     return BT_OK; /* one bad line must not lose the others */
   }
-  int applied = 0;
-  bt_status r = ingest_result(b->ing, &res, &applied, &err);
-  result_cleanup(&res);
-  if (r) {
-    log_error("engine: storing a result: %s", err.message);
-    return r;
-  }
+  b->dl_n++;
   b->dl_lines++;
   int crash = b->dl_crash_armed && b->dl_lines == 2;
-  if (++b->dl_in_txn >= INGEST_TXN_ROWS || crash) {
-    b->dl_in_txn = 0;
-    r = store_commit(c->e->store, &err);
-    if (!r)
-      r = store_begin(c->e->store, &err);
-    if (r) {
-      log_error("engine: %s", err.message);
+  if (b->dl_n >= INGEST_TXN_ROWS || crash) {
+    bt_status r = dl_flush(c->e, b);
+    if (r)
       return r;
-    }
     if (crash)
       engine_crash_point("mid-download"); /* part of the file stored, the rest not */
   }
@@ -473,18 +496,21 @@ static void download_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
   b->busy = 0;
-  bt_error err;
   int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
+  if (ok && dl_flush(e, b) != BT_OK)
+    ok = 0;
+  for (size_t i = 0; i < b->dl_n; i++)
+    result_cleanup(&b->dl_buf[i]);
+  b->dl_n = 0;
   free(dl_ctx_of(b));
   lines_cleanup(&b->lines);
   memset(&b->lines, 0, sizeof b->lines);
   ingest_free(b->ing);
   b->ing = NULL;
   if (!ok) {
-    /* What was committed stays (ingestion is idempotent); the file is fetched again. */
-    store_rollback(e->store);
+    /* What was stored stays (ingestion is idempotent); the file is fetched again. */
     if (r->status == 404 && b->dl_which == 1) {
       /* A missing error file is no error (gotcha 15). */
       b->dl_which++;
@@ -495,8 +521,6 @@ static void download_done(bt_http_req *r, void *ud) {
     http_req_free(r);
     return;
   }
-  if (store_commit(e->store, &err))
-    log_error("engine: %s", err.message);
   b->job->dirty = 1;
   b->fails = 0;
   b->dl_which++;
@@ -520,8 +544,7 @@ static void download_next(bt_engine *e, ebatch *b) {
       return;
     }
     if (ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &b->ing,
-                   &err) ||
-        store_begin(e->store, &err)) {
+                   &err)) {
       log_error("engine: %s", err.message);
       ingest_free(b->ing);
       b->ing = NULL;
@@ -533,7 +556,7 @@ static void download_next(bt_engine *e, ebatch *b) {
     c->e = e;
     c->b = b;
     lines_init(&b->lines, dl_line, c);
-    b->dl_in_txn = 0;
+    b->dl_n = 0;
     b->dl_crash_armed = 1;
     http_req_lines(r, &b->lines);
     r->ud2 = e;
