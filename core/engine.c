@@ -175,6 +175,8 @@ bt_status engine_new(const bt_engine_opts *opts, bt_engine **out, bt_error *err)
     return error_set(err, BT_ERR_NOMEM, "curl_multi_init failed");
   }
   lease_owner_make(e->owner);
+  /* IDLE means "everything driven has ended": nothing to say before the first job. */
+  e->idle_sent = !e->drive_all;
   e->local_conc = (int)e->cfg.local_concurrency;
   *out = e;
   return BT_OK;
@@ -294,6 +296,7 @@ static void job_reload(bt_engine *e, ejob *j) {
 }
 
 static void job_add(bt_engine *e, const char *id) {
+  e->idle_sent = 0;
   ejob *j = find_job(e, id);
   if (j) {
     j->next_reload = 0;

@@ -129,7 +129,7 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
             fputs("\r\033[K", stderr);
           fprintf(stderr, "batchtop %s: %s\n", cmd, ev[i].message);
           code = EXIT_PROVIDER;
-        } else if ((ev[i].kind == ENGINE_EV_JOB_DONE && mine) || ev[i].kind == ENGINE_EV_IDLE) {
+        } else if (ev[i].kind == ENGINE_EV_JOB_DONE && mine) {
           done = 1;
         }
       }

@@ -37,10 +37,10 @@ for provider in openai anthropic local; do
   if [ "$provider" = local ]; then
     # direct calls do not hang in the sim: those rows succeed
     [ "$failed" = 6 ] && [ "$ok" = 24 ] && [ "$expired" = 0 ] ||
-      fail "$provider: counts ok=$ok failed=$failed expired=$expired"
+      { echo "$st" >&2; cat "$WORK/submit.err" >&2; fail "$provider: counts ok=$ok failed=$failed expired=$expired"; }
   else
     [ "$failed" = 6 ] && [ "$expired" = 4 ] && [ "$ok" = 20 ] ||
-      fail "$provider: counts ok=$ok failed=$failed expired=$expired"
+      { echo "$st" >&2; cat "$WORK/submit.err" >&2; fail "$provider: counts ok=$ok failed=$failed expired=$expired"; }
     # the sim's view: one batch per chunk, each request executed at most once, and as many
     # executions as tasks that ran (failed + succeeded; expired ones never finish)
     created=$(json_get "$stats" "d['batches_created']['$provider']")

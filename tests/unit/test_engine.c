@@ -69,9 +69,9 @@ static void test_idle_and_unknown_job(void **state) {
   bt_error err;
   assert_int_equal(engine_new(&o, &e, &err), BT_OK);
   assert_int_equal(engine_start(e, &err), BT_OK);
-  assert_true(wait_event(e, ENGINE_EV_IDLE, NULL, 5000));
   engine_drive(e, "nosuchjb");
   assert_true(wait_event(e, ENGINE_EV_JOB_ERROR, "nosuchjb", 5000));
+  assert_true(wait_event(e, ENGINE_EV_IDLE, NULL, 5000));
   engine_free(e);
 }
 
