@@ -18,6 +18,9 @@
 #include "testutil.h"
 #include "util.h"
 
+/* Event kinds seen so far (a bit per kind), across calls. */
+static unsigned seen_kinds;
+
 typedef struct {
   char *dir;
   char path[4096];
@@ -46,9 +49,6 @@ static int teardown(void **state) {
   free(f);
   return 0;
 }
-
-/* Event kinds seen so far (a bit per kind), across calls. */
-static unsigned seen_kinds;
 
 /* Wait (bounded) for an event of kind; returns 1 when seen (now or earlier). */
 static int wait_event(bt_engine *e, bt_engine_event_kind kind, const char *job, int ms) {
