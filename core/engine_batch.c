@@ -21,7 +21,9 @@
 #include "util.h"
 
 #define INGEST_TXN_ROWS 1000
-#define RECONCILE_SLACK_MS (10 * 60 * 1000)
+/* Anthropic matching: a batch created from this long before our create was sent (clock skew
+ * between us and the provider) counts as a candidate. */
+#define RECONCILE_SLACK_MS (30 * 1000)
 #define RECONCILE_MAX_PAGES 50
 
 void engine_batch_free(ebatch *b) {
@@ -220,7 +222,7 @@ static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
   bt_error err;
   char spool[4400];
   spool_path(e, row, spool, sizeof spool);
-  if (store_batch_set_state(e->store, b->id, "creating", &err)) {
+  if (store_batch_set_creating(e->store, b->id, &err)) {
     log_error("engine: %s", err.message);
     b->next_at = util_mono_ms() + 1000;
     return;
@@ -239,8 +241,10 @@ static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
   engine_add_transfer(e, r, create_done, b);
 }
 
+/* submitted_at holds the time the create was about to be sent (set with state creating). */
 static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_batch *rb) {
-  if (rb->total != row->n_requests || rb->created_at_ms < row->created_at - RECONCILE_SLACK_MS)
+  int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
+  if (rb->total != row->n_requests || rb->created_at_ms < sent - RECONCILE_SLACK_MS)
     return 0;
   int known = 1;
   bt_error err;
@@ -278,7 +282,8 @@ static void list_done(bt_http_req *r, void *ud) {
                                                   : (items[i].tag && row.tag &&
                                                      !strcmp(items[i].tag, row.tag)))
         found = (int)i;
-      if (items[i].created_at_ms && items[i].created_at_ms < row.created_at - RECONCILE_SLACK_MS)
+      int64_t sent = row.submitted_at ? row.submitted_at : row.created_at;
+      if (items[i].created_at_ms && items[i].created_at_ms < sent - RECONCILE_SLACK_MS)
         older = 1;
     }
   } else {

@@ -143,6 +143,14 @@ bt_status store_batch_set_state(bt_store *s, int64_t id, const char *state, bt_e
                    util_now_ms(), id);
 }
 
+bt_status store_batch_set_creating(bt_store *s, int64_t id, bt_error *err) {
+  int64_t now = util_now_ms();
+  return store_run(s, err, "updating a batch", NULL,
+                   "UPDATE batches SET state = 'creating', submitted_at = ?, updated_at = ?"
+                   " WHERE id = ?",
+                   "iii", now, now, id);
+}
+
 bt_status store_batch_set_input_file(bt_store *s, int64_t id, const char *file_id,
                                      bt_error *err) {
   return store_run(s, err, "updating a batch", NULL,

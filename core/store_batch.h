@@ -46,6 +46,9 @@ bt_status store_batch_list(bt_store *s, const char *job_id, bt_batch **out, size
                            bt_error *err) BT_WUR;
 bt_status store_batch_set_state(bt_store *s, int64_t id, const char *state,
                                 bt_error *err) BT_WUR;
+/* About to send the create: state creating, submitted_at = now (the intent time that
+ * reconciling matches against). */
+bt_status store_batch_set_creating(bt_store *s, int64_t id, bt_error *err) BT_WUR;
 /* Uploaded: the input file id; state uploaded. */
 bt_status store_batch_set_input_file(bt_store *s, int64_t id, const char *file_id,
                                      bt_error *err) BT_WUR;

@@ -45,7 +45,11 @@ run_case() {
 for point in after-intent mid-upload after-create mid-poll mid-download; do
   run_case openai "$point"
 done
+# Anthropic batches carry no metadata: a lost create is found again by creation time and
+# request count. A fresh sim per case keeps other runs' same-size batches out of the list
+# (the documented residual risk is another client creating a same-size batch within 30 s).
 for point in after-intent after-create mid-download; do
+  start_sim --request-ms 2 --validate-ms 40 --finalize-ms 40
   run_case anthropic "$point"
 done
 note "ok"
