@@ -240,7 +240,7 @@ static void job_free(bt_engine *e, ejob *j) {
   while (b) {
     ebatch *n = b->next;
     engine_local_forget(e, b);
-    engine_batch_free(b);
+    engine_batch_free(e, b);
     b = n;
   }
   if (j->leased && e->store)

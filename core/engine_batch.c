@@ -26,7 +26,10 @@
 #define RECONCILE_SLACK_MS (30 * 1000)
 #define RECONCILE_MAX_PAGES 50
 
-void engine_batch_free(ebatch *b) {
+static void create_slot_release(bt_engine *e, ebatch *b);
+
+void engine_batch_free(bt_engine *e, ebatch *b) {
+  create_slot_release(e, b);
   if (b->ing)
     ingest_free(b->ing);
   for (size_t i = 0; i < b->dl_n; i++)
@@ -41,6 +44,24 @@ void engine_batch_free(ebatch *b) {
 static void spool_path(bt_engine *e, const bt_batch *row, char *buf, size_t size) {
   snprintf(buf, size, "%s/%s.%s", e->spool_dir, row->tag,
            row->provider && !strcmp(row->provider, "anthropic") ? "json" : "jsonl");
+}
+
+/* Anthropic batches carry no tag, so two of ours of the same size created at the same time
+ * could not be told apart after a crash. Creates (and reconciles) are therefore serialised per
+ * engine: at most one anthropic batch is between intent and a recorded id at any time, and
+ * every earlier one's id is known to the store (excluded from matching). */
+static int create_slot(bt_engine *e, ebatch *b) {
+  if (b->job->prov.kind != PROVIDER_ANTHROPIC)
+    return 1;
+  if (e->create_slot && e->create_slot != b->id)
+    return 0;
+  e->create_slot = b->id;
+  return 1;
+}
+
+static void create_slot_release(bt_engine *e, ebatch *b) {
+  if (e->create_slot == b->id)
+    e->create_slot = 0;
 }
 
 /* ---- ending a batch ---- */
@@ -66,6 +87,7 @@ void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const c
   }
   b->done = 1;
   b->job->dirty = 1;
+  create_slot_release(e, b);
   if (n)
     log_info("engine: batch %lld: %lld tasks ended %s (%s)", (long long)b->id, (long long)n,
              task_state_name(rest), code ? code : "");
@@ -187,6 +209,7 @@ static void adopt_remote(bt_engine *e, ebatch *b, const bt_remote_batch *rb, con
     return;
   }
   b->maybe_created = 0;
+  create_slot_release(e, b);
   b->fails = 0;
   b->poll_ms = 0;
   b->job->dirty = 1;
@@ -213,6 +236,8 @@ static void create_done(bt_http_req *r, void *ud) {
   } else {
     /* No answer at all: the create may have happened. An HTTP error answer: it did not. */
     b->maybe_created = http_req_net_failed(r);
+    if (!b->maybe_created)
+      create_slot_release(e, b); /* certainly not created: let another go first */
     on_failure(e, b, r, "create", 0);
   }
   http_req_free(r);
@@ -671,6 +696,10 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
     engine_batch_mark_done(e, b, TASK_CANCELLED, "cancelled", "cancelled before it was submitted");
   } else if (unsent && j->fatal) {
     engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted", "not submitted after an earlier error");
+  } else if ((!strcmp(st, "intent") || !strcmp(st, "uploading") || !strcmp(st, "uploaded") ||
+              !strcmp(st, "creating")) &&
+             j->prov.kind == PROVIDER_ANTHROPIC && !create_slot(e, b)) {
+    b->next_at = now + 20; /* another anthropic create is in flight */
   } else if (!strcmp(st, "intent") || !strcmp(st, "uploading")) {
     if (engine_over_budget(e, j, b)) {
       char m[256];

@@ -115,6 +115,7 @@ struct bt_engine {
   char owner[32];
   ejob *jobs;
   int idle_sent;
+  int64_t create_slot; /* the anthropic batch allowed to create or reconcile now (0: none) */
   bt_http_req **active; /* transfers on the multi handle (freed at stop) */
   size_t n_active, cap_active;
 
@@ -138,7 +139,7 @@ void engine_add_transfer(bt_engine *e, bt_http_req *r, bt_http_done_fn done, voi
 /* engine_batch.c: remote batches (openai, anthropic) */
 void engine_batch_step(bt_engine *e, ebatch *b, int64_t now);
 void engine_batch_cancel(bt_engine *e, ebatch *b);
-void engine_batch_free(ebatch *b);
+void engine_batch_free(bt_engine *e, ebatch *b);
 /* End a batch: its still-running attempts become rest (code, msg); state done. */
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
                             const char *msg);
