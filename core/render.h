@@ -20,7 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input.h"
+#include "request.h"
 #include "status.h"
+#include "template.h"
 
 typedef struct bt_render bt_render;
 
@@ -38,6 +41,8 @@ typedef struct bt_render_opts {
   int64_t max_tokens;   /* > 0 overrides front matter */
   bt_render_lookup lookup; /* may be NULL */
   void *lookup_ud;
+  /* added after the contract was drafted: */
+  const char *endpoint; /* NULL: front matter `endpoint`, else the provider's default */
 } bt_render_opts;
 
 typedef struct bt_rendered {
@@ -49,6 +54,16 @@ typedef struct bt_rendered {
   size_t request_bytes;
   int64_t est_input_tokens;  /* estimate for this request */
   int64_t max_output_tokens; /* the request's max_tokens (0 when the endpoint has none) */
+  /* added after the contract was drafted: the texts as a person reads them (NUL-terminated),
+   * and where the substituted values sit in them (for previews that mark them) */
+  const char *system_text; /* NULL when the template has no system text */
+  size_t system_len;
+  const char *user_text;
+  size_t user_len;
+  const bt_tpl_span *system_spans; /* span.field indexes template_field(render_template(r), i) */
+  size_t n_system_spans;
+  const bt_tpl_span *user_spans;
+  size_t n_user_spans;
 } bt_rendered;
 
 /* What the whole render is about (valid until render_close). */
@@ -60,6 +75,11 @@ typedef struct bt_render_info {
   const char *template_text; /* the template file as read */
   const char *fields_json;   /* JSON array of the input's field names, in order */
   int64_t max_tokens;
+  /* added after the contract was drafted: */
+  bt_provider provider_id;
+  bt_endpoint endpoint_id;
+  const char *input_path;
+  const char *template_path;
 } bt_render_info;
 
 bt_status render_open(const char *template_path, const char *input_path,
@@ -67,5 +87,10 @@ bt_status render_open(const char *template_path, const char *input_path,
 bt_status render_next(bt_render *r, const bt_rendered **row, bt_error *err) BT_WUR;
 const bt_render_info *render_info(const bt_render *r);
 void render_close(bt_render *r);
+
+/* Lower layers of an open render (valid until render_close), for previews and submit. */
+const bt_template *render_template(const bt_render *r);
+const bt_input *render_input(const bt_render *r);
+const bt_request_spec *render_spec(const bt_render *r);
 
 #endif
