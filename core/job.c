@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunker.h"
+#include "estimate.h"
 #include "provider.h"
 #include "store_attempt.h"
 #include "store_batch.h"
@@ -20,7 +22,7 @@ struct bt_job_builder {
   bt_store *s;
   bt_job job;
   bt_task_inserter *ins;
-  int64_t max_requests, max_bytes;
+  bt_chunker chunker;
   int64_t chunk_no, chunk_id, chunk_n, chunk_bytes;
   int64_t n_tasks;
 };
@@ -45,10 +47,15 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   if (!b)
     return error_set(err, BT_ERR_NOMEM, "out of memory");
   b->s = s;
-  b->max_requests = provider_max_requests((bt_provider_kind)kind);
-  if (opts->chunk_size > 0 && opts->chunk_size < b->max_requests)
-    b->max_requests = opts->chunk_size;
-  b->max_bytes = provider_max_bytes((bt_provider_kind)kind);
+  bt_provider rp;
+  if (request_provider_parse(meta->provider, &rp, err) != BT_OK) {
+    free(b);
+    return err ? err->status : BT_ERR_USAGE;
+  }
+  int64_t chunk_size = opts->chunk_size;
+  if (chunk_size <= 0 && kind == PROVIDER_LOCAL)
+    chunk_size = provider_max_requests(PROVIDER_LOCAL); /* a unit of progress, no limit */
+  chunker_init(&b->chunker, rp, chunk_size);
   bt_job *j = &b->job;
   job_init(j);
   if (opts->name) {
@@ -72,7 +79,7 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   j->input_path = meta->input_path ? util_xstrdup(meta->input_path) : NULL;
   j->input_format = meta->format ? util_xstrdup(meta->format) : NULL;
   j->input_fields = util_xstrdup(meta->fields_json ? meta->fields_json : "[]");
-  j->chunk_size = b->max_requests;
+  j->chunk_size = b->chunker.max_requests;
   j->max_cost_usd = opts->max_cost_usd;
   j->pipeline_id = opts->pipeline_id ? util_xstrdup(opts->pipeline_id) : NULL;
   j->stage_no = opts->stage_no;
@@ -96,7 +103,13 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
 
 bt_status job_builder_add(bt_job_builder *b, const bt_rendered *row, bt_error *err) {
   int64_t bytes = (int64_t)row->request_bytes + 1;
-  if (b->chunk_id && (b->chunk_n >= b->max_requests || b->chunk_bytes + bytes > b->max_bytes)) {
+  int64_t chunk;
+  int starts;
+  if (chunker_add(&b->chunker, row->request_bytes, &chunk, &starts, err) != BT_OK) {
+    error_prefix(err, "row %lld", (long long)row->row_no);
+    return err ? err->status : BT_ERR_LIMIT;
+  }
+  if (starts && b->chunk_id) {
     bt_status r = close_chunk(b, err);
     if (r)
       return r;
@@ -120,7 +133,9 @@ bt_status job_builder_add(bt_job_builder *b, const bt_rendered *row, bt_error *e
   b->chunk_bytes += bytes;
   b->n_tasks++;
   b->job.est_input_tokens += row->est_input_tokens;
-  b->job.est_output_tokens += row->max_output_tokens;
+  /* The worst case, as `estimate` and --max-cost count it (core/estimate.h). */
+  b->job.est_output_tokens +=
+      row->max_output_tokens > 0 ? row->max_output_tokens : ESTIMATE_NO_MAX_OUTPUT;
   return BT_OK;
 }
 
@@ -148,7 +163,10 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
     r = store_run(b->s, err, "storing the estimate", NULL,
                   "UPDATE jobs SET est_cost_usd = ?, est_cost_std_usd = ?, est_input_tokens = ?,"
                   " est_output_tokens = ? WHERE id = ?",
-                  "ddiit", est, est * 2.0, j->est_input_tokens, j->est_output_tokens, j->id);
+                  "ddiit", est,
+                  provider_cost_std_usd(j->provider, j->model, j->est_input_tokens,
+                                        j->est_output_tokens),
+                  j->est_input_tokens, j->est_output_tokens, j->id);
   if (!r)
     r = store_event(b->s, j->id, 0, "info", "created", "job created", err);
   store_task_inserter_free(b->ins);

@@ -8,6 +8,9 @@
 
 #include <jansson.h>
 
+#include <pthread.h>
+
+#include "prices.h"
 #include "provider_impl.h"
 #include "util.h"
 
@@ -501,28 +504,34 @@ bt_status provider_parse_exec(long status, const char *body, size_t len, bt_resu
 
 /* ---- cost ---- */
 
-/* Batch prices, USD per 1M tokens (protocols.md 4.2, LiteLLM 2026-07-24). Kept here, behind
- * provider_cost_usd(), until the shared price table (core/prices.h) is wired in. */
-static const struct {
-  const char *model;
-  double in, out;
-} batch_prices[] = {
-    {"gpt-4o-mini", 0.075, 0.30},      {"gpt-4o", 1.25, 5.00},
-    {"gpt-4.1-nano", 0.05, 0.20},      {"gpt-4.1-mini", 0.20, 0.80},
-    {"gpt-4.1", 1.00, 4.00},           {"gpt-5-nano", 0.025, 0.20},
-    {"gpt-5-mini", 0.125, 1.00},       {"gpt-5", 0.625, 5.00},
-    {"claude-haiku-4-5", 0.50, 2.50},  {"claude-sonnet-4-5", 1.50, 7.50},
-    {"claude-sonnet-4-6", 1.50, 7.50}, {"claude-opus-4-5", 2.50, 12.50},
-};
+/* The price table: the built-in one (core/prices.h), loaded once for the whole process. */
+static bt_prices *price_table;
+static pthread_once_t price_once = PTHREAD_ONCE_INIT;
+
+static void price_load(void) {
+  bt_error err;
+  if (prices_builtin(&price_table, &err) != BT_OK)
+    price_table = NULL; /* no prices: costs show as 0, never a guess */
+}
+
+static double cost_with(const char *provider, const char *model, int64_t in, int64_t out,
+                        int batch) {
+  if (!provider || strcmp(provider, "local") == 0 || !model)
+    return 0.0;
+  pthread_once(&price_once, price_load);
+  const bt_price *p = price_table ? prices_find(price_table, model, provider) : NULL;
+  if (!p)
+    return 0.0;
+  double pin = batch ? p->batch_input : p->input, pout = batch ? p->batch_output : p->output;
+  return (pin * (double)in + pout * (double)out) / 1e6;
+}
 
 double provider_cost_usd(const char *provider, const char *model, int64_t input_tokens,
                          int64_t output_tokens) {
-  if (!provider || strcmp(provider, "local") == 0 || !model)
-    return 0.0;
-  for (size_t i = 0; i < sizeof batch_prices / sizeof batch_prices[0]; i++)
-    if (strcmp(batch_prices[i].model, model) == 0)
-      return (batch_prices[i].in * (double)input_tokens +
-              batch_prices[i].out * (double)output_tokens) /
-             1e6;
-  return 0.0;
+  return cost_with(provider, model, input_tokens, output_tokens, 1);
+}
+
+double provider_cost_std_usd(const char *provider, const char *model, int64_t input_tokens,
+                             int64_t output_tokens) {
+  return cost_with(provider, model, input_tokens, output_tokens, 0);
 }

@@ -145,8 +145,12 @@ bt_status provider_parse_exec(long status, const char *body, size_t len, bt_resu
 /* RFC 3339 ("2024-09-24T18:37:24.100435Z") -> unix ms; -1 when unparsable. */
 int64_t provider_parse_rfc3339(const char *s);
 
-/* Cost in USD of one request at batch prices (local: 0). The one place prices are applied. */
+/* Cost in USD at batch prices (local: 0; a model without a known price: 0), from the
+ * built-in price table (core/prices.h). The one place the engine applies prices. */
 double provider_cost_usd(const char *provider, const char *model, int64_t input_tokens,
                          int64_t output_tokens);
+/* The same at standard (non-batch) prices, for the estimate shown beside it. */
+double provider_cost_std_usd(const char *provider, const char *model, int64_t input_tokens,
+                             int64_t output_tokens);
 
 #endif

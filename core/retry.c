@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunker.h"
 #include "provider.h"
 #include "store_attempt.h"
 #include "store_batch.h"
@@ -79,11 +80,13 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
   r = store_job_get(s, job_id, &job, err);
   if (r)
     return r;
-  int kind = provider_parse_kind(job.provider);
-  int64_t max_requests = kind >= 0 ? provider_max_requests((bt_provider_kind)kind) : 1000;
-  if (job.chunk_size > 0 && job.chunk_size < max_requests)
-    max_requests = job.chunk_size;
-  int64_t max_bytes = kind >= 0 ? provider_max_bytes((bt_provider_kind)kind) : 1 << 26;
+  /* Same chunk limits as the job's first round (its chunk size is stored). */
+  bt_provider rp = BT_PROVIDER_OPENAI;
+  bt_error ignored;
+  if (request_provider_parse(job.provider, &rp, &ignored) != BT_OK)
+    rp = BT_PROVIDER_OPENAI;
+  bt_chunker chunker;
+  chunker_init(&chunker, rp, job.chunk_size);
   r = store_begin(s, err);
   if (r) {
     job_cleanup(&job);
@@ -110,7 +113,10 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
     while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
       int64_t tid = sqlite3_column_int64(st, 0);
       int64_t b = sqlite3_column_int64(st, 1) + 1;
-      if (batch_id && (n >= max_requests || bytes + b > max_bytes)) {
+      int64_t chunk;
+      int starts;
+      r = chunker_add(&chunker, (size_t)(b - 1), &chunk, &starts, err);
+      if (!r && starts && batch_id) {
         r = store_batch_set_size(s, batch_id, n, bytes, err);
         batch_id = 0;
       }
