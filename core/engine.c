@@ -319,6 +319,7 @@ static void job_add(bt_engine *e, const char *id) {
   j->endpoint = util_xstrdup(row.endpoint);
   j->provider_name = util_xstrdup(row.provider);
   j->max_cost = row.max_cost_usd;
+  j->imported = row.options && strstr(row.options, "\"imported\":true") != NULL;
   int terminal = job_state_terminal(row.state);
   job_cleanup(&row);
   j->next = e->jobs;

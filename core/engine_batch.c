@@ -582,6 +582,7 @@ static void download_next(bt_engine *e, ebatch *b) {
       b->next_at = util_mono_ms() + 1000;
       return;
     }
+    ingest_set_autocreate(b->ing, b->job->imported);
     dl_ctx *c = calloc(1, sizeof *c);
     c->e = e;
     c->b = b;

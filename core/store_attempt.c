@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "secret.h"
 #include "store_sql.h"
 #include "util.h"
@@ -66,6 +68,7 @@ bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *e
 
 struct bt_ingest {
   bt_store *s;
+  int autocreate;
   sqlite3_stmt *find, *upd_attempt, *upd_task;
   char job_id[16];
   int64_t batch_id;
@@ -109,6 +112,8 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   *out = g;
   return BT_OK;
 }
+
+void ingest_set_autocreate(bt_ingest *g, int on) { g->autocreate = on; }
 
 void ingest_free(bt_ingest *g) {
   if (!g)
@@ -200,6 +205,26 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return store_fail(g->s, err, "finding a task");
+  if (!aid && g->autocreate) {
+    /* An imported batch whose requests we never saw: the result line makes the task. */
+    json_t *in = json_pack("{s:s}", "custom_id", r->custom_id);
+    char *input = json_dumps(in, JSON_COMPACT);
+    json_decref(in);
+    bt_status st2 = store_run(
+        g->s, err, "adding an imported task", NULL,
+        "INSERT INTO tasks(job_id, row_no, line_no, custom_id, state, input, request,"
+        " request_bytes, updated_at) VALUES (?1, (SELECT coalesce(max(row_no), 0) + 1 FROM"
+        " tasks WHERE job_id = ?1), 0, ?2, 'running', ?3, '', 0, ?4)",
+        "ttti", g->job_id, r->custom_id, input, util_now_ms());
+    free(input);
+    if (st2)
+      return st2;
+    tid = sqlite3_last_insert_rowid(store_db(g->s));
+    st2 = store_attempt_insert(g->s, g->job_id, tid, g->batch_id, err);
+    if (st2)
+      return st2;
+    aid = sqlite3_last_insert_rowid(store_db(g->s));
+  }
   if (!aid)
     return BT_OK; /* a custom_id that is not ours: ignored (logged by the caller) */
   return ingest_result_attempt(g, aid, tid, r, applied, err);

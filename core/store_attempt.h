@@ -40,6 +40,9 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
 /* Same, for a known attempt (local execution). */
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
+ * its attempt) instead of being ignored. */
+void ingest_set_autocreate(bt_ingest *g, int on);
 void ingest_free(bt_ingest *g);
 
 /* Every attempt of the batch still running ends as state with code/message (an expired batch

@@ -254,7 +254,12 @@ bt_status store_job_settle(bt_store *s, const char *job_id, int cancel_requested
   }
   bt_counts c;
   r = store_job_counts(s, job_id, &c, err);
-  if (!r && c.n[TASK_PENDING] + c.n[TASK_RUNNING] == 0) {
+  int64_t open_batches = 0;
+  if (!r)
+    r = store_query_int(s, err, &open_batches, 0,
+                        "SELECT count(*) FROM batches WHERE job_id = ? AND state <> 'done'", "t",
+                        job_id);
+  if (!r && c.n[TASK_PENDING] + c.n[TASK_RUNNING] == 0 && open_batches == 0) {
     const char *state = "completed";
     if (cancel_requested) {
       state = "cancelled";
