@@ -45,12 +45,16 @@ typedef struct {
   int64_t row_no;
   bt_task_inserter *ins;
   bt_error *err;
+  char model[128]; /* from the first request body: prices apply to imported jobs too */
 } import_ctx;
 
 static bt_status on_input_line(void *ud, const char *line, size_t len) {
   import_ctx *c = ud;
   json_t *o = json_loadb(line, len, 0, NULL);
   const char *cid = json_string_value(json_object_get(o, "custom_id"));
+  const char *model = json_string_value(json_object_get(json_object_get(o, "body"), "model"));
+  if (model && !c->model[0])
+    util_strlcpy(c->model, model, sizeof c->model);
   bt_status r = BT_OK;
   if (cid) {
     json_t *in = json_pack("{s:s}", "custom_id", cid);
@@ -194,11 +198,14 @@ bt_status job_import(bt_store *s, const bt_config *cfg, const char *provider,
     r = store_begin(s, err);
     if (!r)
       r = store_job_insert(s, &job, err);
-    import_ctx c = {s, job.id, 0, 0, NULL, err};
+    import_ctx c = {s, job.id, 0, 0, NULL, err, ""};
     if (!r)
       r = store_task_inserter_new(s, job.id, &c.ins, err);
     for (size_t i = 0; i < n && !r; i++)
       r = import_one(s, &p, job.id, &rbs[i], (int64_t)i + 1, &c, err);
+    if (!r && c.model[0])
+      r = store_run(s, err, "updating the job", NULL, "UPDATE jobs SET model = ? WHERE id = ?",
+                    "tt", c.model, job.id);
     store_task_inserter_free(c.ins);
     if (!r)
       r = store_event(s, job.id, 0, "info", "import", "batches imported", err);
