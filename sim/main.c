@@ -31,11 +31,11 @@ static void usage(FILE *out) {
           "Settings (also config-file keys with '_' and POST /admin/config JSON keys):\n",
           "batchtop-sim: every answer it gives is synthetic");
   bool takes;
-  const char *help;
+  const char *meta, *help;
   const char *name;
-  for (size_t i = 0; (name = sim_config_key(i, &takes, &help)); i++) {
+  for (size_t i = 0; (name = sim_config_key(i, &takes, &meta, &help)); i++) {
     char flag[80];
-    snprintf(flag, sizeof flag, "--%s%s", name, takes ? " V" : "");
+    snprintf(flag, sizeof flag, "--%s%s%s", name, takes ? " " : "", meta);
     for (char *c = flag + 2; *c; c++)
       if (*c == '_')
         *c = '-';
@@ -48,15 +48,15 @@ int main(int argc, char **argv) {
   /* The long options come from the settings table, plus a few of our own. */
   size_t nkeys = 0;
   bool takes;
-  const char *help;
-  while (sim_config_key(nkeys, &takes, &help))
+  const char *meta, *help;
+  while (sim_config_key(nkeys, &takes, &meta, &help))
     nkeys++;
   struct option *opts = calloc(nkeys + 6, sizeof *opts);
   char **names = calloc(nkeys, sizeof *names);
   if (!opts || !names)
     return 1;
   for (size_t i = 0; i < nkeys; i++) {
-    const char *n = sim_config_key(i, &takes, &help);
+    const char *n = sim_config_key(i, &takes, &meta, &help);
     names[i] = strdup(n);
     for (char *c = names[i]; *c; c++)
       if (*c == '_')
@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
       goto out;
     default:
       if (c >= OPT_KEY_BASE && c < OPT_KEY_BASE + (int)nkeys) {
-        const char *key = sim_config_key((size_t)(c - OPT_KEY_BASE), &takes, &help);
+        const char *key = sim_config_key((size_t)(c - OPT_KEY_BASE), &takes, &meta, &help);
         if (sim_config_set(&cfg, key, takes ? optarg : "true", err, sizeof err)) {
           fprintf(stderr, "batchtop-sim: --%s: %s\n", names[c - OPT_KEY_BASE], err);
           rc = 1;

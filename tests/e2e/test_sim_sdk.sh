@@ -8,7 +8,7 @@ trap cleanup_sim EXIT
 
 npm_install_sdks
 SIM_LOG="$(mktemp)"
-start_sim --request-ms 80 --validate-ms 150 --finalize-ms 150 --cancel-ms 150 \
+start_sim --request-ms 150 --validate-ms 200 --finalize-ms 200 --cancel-ms 200 \
   --fail-if-contains sdk-fail --openai-key sk-sdk-test --anthropic-key sk-ant-sdk-test
 export SIM_URL
 export NODE_PATH="$SDK_NODE_MODULES"
