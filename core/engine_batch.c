@@ -20,7 +20,6 @@
 #include "store_sql.h"
 #include "util.h"
 
-#define INGEST_TXN_ROWS 1000
 /* Anthropic matching: a batch created from this long before our create was sent (clock skew
  * between us and the provider) counts as a candidate. */
 #define RECONCILE_SLACK_MS (30 * 1000)
@@ -32,9 +31,7 @@ void engine_batch_free(bt_engine *e, ebatch *b) {
   create_slot_release(e, b);
   if (b->ing)
     ingest_free(b->ing);
-  for (size_t i = 0; i < b->dl_n; i++)
-    result_cleanup(&b->dl_buf[i]);
-  free(b->dl_buf);
+
   lines_cleanup(&b->lines);
   remote_batch_cleanup(&b->rb);
   free(b->list_after);
@@ -464,60 +461,30 @@ typedef struct {
   ebatch *b;
 } dl_ctx;
 
-/* Store the buffered results of a download in one transaction. Runs synchronously (inside
- * curl's write callback or at the end of the transfer), so no transaction ever stays open
- * across turns of the engine loop. */
-static bt_status dl_flush(bt_engine *e, ebatch *b) {
-  if (!b->dl_n)
-    return BT_OK;
-  bt_error err;
-  bt_status r = store_begin(e->store, &err);
-  for (size_t i = 0; i < b->dl_n && !r; i++) {
-    int applied = 0;
-    r = ingest_result(b->ing, &b->dl_buf[i], &applied, &err);
-    if (!applied)
-      b->dl_unknown++;
-  }
-  if (!r)
-    r = store_commit(e->store, &err);
-  if (r) {
-    store_rollback(e->store);
-    log_error("engine: storing results: %s", err.message);
-  }
-  for (size_t i = 0; i < b->dl_n; i++)
-    result_cleanup(&b->dl_buf[i]);
-  b->dl_n = 0;
-  return r;
-}
-
-/* One line of a result file: parse, buffer, and store every INGEST_TXN_ROWS lines, so memory
- * stays flat and a crash loses at most one buffer (ingestion is idempotent: the next run
- * downloads the file again). */
+/* One line of a result file: parse and hand it to the ingester, which stores every
+ * INGEST_BUFFER_ROWS lines in one short transaction (never one held open across turns of the
+ * engine loop), so memory stays flat and a crash loses at most one buffer (ingestion is
+ * idempotent: the next run downloads the file again). */
 static bt_status dl_line(void *ud, const char *line, size_t len) {
   dl_ctx *c = ud;
   ebatch *b = c->b;
   bt_error err;
-  if (!b->dl_buf) {
-    b->dl_buf = calloc(INGEST_TXN_ROWS, sizeof *b->dl_buf);
-    if (!b->dl_buf)
-      return BT_ERR_NOMEM;
-  }
-  if (provider_parse_result(b->job->prov.kind, line, len, &b->dl_buf[b->dl_n], &err)) {
+  bt_result res;
+  if (provider_parse_result(b->job->prov.kind, line, len, &res, &err)) {
     b->dl_unknown++;
     log_warn("engine: batch %lld: skipping a result line: %s", (long long)b->id, err.message);
     return BT_OK; /* one bad line must not lose the others */
   }
-  b->dl_n++;
   b->dl_lines++;
-  int crash = b->dl_crash_armed && b->dl_lines == 2;
-  if (b->dl_n >= INGEST_TXN_ROWS || crash) {
-    bt_status r = dl_flush(c->e, b);
-    if (r)
-      return r;
-    if (crash)
+  bt_status r = ingest_add(b->ing, &res, NULL, &err);
+  if (!r && b->dl_crash_armed && b->dl_lines == 2) {
+    r = ingest_flush(b->ing, NULL, &err);
+    if (!r)
       engine_crash_point("mid-download"); /* part of the file stored, the rest not */
   }
-  return BT_OK;
+  if (r)
+    log_error("engine: storing results: %s", err.message);
+  return r;
 }
 
 static dl_ctx *dl_ctx_of(ebatch *b) { return (dl_ctx *)b->lines.ud; }
@@ -529,11 +496,11 @@ static void download_done(bt_http_req *r, void *ud) {
   int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
-  if (ok && dl_flush(e, b) != BT_OK)
+  bt_error ferr;
+  if (ok && ingest_flush(b->ing, NULL, &ferr) != BT_OK) {
+    log_error("engine: storing results: %s", ferr.message);
     ok = 0;
-  for (size_t i = 0; i < b->dl_n; i++)
-    result_cleanup(&b->dl_buf[i]);
-  b->dl_n = 0;
+  }
   free(dl_ctx_of(b));
   lines_cleanup(&b->lines);
   memset(&b->lines, 0, sizeof b->lines);
@@ -587,7 +554,6 @@ static void download_next(bt_engine *e, ebatch *b) {
     c->e = e;
     c->b = b;
     lines_init(&b->lines, dl_line, c);
-    b->dl_n = 0;
     b->dl_crash_armed = 1;
     http_req_lines(r, &b->lines);
     r->ud2 = e;

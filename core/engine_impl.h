@@ -56,8 +56,6 @@ struct ebatch {
   int dl_which;
   bt_lines lines;
   bt_ingest *ing;
-  bt_result *dl_buf; /* parsed lines waiting for the next transaction */
-  size_t dl_n;
   int64_t dl_lines, dl_unknown;
   int dl_crash_armed;
   /* local execution */

@@ -22,6 +22,7 @@ struct bt_job_builder {
   bt_store *s;
   bt_job job;
   bt_task_inserter *ins;
+  bt_attempt_inserter *att;
   bt_chunker chunker;
   int64_t chunk_no, chunk_id, chunk_n, chunk_bytes;
   int64_t n_tasks;
@@ -93,6 +94,8 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   r = store_job_insert(s, j, err);
   if (!r)
     r = store_task_inserter_new(s, j->id, &b->ins, err);
+  if (!r)
+    r = store_attempt_inserter_new(s, j->id, &b->att, err);
   if (r) {
     job_builder_abort(b);
     return r;
@@ -126,7 +129,7 @@ bt_status job_builder_add(bt_job_builder *b, const bt_rendered *row, bt_error *e
   if (r)
     return r;
   int64_t task_id = sqlite3_last_insert_rowid(store_db(b->s));
-  r = store_attempt_insert(b->s, b->job.id, task_id, b->chunk_id, err);
+  r = store_attempt_add(b->att, task_id, b->chunk_id, err);
   if (r)
     return r;
   b->chunk_n++;
@@ -143,6 +146,7 @@ void job_builder_abort(bt_job_builder *b) {
   if (!b)
     return;
   store_task_inserter_free(b->ins);
+  store_attempt_inserter_free(b->att);
   store_rollback(b->s);
   job_cleanup(&b->job);
   free(b);
@@ -170,7 +174,9 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
   if (!r)
     r = store_event(b->s, j->id, 0, "info", "created", "job created", err);
   store_task_inserter_free(b->ins);
+  store_attempt_inserter_free(b->att);
   b->ins = NULL;
+  b->att = NULL;
   if (!r)
     r = store_commit(b->s, err);
   if (r) {

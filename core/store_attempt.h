@@ -20,6 +20,14 @@
 bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id,
                                int64_t batch_id, bt_error *err) BT_WUR;
 
+/* The same for many attempts (job creation, retries): statements prepared once. */
+typedef struct bt_attempt_inserter bt_attempt_inserter;
+bt_status store_attempt_inserter_new(bt_store *s, const char *job_id, bt_attempt_inserter **out,
+                                     bt_error *err) BT_WUR;
+bt_status store_attempt_add(bt_attempt_inserter *ins, int64_t task_id, int64_t batch_id,
+                            bt_error *err) BT_WUR;
+void store_attempt_inserter_free(bt_attempt_inserter *ins);
+
 /* Call fn for every task of a batch, in input order: index from 0, custom_id, request line,
  * attempt id, task id. A non-zero return from fn stops and is returned. */
 typedef bt_status (*bt_attempt_fn)(void *ud, int64_t index, const char *custom_id,
@@ -40,6 +48,13 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
 /* Same, for a known attempt (local execution). */
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Buffered ingestion (downloads): ingest_add takes over *r (it is zeroed) and stores a full
+ * buffer in one transaction, applied in task order for locality; ingest_flush stores the rest.
+ * Transactions are opened and committed inside these calls, never left open. *applied (may
+ * be NULL) adds the number of attempts that changed. */
+#define INGEST_BUFFER_ROWS 5000
+bt_status ingest_add(bt_ingest *g, bt_result *r, int64_t *applied, bt_error *err) BT_WUR;
+bt_status ingest_flush(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);
