@@ -55,7 +55,7 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   }
   int64_t chunk_size = opts->chunk_size;
   if (chunk_size <= 0 && kind == PROVIDER_LOCAL)
-    chunk_size = provider_max_requests(PROVIDER_LOCAL); /* a unit of progress, no limit */
+    chunk_size = PROVIDER_LOCAL_CHUNK;
   chunker_init(&b->chunker, rp, chunk_size);
   bt_job *j = &b->job;
   job_init(j);

@@ -35,28 +35,6 @@ const char *provider_endpoint(bt_provider_kind kind) {
   return kind == PROVIDER_ANTHROPIC ? "/v1/messages" : "/v1/chat/completions";
 }
 
-int64_t provider_max_requests(bt_provider_kind kind) {
-  switch (kind) {
-  case PROVIDER_OPENAI:
-    return 50000;
-  case PROVIDER_ANTHROPIC:
-    return 100000;
-  default:
-    return 1000; /* local: a chunk is a unit of progress, not a remote limit */
-  }
-}
-
-int64_t provider_max_bytes(bt_provider_kind kind) {
-  switch (kind) {
-  case PROVIDER_OPENAI:
-    return 190LL * 1024 * 1024; /* 200 MB minus headroom */
-  case PROVIDER_ANTHROPIC:
-    return 240LL * 1024 * 1024; /* 256 MB minus headroom */
-  default:
-    return 64LL * 1024 * 1024;
-  }
-}
-
 static char *strip_slash(const char *url) {
   char *s = util_xstrdup(url);
   size_t n = strlen(s);

@@ -87,9 +87,9 @@ void provider_cleanup(bt_provider_conn *p);
 int provider_parse_kind(const char *name);
 /* The endpoint a job of this provider targets (for the job row). */
 const char *provider_endpoint(bt_provider_kind kind);
-/* Default and maximum chunk sizes (requests per batch) and byte limit per batch. */
-int64_t provider_max_requests(bt_provider_kind kind);
-int64_t provider_max_bytes(bt_provider_kind kind);
+/* Requests per chunk for provider local when no --chunk-size is given: a chunk is only a unit
+ * of progress there (remote limits live in request.h's request_limits). */
+#define PROVIDER_LOCAL_CHUNK 1000
 
 /* ---- the upload body (spool file) ---- */
 

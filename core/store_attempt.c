@@ -146,10 +146,10 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   g->s = s;
   util_strlcpy(g->job_id, job_id, sizeof g->job_id);
   g->batch_id = batch_id;
-  /* Ingestion touches pages all over tasks and attempts: a bigger page cache and memory-mapped
-   * reads for this connection (SQLite's defaults, 2 MB and pread, dominate otherwise). */
+  /* Ingestion touches pages all over tasks and attempts: a 64 MB page cache for this
+   * connection (SQLite's default is 2 MB). Bounded, so memory stays flat. */
   bt_error ignored;
-  if (store_exec(s, "PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824", &ignored))
+  if (store_exec(s, "PRAGMA cache_size = -65536", &ignored))
     ignored.message[0] = '\0'; /* only a speed-up */
   g->provider = util_xstrdup(provider ? provider : "");
   g->model = util_xstrdup(model ? model : "");

@@ -169,8 +169,7 @@ static const bt_migration migrations[] = {
     /* 2 (engine): a cancel asked for survives a crash; the engine finishes it on resume. */
     {2,
      "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
-     "ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX attempts_batch_state ON attempts(batch_id, state);\n"},
+     "ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {
