@@ -144,7 +144,13 @@ static void test_chunks_and_ingest(void **state) {
   assert_int_equal(c.n[TASK_EXPIRED], 1);
   assert_int_equal(c.n[TASK_CANCELLED], 1);
   assert_int_equal(c.total, 5);
+  /* a job ends only when its tasks and its batches are done */
   int ended = 0;
+  assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
+  assert_false(ended);
+  int64_t ids[] = {b1, b2, b3};
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(store_batch_set_state(f->s, ids[i], "done", &err), BT_OK);
   assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
   assert_true(ended);
   assert_int_equal(job_report_exit_code(f->s, f->job), 2);
