@@ -44,4 +44,6 @@ bt_status chunker_add(bt_chunker *c, size_t line_bytes, int64_t *chunk, int *sta
   return BT_OK;
 }
 
-int64_t chunker_count(const bt_chunker *c) { return c->chunk + 1; }
+int64_t chunker_count(const bt_chunker *c) {
+  return c->chunk + 1;
+}

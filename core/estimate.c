@@ -5,8 +5,7 @@
 
 #include "util.h"
 
-void estimate_init(bt_estimate *e, bt_provider provider, bt_endpoint endpoint,
-                   int64_t chunk_size) {
+void estimate_init(bt_estimate *e, bt_provider provider, bt_endpoint endpoint, int64_t chunk_size) {
   memset(e, 0, sizeof *e);
   e->has_output = endpoint != BT_EP_EMBEDDINGS;
   chunker_init(&e->chunker, provider, chunk_size);
@@ -41,10 +40,11 @@ bt_status estimate_add(bt_estimate *e, const bt_rendered *row, bt_error *err) {
   return BT_OK;
 }
 
-int64_t estimate_batches(const bt_estimate *e) { return chunker_count(&e->chunker); }
+int64_t estimate_batches(const bt_estimate *e) {
+  return chunker_count(&e->chunker);
+}
 
-double estimate_usd(const bt_price *price, int64_t input_tokens, int64_t output_tokens,
-                    int batch) {
+double estimate_usd(const bt_price *price, int64_t input_tokens, int64_t output_tokens, int batch) {
   if (!price)
     return 0;
   double in = batch ? price->batch_input : price->input;

@@ -42,12 +42,11 @@ typedef struct bt_cost {
   int priced; /* 0: no price known for the model (the other fields are 0) */
   double standard_expected, standard_worst;
   double batch_expected, batch_worst;
-  double saving_expected;     /* standard_expected - batch_expected */
-  double saving_pct;          /* of standard_expected, 0..100 */
+  double saving_expected; /* standard_expected - batch_expected */
+  double saving_pct;      /* of standard_expected, 0..100 */
 } bt_cost;
 
-void estimate_init(bt_estimate *e, bt_provider provider, bt_endpoint endpoint,
-                   int64_t chunk_size);
+void estimate_init(bt_estimate *e, bt_provider provider, bt_endpoint endpoint, int64_t chunk_size);
 /* Account one rendered request (batches follow the provider's limits and chunk_size). */
 bt_status estimate_add(bt_estimate *e, const bt_rendered *row, bt_error *err) BT_WUR;
 int64_t estimate_batches(const bt_estimate *e);
@@ -57,8 +56,7 @@ int64_t estimate_output_expected(int64_t max_tokens, int has_output);
 /* Cost of the estimate under price (NULL: not priced). */
 void estimate_cost(const bt_estimate *e, const bt_price *price, bt_cost *out);
 /* USD for a token count at standard (batch = 0) or batch (batch = 1) prices. */
-double estimate_usd(const bt_price *price, int64_t input_tokens, int64_t output_tokens,
-                    int batch);
+double estimate_usd(const bt_price *price, int64_t input_tokens, int64_t output_tokens, int batch);
 
 /* Convenience: render a whole file and estimate it (what `estimate` and `submit --max-cost`
  * do). *info_out, when not NULL, gets the provider/model/endpoint copied (model up to 127

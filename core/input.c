@@ -96,6 +96,8 @@ long input_names_add(bt_input *in, const char *name) {
   for (size_t i = 0; i < in->n_names; i++)
     if (strcmp(in->names[i], name) == 0)
       return (long)i;
+  if (in->format == BT_INPUT_JSONL && in->n_names >= INPUT_MAX_NAMES)
+    return -2; /* a JSONL file with ever new keys: stop listing them (memory stays flat) */
   if (in->n_names == in->cap_names) {
     size_t cap = in->cap_names ? in->cap_names * 2 : 16;
     char **p = realloc(in->names, cap * sizeof *p);
@@ -225,12 +227,18 @@ bt_status input_next(bt_input *in, const bt_record **rec, bt_error *err) {
   return BT_OK;
 }
 
-size_t input_n_names(const bt_input *in) { return in->n_names; }
+size_t input_n_names(const bt_input *in) {
+  return in->n_names;
+}
 const char *input_name(const bt_input *in, size_t i) {
   return i < in->n_names ? in->names[i] : NULL;
 }
-bt_input_format input_format(const bt_input *in) { return in->format; }
-const char *input_path(const bt_input *in) { return in->path; }
+bt_input_format input_format(const bt_input *in) {
+  return in->format;
+}
+const char *input_path(const bt_input *in) {
+  return in->path;
+}
 
 void input_close(bt_input *in) {
   if (!in)

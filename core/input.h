@@ -23,11 +23,7 @@
 
 #include "status.h"
 
-typedef enum {
-  BT_INPUT_CSV,
-  BT_INPUT_TSV,
-  BT_INPUT_JSONL
-} bt_input_format;
+typedef enum { BT_INPUT_CSV, BT_INPUT_TSV, BT_INPUT_JSONL } bt_input_format;
 
 typedef enum {
   BT_VAL_STRING, /* text; JSON-escape it when writing JSON */
@@ -58,14 +54,15 @@ bt_status input_open(const char *path, bt_input_format format, bt_input **out,
                      bt_error *err) BT_WUR;
 /* Read from a memory buffer instead (fuzzers and tests); name is used in messages. The
  * buffer must stay alive until input_close(). */
-bt_status input_open_mem(const char *data, size_t len, const char *name,
-                         bt_input_format format, bt_input **out, bt_error *err) BT_WUR;
+bt_status input_open_mem(const char *data, size_t len, const char *name, bt_input_format format,
+                         bt_input **out, bt_error *err) BT_WUR;
 
 /* Next record into *rec; *rec = NULL at the end. On error the reader is finished. */
 bt_status input_next(bt_input *in, const bt_record **rec, bt_error *err) BT_WUR;
 
 /* Field names known so far: the header for CSV/TSV; for JSONL the keys of the records read so
- * far, in order of first appearance (complete after the first record for uniform files). */
+ * far, in order of first appearance (complete after the first record for uniform files; at most
+ * 4096 are listed, so a file whose rows bring ever new keys keeps a flat memory). */
 size_t input_n_names(const bt_input *in);
 const char *input_name(const bt_input *in, size_t i);
 bt_input_format input_format(const bt_input *in);

@@ -66,13 +66,11 @@ static bt_status csv_fast_run(bt_input *in, int quoted, bt_error *err) {
   const unsigned char *p = (const unsigned char *)in->rbuf + in->rpos;
   const unsigned char *e = (const unsigned char *)in->rbuf + in->rlen;
   const unsigned char *s = p;
-  unsigned char sep = (unsigned char)in->sep;
-  if (quoted)
-    while (p < e && *p != '"' && *p != '\n' && *p < 0x80 && *p)
-      p++;
-  else
-    while (p < e && *p != sep && *p != '\n' && *p != '\r' && *p != '"' && *p < 0x80 && *p)
-      p++;
+  /* stop[] marks the bytes that need the slow path: 1 inside quotes, 2 outside, 3 both */
+  const unsigned char *stop = in->csv_stop;
+  unsigned char bit = quoted ? 1 : 2;
+  while (p < e && !(stop[*p] & bit))
+    p++;
   size_t n = (size_t)(p - s);
   if (n) {
     if (buf_append(&in->data, s, n))
@@ -205,6 +203,14 @@ static void csv_trim(char **s, size_t *n) {
 }
 
 bt_status input_csv_header(bt_input *in, bt_error *err) {
+  for (int c = 0; c < 256; c++) {
+    unsigned char v = 0;
+    if (c == '"' || c == '\n' || c == 0 || c >= 0x80)
+      v = 3;
+    else if (c == (unsigned char)in->sep || c == '\r')
+      v = 2;
+    in->csv_stop[c] = v;
+  }
   int got;
   int64_t line = 1;
   long xl = 0, xc = 0, el = 0, ec = 0;
@@ -221,8 +227,8 @@ bt_status input_csv_header(bt_input *in, bt_error *err) {
     for (size_t j = 0; j < in->n_names; j++)
       if (strcmp(in->names[j], name) == 0)
         return error_set_at(err, BT_ERR_INPUT, in->path, line, 1,
-                            "the header names column '%s' twice (columns %zu and %zu)", name,
-                            j + 1, i + 1);
+                            "the header names column '%s' twice (columns %zu and %zu)", name, j + 1,
+                            i + 1);
     if (input_names_add(in, name) < 0)
       return error_set(err, BT_ERR_NOMEM, "out of memory");
   }
@@ -242,8 +248,8 @@ bt_status input_csv_next(bt_input *in, int *got, bt_error *err) {
                         in->nf, in->n_names);
   if (in->nf < in->n_names)
     return error_set_at(err, BT_ERR_INPUT, in->path, el, ec,
-                        "row has %zu field%s but the header has %zu (the row ends here)",
-                        in->nf, in->nf == 1 ? "" : "s", in->n_names);
+                        "row has %zu field%s but the header has %zu (the row ends here)", in->nf,
+                        in->nf == 1 ? "" : "s", in->n_names);
   input_record_finish(in, line);
   return BT_OK;
 }

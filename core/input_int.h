@@ -12,6 +12,9 @@
 #define INPUT_CHUNK (64 * 1024)
 /* Longest record or JSONL line we hold (a request cannot be larger anyway). */
 #define INPUT_MAX_RECORD ((size_t)256 * 1024 * 1024)
+/* Field names listed for a JSONL file (keys beyond this are still read in each record; a CSV
+ * header is never cut). */
+#define INPUT_MAX_NAMES 4096
 
 struct bt_input {
   bt_input_format format;
@@ -38,8 +41,9 @@ struct bt_input {
   size_t nf, capf;
   bt_record rec;
   char sep;
-  long blank_line; /* first empty line not yet followed by data (0: none) */
-  bt_buf line_buf; /* JSONL */
+  unsigned char csv_stop[256]; /* bytes that end a fast run (input_csv.c) */
+  long blank_line;             /* first empty line not yet followed by data (0: none) */
+  bt_buf line_buf;             /* JSONL */
 };
 
 /* Make the next chunk available; 0 at the end (or on a read error: io_error set). */
@@ -53,7 +57,8 @@ static inline int input_peek(bt_input *in) {
 
 /* Grow the per-record arrays to hold at least n fields. */
 bt_status input_fields_reserve(bt_input *in, size_t n);
-/* Add a field name to in->names (copied) unless present; returns its index or -1 (no memory). */
+/* Add a field name to in->names (copied) unless present; returns its index, -1 when out of
+ * memory, -2 when INPUT_MAX_NAMES are listed already. */
 long input_names_add(bt_input *in, const char *name);
 /* Point rec at the stored fields. */
 void input_record_finish(bt_input *in, int64_t line_no);

@@ -22,8 +22,8 @@ static bt_status jsonl_line(bt_input *in, int *got, bt_error *err) {
     const char *nl = memchr(p, '\n', avail);
     size_t n = nl ? (size_t)(nl - p) : avail;
     if (buf_append(&in->line_buf, p, n))
-      return error_set_at(err, BT_ERR_INPUT, in->path, in->line, 1,
-                          "line too long (over %zu MB)", INPUT_MAX_RECORD >> 20);
+      return error_set_at(err, BT_ERR_INPUT, in->path, in->line, 1, "line too long (over %zu MB)",
+                          INPUT_MAX_RECORD >> 20);
     in->rpos += n + (nl ? 1 : 0);
     if (nl)
       break;
@@ -118,8 +118,8 @@ bt_status input_jsonl_next(bt_input *in, int *got, bt_error *err) {
     if (!obj) {
       /* jansson's position is the byte just past the offending token. */
       long col = je.position > 0 ? je.position : 1;
-      return error_set_at(err, BT_ERR_INPUT, in->path, line, col0 - 1 + col,
-                          "invalid JSON: %s", je.text);
+      return error_set_at(err, BT_ERR_INPUT, in->path, line, col0 - 1 + col, "invalid JSON: %s",
+                          je.text);
     }
     /* Walk the raw text and jansson's (insertion-ordered) members side by side. */
     buf_reset(&in->data);
@@ -160,7 +160,7 @@ bt_status input_jsonl_next(bt_input *in, int *got, bt_error *err) {
         break;
       }
       in->lens[in->nf] = in->data.len - 1 - in->offs[in->nf];
-      if (input_names_add(in, key) < 0) {
+      if (input_names_add(in, key) == -1) {
         s = error_set(err, BT_ERR_NOMEM, "out of memory");
         break;
       }

@@ -146,5 +146,9 @@ const bt_price *prices_find(const bt_prices *p, const char *model, const char *p
   return NULL;
 }
 
-const char *prices_source(const bt_prices *p) { return p->source; }
-size_t prices_count(const bt_prices *p) { return p->n; }
+const char *prices_source(const bt_prices *p) {
+  return p->source;
+}
+size_t prices_count(const bt_prices *p) {
+  return p->n;
+}

@@ -11,9 +11,16 @@
  * next render_next() or render_close(). Errors carry FILE:LINE:COL (the input's or the
  * template's). One thread at a time per bt_render.
  *
- * Checks done while rendering (before anything is sent): unique custom_ids (the whole file),
- * Anthropic's custom_id pattern, `stream: true` refused, one model per OpenAI file, request
- * size limits. */
+ * Checks done while rendering (before anything is sent): unique custom_ids (the whole file;
+ * only --id-field ids are remembered, row-N ids are unique by construction), Anthropic's
+ * custom_id pattern, `stream: true` refused (at template load), one model per OpenAI file (the
+ * model is not templated, so it holds by construction), request size limits. Batch size limits
+ * are the chunker's (chunker.h).
+ *
+ * Rendering failures are BT_ERR_INPUT (input FILE:LINE:1 for row problems, e.g. a field the
+ * template uses but the row lacks), BT_ERR_TEMPLATE (template FILE:LINE:COL), BT_ERR_USAGE (no
+ * model, provider/endpoint mismatch, unknown --id-field column), BT_ERR_LIMIT (request too
+ * large), BT_ERR_IO (unreadable files). */
 #ifndef BT_RENDER_H
 #define BT_RENDER_H
 
@@ -46,8 +53,8 @@ typedef struct bt_render_opts {
 } bt_render_opts;
 
 typedef struct bt_rendered {
-  int64_t row_no;      /* 1-based data row (header not counted) */
-  int64_t line_no;     /* input line where the row starts */
+  int64_t row_no;  /* 1-based data row (header not counted) */
+  int64_t line_no; /* input line where the row starts */
   const char *custom_id;
   const char *input_json; /* the row as a compact JSON object: field -> value */
   const char *request;    /* provider-ready request line (compact JSON, no newline) */
@@ -73,7 +80,9 @@ typedef struct bt_render_info {
   const char *endpoint;      /* e.g. "/v1/chat/completions" ("/v1/messages" for anthropic) */
   const char *format;        /* csv | tsv | jsonl */
   const char *template_text; /* the template file as read */
-  const char *fields_json;   /* JSON array of the input's field names, in order */
+  const char *fields_json;   /* JSON array of the input's field names, in order (JSONL: the
+                                keys seen so far; complete after the first row for uniform
+                                files, which render_open already read) */
   int64_t max_tokens;
   /* added after the contract was drafted: */
   bt_provider provider_id;
@@ -82,8 +91,8 @@ typedef struct bt_render_info {
   const char *template_path;
 } bt_render_info;
 
-bt_status render_open(const char *template_path, const char *input_path,
-                      const bt_render_opts *opts, bt_render **out, bt_error *err) BT_WUR;
+bt_status render_open(const char *template_path, const char *input_path, const bt_render_opts *opts,
+                      bt_render **out, bt_error *err) BT_WUR;
 bt_status render_next(bt_render *r, const bt_rendered **row, bt_error *err) BT_WUR;
 const bt_render_info *render_info(const bt_render *r);
 void render_close(bt_render *r);

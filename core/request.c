@@ -1,6 +1,7 @@
 /* request: provider request lines written by hand into a reused buffer. */
 #include "request.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,8 +13,7 @@ bt_status request_provider_parse(const char *name, bt_provider *out, bt_error *e
   else if (strcmp(name, "local") == 0)
     *out = BT_PROVIDER_LOCAL;
   else
-    return error_set(err, BT_ERR_USAGE, "unknown provider '%s' (openai, anthropic or local)",
-                     name);
+    return error_set(err, BT_ERR_USAGE, "unknown provider '%s' (openai, anthropic or local)", name);
   return BT_OK;
 }
 
@@ -35,16 +35,18 @@ const char *request_endpoint_path(bt_endpoint e) {
   return (unsigned)e < sizeof ep_paths / sizeof ep_paths[0] ? ep_paths[e] : "?";
 }
 
-bt_status request_endpoint_parse(bt_provider p, const char *path, bt_endpoint *out,
-                                 bt_error *err) {
+bt_status request_endpoint_parse(bt_provider p, const char *path, bt_endpoint *out, bt_error *err) {
   if (!path || !*path) {
     *out = p == BT_PROVIDER_ANTHROPIC ? BT_EP_MESSAGES : BT_EP_CHAT;
     return BT_OK;
   }
   /* Accept the path with or without its /v1 prefix. */
   char full[128];
-  snprintf(full, sizeof full, "%s%s", path[0] == '/' && strncmp(path, "/v1/", 4) != 0 ? "/v1" :
-                                      path[0] != '/' ? "/v1/" : "", path);
+  snprintf(full, sizeof full, "%s%s",
+           path[0] == '/' && strncmp(path, "/v1/", 4) != 0 ? "/v1"
+           : path[0] != '/'                                ? "/v1/"
+                                                           : "",
+           path);
   for (size_t i = 0; i < sizeof ep_paths / sizeof ep_paths[0]; i++) {
     if (strcmp(full, ep_paths[i]) != 0)
       continue;
@@ -58,8 +60,8 @@ bt_status request_endpoint_parse(bt_provider p, const char *path, bt_endpoint *o
     }
     break;
   }
-  return error_set(err, BT_ERR_USAGE, "endpoint '%s' is not available with provider %s (%s)",
-                   path, request_provider_name(p),
+  return error_set(err, BT_ERR_USAGE, "endpoint '%s' is not available with provider %s (%s)", path,
+                   request_provider_name(p),
                    p == BT_PROVIDER_ANTHROPIC ? "only /v1/messages"
                    : p == BT_PROVIDER_LOCAL
                        ? "only /v1/chat/completions"
@@ -148,6 +150,19 @@ bt_status request_put_json_string(bt_buf *out, const char *s, size_t n) {
   size_t i = 0;
   while (i < n) {
     size_t j = i;
+    /* Skip 8 plain bytes at a time: no byte below 0x20, no '"', no '\\' (bit tricks from
+     * "Bit Twiddling Hacks"; a false alarm only falls back to the byte loop). */
+    while (j + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, s + j, 8);
+      const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+      uint64_t lt = (w - ones * 0x20) & ~w & highs;
+      uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+      uint64_t hit = lt | ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+      if (hit)
+        break;
+      j += 8;
+    }
     while (j < n && !json_esc[(unsigned char)s[j]])
       j++;
     if (j > i) {
@@ -212,12 +227,22 @@ static bt_status put_max_tokens(bt_buf *out, const bt_request_spec *spec) {
   const char *key = request_max_tokens_key(spec);
   if (!key || spec->max_tokens <= 0)
     return BT_OK;
-  return buf_printf(out, ",\"%s\":%lld", key, (long long)spec->max_tokens);
+  char num[24];
+  size_t i = sizeof num;
+  int64_t v = spec->max_tokens;
+  do {
+    num[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0 && i > 0);
+  bt_status s;
+  if ((s = buf_puts(out, ",\"")) || (s = buf_puts(out, key)) || (s = buf_puts(out, "\":")))
+    return s;
+  return buf_append(out, num + i, sizeof num - i);
 }
 
 bt_status request_build(const bt_request_spec *spec, const char *custom_id, size_t id_len,
-                        const char *system, size_t system_len, const char *user,
-                        size_t user_len, bt_buf *out) {
+                        const char *system, size_t system_len, const char *user, size_t user_len,
+                        bt_buf *out) {
   bt_status s = BT_OK;
   const char *model = spec->model ? spec->model : "";
   const char *params = spec->params ? spec->params : "";
@@ -226,15 +251,13 @@ bt_status request_build(const bt_request_spec *spec, const char *custom_id, size
     if ((s = buf_puts(out, "{\"custom_id\":")) ||
         (s = request_put_json_string(out, custom_id, id_len)) ||
         (s = buf_puts(out, ",\"params\":{\"model\":")) ||
-        (s = request_put_json_string(out, model, strlen(model))) ||
-        (s = put_max_tokens(out, spec)))
+        (s = request_put_json_string(out, model, strlen(model))) || (s = put_max_tokens(out, spec)))
       return s;
     if (system && ((s = buf_puts(out, ",\"system\":")) ||
                    (s = request_put_json_string(out, system, system_len))))
       return s;
-    if ((s = buf_puts(out, ",\"messages\":[")) ||
-        (s = put_message(out, "user", user, user_len)) || (s = buf_putc(out, ']')) ||
-        (s = buf_puts(out, params)))
+    if ((s = buf_puts(out, ",\"messages\":[")) || (s = put_message(out, "user", user, user_len)) ||
+        (s = buf_putc(out, ']')) || (s = buf_puts(out, params)))
       return s;
     return buf_puts(out, "}}");
   case BT_PROVIDER_OPENAI:
@@ -261,15 +284,15 @@ bt_status request_build(const bt_request_spec *spec, const char *custom_id, size
     if (system && ((s = buf_puts(out, ",\"instructions\":")) ||
                    (s = request_put_json_string(out, system, system_len))))
       return s;
-    if ((s = buf_puts(out, ",\"input\":")) ||
-        (s = request_put_json_string(out, user, user_len)) || (s = put_max_tokens(out, spec)))
+    if ((s = buf_puts(out, ",\"input\":")) || (s = request_put_json_string(out, user, user_len)) ||
+        (s = put_max_tokens(out, spec)))
       return s;
     break;
   default:
     if ((s = buf_puts(out, ",\"messages\":[")))
       return s;
-    if (system && ((s = put_message(out, "system", system, system_len)) ||
-                   (s = buf_putc(out, ','))))
+    if (system &&
+        ((s = put_message(out, "system", system, system_len)) || (s = buf_putc(out, ','))))
       return s;
     if ((s = put_message(out, "user", user, user_len)) || (s = buf_putc(out, ']')) ||
         (s = put_max_tokens(out, spec)))

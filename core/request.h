@@ -52,8 +52,8 @@ typedef struct bt_request_spec {
   bt_provider provider;
   bt_endpoint endpoint;
   const char *model;
-  int64_t max_tokens;     /* 0: none sent */
-  const char *params;     /* extra body members as ",\"k\":v..." (or "" / NULL) */
+  int64_t max_tokens; /* 0: none sent */
+  const char *params; /* extra body members as ",\"k\":v..." (or "" / NULL) */
 } bt_request_spec;
 
 /* The body key max_tokens is sent under: "max_tokens", "max_completion_tokens" (OpenAI chat
@@ -63,8 +63,8 @@ const char *request_max_tokens_key(const bt_request_spec *spec);
 
 /* Append one request line to out. system may be NULL (none). custom_id is ignored for local. */
 bt_status request_build(const bt_request_spec *spec, const char *custom_id, size_t id_len,
-                        const char *system, size_t system_len, const char *user,
-                        size_t user_len, bt_buf *out) BT_WUR;
+                        const char *system, size_t system_len, const char *user, size_t user_len,
+                        bt_buf *out) BT_WUR;
 
 /* Append s[0..n) as a JSON string (with quotes). s must be valid UTF-8 without NUL. */
 bt_status request_put_json_string(bt_buf *out, const char *s, size_t n) BT_WUR;

@@ -11,6 +11,7 @@
 
 #include "input_utf8.h"
 #include "request.h"
+#include "tokens.h"
 #include "util.h"
 
 #define TEMPLATE_MAX_BYTES ((size_t)16 * 1024 * 1024)
@@ -27,6 +28,7 @@ typedef struct tpl_seg {
 typedef struct tpl_partv {
   tpl_seg *v;
   size_t n, cap;
+  int64_t literal_tokens;
 } tpl_partv;
 
 typedef struct tpl_key {
@@ -98,13 +100,15 @@ static long field_index(bt_template *t, const char *name, size_t n, int has_defa
   return (long)t->n_fields++;
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t'; }
+static int is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 /* Position tracking while scanning s: line/col of s[i] given the start position. */
 typedef struct tpl_pos {
   long line0, col0;
   const char *s;
-  size_t i;    /* scanned up to here */
+  size_t i; /* scanned up to here */
   long line, col;
 } tpl_pos;
 
@@ -119,8 +123,8 @@ static void pos_at(tpl_pos *p, size_t i) {
   }
 }
 
-static bt_status tpl_err(bt_template *t, tpl_pos *p, size_t i, bt_error *err, const char *fmt,
-                         ...) BT_PRINTF(5, 6);
+static bt_status tpl_err(bt_template *t, tpl_pos *p, size_t i, bt_error *err, const char *fmt, ...)
+    BT_PRINTF(5, 6);
 static bt_status tpl_err(bt_template *t, tpl_pos *p, size_t i, bt_error *err, const char *fmt,
                          ...) {
   pos_at(p, i);
@@ -211,8 +215,8 @@ static bt_status parse_body(bt_template *t, const char *s, size_t n, long line0,
       t->owned[t->n_owned++] = def;
     }
     if (i + 1 >= n || s[i] != '}' || s[i + 1] != '}')
-      return tpl_err(t, &pos, i < n ? i : open, err,
-                     "%s", i < n ? "expected }} to close the field" : "unclosed {{ (no }} after it)");
+      return tpl_err(t, &pos, i < n ? i : open, err, "%s",
+                     i < n ? "expected }} to close the field" : "unclosed {{ (no }} after it)");
     i += 2;
     long fi = field_index(t, s + a, b - a, has_default);
     if (fi < 0)
@@ -224,6 +228,10 @@ static bt_status parse_body(bt_template *t, const char *s, size_t n, long line0,
   }
   if (n > lit && seg_add(part, (tpl_seg){s + lit, n - lit, 0, 0, 0, 0, 0}))
     return error_set(err, BT_ERR_NOMEM, "out of memory");
+  part->literal_tokens = 0;
+  for (size_t k = 0; k < part->n; k++)
+    if (!part->v[k].is_field)
+      part->literal_tokens += tokens_estimate(part->v[k].text, part->v[k].len);
   return BT_OK;
 }
 
@@ -296,8 +304,8 @@ static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *o
   case YAML_SEQUENCE_NODE: {
     if ((s = buf_putc(out, '[')))
       return s;
-    for (yaml_node_item_t *it = node->data.sequence.items.start;
-         it < node->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top;
+         it++) {
       if (it != node->data.sequence.items.start && (s = buf_putc(out, ',')))
         return s;
       if ((s = yaml_to_json(doc, yaml_document_get_node(doc, *it), out, depth + 1)))
@@ -353,16 +361,16 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
   yaml_parser_set_input_string(&parser, (const unsigned char *)y, n);
   if (!yaml_parser_load(&parser, &doc)) {
     const yaml_mark_t *m = &parser.problem_mark;
-    s = error_set_at(err, BT_ERR_TEMPLATE, t->name, fm_line + (long)m->line,
-                     (long)m->column + 1, "front matter: %s%s%s",
-                     parser.problem ? parser.problem : "invalid YAML",
+    s = error_set_at(err, BT_ERR_TEMPLATE, t->name, fm_line + (long)m->line, (long)m->column + 1,
+                     "front matter: %s%s%s", parser.problem ? parser.problem : "invalid YAML",
                      parser.context ? " " : "", parser.context ? parser.context : "");
     yaml_parser_delete(&parser);
     return s;
   }
   yaml_parser_delete(&parser);
   bt_buf json;
-  buf_init(&json, 0);
+  /* Capped: YAML aliases can expand a short file into a huge value ("billion laughs"). */
+  buf_init(&json, 1024 * 1024);
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
     goto out; /* empty front matter */
@@ -412,8 +420,8 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
         for (size_t i = 0; fm_providers[i]; i++)
           ok |= !strcmp(sv, fm_providers[i]);
         if (!ok) {
-          s = fm_error(t, fm_line, v, err,
-                       "unknown provider '%s' (openai, anthropic or local)", sv);
+          s = fm_error(t, fm_line, v, err, "unknown provider '%s' (openai, anthropic or local)",
+                       sv);
           goto out;
         }
         t->provider = util_xstrdup(sv);
@@ -458,8 +466,8 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
     buf_reset(&json);
     bt_status js = yaml_to_json(&doc, v, &json, 0);
     if (js) {
-      s = fm_error(t, fm_line, v, err, "cannot turn '%s' into JSON (mapping keys must be text)",
-                   key);
+      s = fm_error(t, fm_line, v, err,
+                   "cannot turn '%s' into JSON (mapping keys must be text; at most 1 MB)", key);
       goto out;
     }
     bt_tpl_param *prm = &t->params[t->n_params++];
@@ -614,13 +622,27 @@ void template_free(bt_template *t) {
   free(t);
 }
 
-const char *template_name(const bt_template *t) { return t->name; }
-const char *template_text(const bt_template *t) { return t->text; }
-const char *template_model(const bt_template *t) { return t->model; }
-const char *template_provider(const bt_template *t) { return t->provider; }
-const char *template_endpoint(const bt_template *t) { return t->endpoint; }
-int64_t template_max_tokens(const bt_template *t) { return t->max_tokens; }
-int template_has_system(const bt_template *t) { return t->system != NULL; }
+const char *template_name(const bt_template *t) {
+  return t->name;
+}
+const char *template_text(const bt_template *t) {
+  return t->text;
+}
+const char *template_model(const bt_template *t) {
+  return t->model;
+}
+const char *template_provider(const bt_template *t) {
+  return t->provider;
+}
+const char *template_endpoint(const bt_template *t) {
+  return t->endpoint;
+}
+int64_t template_max_tokens(const bt_template *t) {
+  return t->max_tokens;
+}
+int template_has_system(const bt_template *t) {
+  return t->system != NULL;
+}
 
 long template_key_line(const bt_template *t, const char *key, long *column) {
   for (size_t i = 0; i < t->n_keys; i++)
@@ -634,14 +656,22 @@ long template_key_line(const bt_template *t, const char *key, long *column) {
   return 0;
 }
 
-size_t template_n_params(const bt_template *t) { return t->n_params; }
+size_t template_n_params(const bt_template *t) {
+  return t->n_params;
+}
 const bt_tpl_param *template_param(const bt_template *t, size_t i) {
   return i < t->n_params ? &t->params[i] : NULL;
 }
-size_t template_n_fields(const bt_template *t) { return t->n_fields; }
+size_t template_n_fields(const bt_template *t) {
+  return t->n_fields;
+}
 const char *template_field(const bt_template *t, size_t i) {
   return i < t->n_fields ? t->fields[i] : NULL;
 }
+int64_t template_literal_tokens(const bt_template *t, bt_tpl_part part) {
+  return part == BT_TPL_SYSTEM ? t->sys.literal_tokens : t->user.literal_tokens;
+}
+
 int template_field_has_default(const bt_template *t, size_t i) {
   return i < t->n_fields ? t->field_all_default[i] : 0;
 }
@@ -659,9 +689,8 @@ static bt_status span_add(bt_tpl_spans *sp, bt_tpl_span span) {
   return BT_OK;
 }
 
-bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup,
-                          void *ud, bt_buf *out, bt_tpl_spans *spans, size_t *missing,
-                          bt_error *err) {
+bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup, void *ud,
+                          bt_buf *out, bt_tpl_spans *spans, size_t *missing, bt_error *err) {
   const tpl_partv *pv = part == BT_TPL_SYSTEM ? &t->sys : &t->user;
   for (size_t i = 0; i < pv->n; i++) {
     const tpl_seg *sg = &pv->v[i];

@@ -86,14 +86,17 @@ const bt_tpl_param *template_param(const bt_template *t, size_t i);
 /* Field names used by the user message and system text (each once, in order of use). */
 size_t template_n_fields(const bt_template *t);
 const char *template_field(const bt_template *t, size_t i);
+/* Estimated tokens (tokens.h) of the literal text of a part, outside the slots: rendering adds
+ * the values' own estimates, so a row costs one pass over its values only. */
+int64_t template_literal_tokens(const bt_template *t, bt_tpl_part part);
+
 /* 1 when every use of field i has a default. */
 int template_field_has_default(const bt_template *t, size_t i);
 
 /* Render one part into out (appending). spans may be NULL. When a field without a default has
  * no value, returns BT_ERR_INPUT with *missing = its index and err holding the template's
  * line/column of that use (the caller says which row). */
-bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup,
-                          void *ud, bt_buf *out, bt_tpl_spans *spans, size_t *missing,
-                          bt_error *err) BT_WUR;
+bt_status template_render(const bt_template *t, bt_tpl_part part, bt_tpl_lookup lookup, void *ud,
+                          bt_buf *out, bt_tpl_spans *spans, size_t *missing, bt_error *err) BT_WUR;
 
 #endif

@@ -180,6 +180,10 @@ static bool custom_id_ok(const char *id) {
 }
 
 static void create(sim_server *s, sim_request *q, sim_response *r) {
+  if (q->body_too_large) { /* real: Cloudflare's 413 before the API */
+    sim_anthropic_error(r, 413, "request_too_large", "Request exceeds the maximum allowed size.");
+    return;
+  }
   json_error_t je;
   json_t *j = q->body_len ? json_loadb(q->body, q->body_len, 0, &je) : NULL;
   json_t *reqs = json_object_get(j, "requests");
@@ -383,6 +387,21 @@ static void one(sim_server *s, sim_route route, sim_request *q, sim_response *r)
   sim_response_json(r, 200, j);
 }
 
+/* The HTTP status Anthropic pairs with an error type (protocols.md 2.1). */
+static int status_of(const char *type) {
+  static const struct {
+    const char *type;
+    int status;
+  } map[] = {
+      {"invalid_request_error", 400}, {"authentication_error", 401}, {"billing_error", 402},
+      {"permission_error", 403},      {"not_found_error", 404},      {"request_too_large", 413},
+      {"rate_limit_error", 429},      {"timeout_error", 504},        {"overloaded_error", 529}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(type, map[i].type) == 0)
+      return map[i].status;
+  return 500;
+}
+
 static void messages(sim_server *s, sim_request *q, sim_response *r) {
   json_error_t je;
   json_t *j = q->body_len ? json_loadb(q->body, q->body_len, 0, &je) : NULL;
@@ -405,9 +424,14 @@ static void messages(sim_server *s, sim_request *q, sim_response *r) {
   atomic_fetch_add(&s->stats.direct_executions, 1);
   sim_config cfg;
   sim_server_config_snapshot(s, &cfg);
+  if (sim_state_hangs(q->body, q->body_len, &cfg)) {
+    r->hang = true;
+    json_decref(j);
+    return;
+  }
   bool fail = sim_state_direct_fails(s, q->body, q->body_len, &cfg);
   if (fail) {
-    sim_anthropic_error(r, 500, cfg.anthropic_fail_type,
+    sim_anthropic_error(r, status_of(cfg.anthropic_fail_type), cfg.anthropic_fail_type,
                         "Internal server error (batchtop-sim: the request matched "
                         "fail_if_contains)");
     json_decref(j);

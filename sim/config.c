@@ -21,62 +21,66 @@ typedef struct key_def {
   size_t off;
   size_t size; /* for K_STR */
   double min, max;
+  const char *metavar; /* for --help: TEXT, N, MS... (empty for booleans) */
   const char *help;
 } key_def;
 
 #define F(field) offsetof(sim_config, field)
 #define S(field) sizeof(((sim_config *)0)->field)
 static const key_def keys[] = {
-    {"openai_key", K_STR, F(openai_key), S(openai_key), 0, 0,
+    {"openai_key", K_STR, F(openai_key), S(openai_key), 0, 0, "KEY",
      "the only OpenAI key accepted (default: any non-empty key)"},
-    {"anthropic_key", K_STR, F(anthropic_key), S(anthropic_key), 0, 0,
+    {"anthropic_key", K_STR, F(anthropic_key), S(anthropic_key), 0, 0, "KEY",
      "the only Anthropic key accepted, as x-api-key or Bearer (default: any)"},
-    {"time_scale", K_DOUBLE, F(time_scale), 0, 0.0001, 1e6,
+    {"time_scale", K_DOUBLE, F(time_scale), 0, 0.0001, 1e6, "F",
      "multiply every duration below (0.5 = twice as fast)"},
-    {"request_ms", K_DOUBLE, F(request_ms), 0, 0, 1e10,
+    {"request_ms", K_DOUBLE, F(request_ms), 0, 0, 1e10, "MS",
      "ms per request in a batch; requests run one after another"},
-    {"validate_ms", K_DOUBLE, F(validate_ms), 0, 0, 1e10,
+    {"validate_ms", K_DOUBLE, F(validate_ms), 0, 0, 1e10, "MS",
      "ms in validating (OpenAI) / queued before the first request (Anthropic)"},
-    {"finalize_ms", K_DOUBLE, F(finalize_ms), 0, 0, 1e10,
+    {"finalize_ms", K_DOUBLE, F(finalize_ms), 0, 0, 1e10, "MS",
      "ms from the last request to completed/ended"},
-    {"cancel_ms", K_DOUBLE, F(cancel_ms), 0, 0, 1e10, "ms from cancelling to cancelled"},
-    {"window_ms", K_DOUBLE, F(window_ms), 0, 1, 1e12,
+    {"cancel_ms", K_DOUBLE, F(cancel_ms), 0, 0, 1e10, "MS", "ms from cancelling to cancelled"},
+    {"window_ms", K_DOUBLE, F(window_ms), 0, 1, 1e12, "MS",
      "completion window; unfinished requests expire (default 86400 = 24 h at 1000x)"},
-    {"fail_if_contains", K_STR, F(fail_if_contains), S(fail_if_contains), 0, 0,
+    {"fail_if_contains", K_STR, F(fail_if_contains), S(fail_if_contains), 0, 0, "TEXT",
      "requests whose body contains TEXT (any case) fail"},
-    {"fail_first", K_INT, F(fail_first), 0, 0, 1e9,
+    {"fail_first", K_INT, F(fail_first), 0, 0, 1e9, "N",
      "...but only their first N executions per custom_id (0 = always)"},
-    {"fail_status", K_INT, F(fail_status), 0, 400, 599, "HTTP status of such OpenAI failures"},
-    {"fail_code", K_STR, F(fail_code), S(fail_code), 0, 0, "error type/code of OpenAI failures"},
-    {"anthropic_fail_type", K_STR, F(anthropic_fail_type), S(anthropic_fail_type), 0, 0,
+    {"fail_status", K_INT, F(fail_status), 0, 400, 599, "CODE",
+     "HTTP status of such OpenAI failures"},
+    {"fail_code", K_STR, F(fail_code), S(fail_code), 0, 0, "TYPE",
+     "error type/code of OpenAI failures"},
+    {"anthropic_fail_type", K_STR, F(anthropic_fail_type), S(anthropic_fail_type), 0, 0, "TYPE",
      "error type of Anthropic errored results"},
-    {"hang_if_contains", K_STR, F(hang_if_contains), S(hang_if_contains), 0, 0,
-     "batch requests whose body contains TEXT never finish (the batch expires)"},
-    {"fix", K_BOOL, F(fix), 0, 0, 0, "content rules stop applying (retry tests)"},
-    {"burst_429", K_INT, F(burst_429), 0, 0, 1e9, "the next N API calls get 429"},
-    {"retry_after_ms", K_INT, F(retry_after_ms), 0, 0, 3600000,
+    {"hang_if_contains", K_STR, F(hang_if_contains), S(hang_if_contains), 0, 0, "TEXT",
+     "requests whose body contains TEXT never finish (batches expire)"},
+    {"fix", K_BOOL, F(fix), 0, 0, 0, "", "content rules stop applying (retry tests)"},
+    {"burst_429", K_INT, F(burst_429), 0, 0, 1e9, "N", "the next N API calls get 429"},
+    {"retry_after_ms", K_INT, F(retry_after_ms), 0, 0, 3600000, "MS",
      "retry-after-ms of those 429s (retry-after: rounded up to seconds)"},
-    {"burst_5xx", K_INT, F(burst_5xx), 0, 0, 1e9, "the next N API calls get a 5xx"},
-    {"error_rate", K_DOUBLE, F(error_rate), 0, 0, 1, "probability of a 5xx on an API call"},
-    {"error_codes", K_CODES, 0, 0, 0, 0, "5xx statuses to inject (default 500,503,529)"},
-    {"drop_next", K_INT, F(drop_next), 0, 0, 1e9,
+    {"burst_5xx", K_INT, F(burst_5xx), 0, 0, 1e9, "N", "the next N API calls get a 5xx"},
+    {"error_rate", K_DOUBLE, F(error_rate), 0, 0, 1, "P", "probability of a 5xx on an API call"},
+    {"error_codes", K_CODES, 0, 0, 0, 0, "LIST", "5xx statuses to inject (default 500,503,529)"},
+    {"drop_next", K_INT, F(drop_next), 0, 0, 1e9, "N",
      "the next N API calls get their connection closed, no answer"},
-    {"drop_rate", K_DOUBLE, F(drop_rate), 0, 0, 1, "probability of a dropped connection"},
-    {"slow_body_ms", K_INT, F(slow_body_ms), 0, 0, 600000,
+    {"drop_rate", K_DOUBLE, F(drop_rate), 0, 0, 1, "P", "probability of a dropped connection"},
+    {"slow_body_ms", K_INT, F(slow_body_ms), 0, 0, 600000, "MS",
      "every API response body trickles out over about MS"},
-    {"token_limit", K_TOKEN_LIMIT, 0, 0, 0, 0,
+    {"token_limit", K_TOKEN_LIMIT, 0, 0, 0, 0, "MODEL=N",
      "MODEL=N: enqueued input tokens allowed per model (repeatable)"},
-    {"threads", K_INT, F(threads), 0, 1, 256, "HTTP thread pool size (default 4)"},
-    {"verbose", K_BOOL, F(verbose), 0, 0, 0, "log every request to stderr"},
-    {"seed", K_U64, F(seed), 0, 0, 0, "seed for fault dice and output order (0 = clock)"},
+    {"threads", K_INT, F(threads), 0, 1, 256, "N", "HTTP thread pool size (default 4)"},
+    {"verbose", K_BOOL, F(verbose), 0, 0, 0, "", "log every request to stderr"},
+    {"seed", K_U64, F(seed), 0, 0, 0, "N", "seed for fault dice and output order (0 = clock)"},
 };
 #undef F
 #undef S
 
-const char *sim_config_key(size_t i, bool *takes_value, const char **help) {
+const char *sim_config_key(size_t i, bool *takes_value, const char **metavar, const char **help) {
   if (i >= sizeof keys / sizeof keys[0])
     return NULL;
   *takes_value = keys[i].kind != K_BOOL;
+  *metavar = keys[i].metavar;
   *help = keys[i].help;
   return keys[i].name;
 }

@@ -31,11 +31,11 @@ static void usage(FILE *out) {
           "Settings (also config-file keys with '_' and POST /admin/config JSON keys):\n",
           "batchtop-sim: every answer it gives is synthetic");
   bool takes;
-  const char *help;
+  const char *meta, *help;
   const char *name;
-  for (size_t i = 0; (name = sim_config_key(i, &takes, &help)); i++) {
+  for (size_t i = 0; (name = sim_config_key(i, &takes, &meta, &help)); i++) {
     char flag[80];
-    snprintf(flag, sizeof flag, "--%s%s", name, takes ? " V" : "");
+    snprintf(flag, sizeof flag, "--%s%s%s", name, takes ? " " : "", meta);
     for (char *c = flag + 2; *c; c++)
       if (*c == '_')
         *c = '-';
@@ -48,15 +48,15 @@ int main(int argc, char **argv) {
   /* The long options come from the settings table, plus a few of our own. */
   size_t nkeys = 0;
   bool takes;
-  const char *help;
-  while (sim_config_key(nkeys, &takes, &help))
+  const char *meta, *help;
+  while (sim_config_key(nkeys, &takes, &meta, &help))
     nkeys++;
   struct option *opts = calloc(nkeys + 6, sizeof *opts);
   char **names = calloc(nkeys, sizeof *names);
   if (!opts || !names)
     return 1;
   for (size_t i = 0; i < nkeys; i++) {
-    const char *n = sim_config_key(i, &takes, &help);
+    const char *n = sim_config_key(i, &takes, &meta, &help);
     names[i] = strdup(n);
     for (char *c = names[i]; *c; c++)
       if (*c == '_')
@@ -70,6 +70,7 @@ int main(int argc, char **argv) {
   opts[nkeys + 3] = (struct option){"help", no_argument, NULL, OPT_HELP};
   opts[nkeys + 4] = (struct option){"version", no_argument, NULL, OPT_VERSION};
 
+  int rc = 0;
   sim_config cfg;
   sim_config_defaults(&cfg);
   long port = 8080;
@@ -89,7 +90,8 @@ int main(int argc, char **argv) {
     sim_config_demo(&cfg);
   if (config_file && sim_config_load_file(&cfg, config_file, err, sizeof err)) {
     fprintf(stderr, "batchtop-sim: %s\n", err);
-    return 1;
+    rc = 1;
+    goto out;
   }
   optind = 1;
   opterr = 1;
@@ -100,7 +102,8 @@ int main(int argc, char **argv) {
       port = strtol(optarg, &end, 10);
       if (end == optarg || *end || port < 0 || port > 65535) {
         fprintf(stderr, "batchtop-sim: --port: '%s' is not a port number\n", optarg);
-        return 1;
+        rc = 1;
+        goto out;
       }
       break;
     }
@@ -109,26 +112,29 @@ int main(int argc, char **argv) {
       break;
     case OPT_HELP:
       usage(stdout);
-      return 0;
+      goto out;
     case OPT_VERSION:
       printf("batchtop-sim %s (synthetic answers)\n", BATCHTOP_VERSION);
-      return 0;
+      goto out;
     default:
       if (c >= OPT_KEY_BASE && c < OPT_KEY_BASE + (int)nkeys) {
-        const char *key = sim_config_key((size_t)(c - OPT_KEY_BASE), &takes, &help);
+        const char *key = sim_config_key((size_t)(c - OPT_KEY_BASE), &takes, &meta, &help);
         if (sim_config_set(&cfg, key, takes ? optarg : "true", err, sizeof err)) {
           fprintf(stderr, "batchtop-sim: --%s: %s\n", names[c - OPT_KEY_BASE], err);
-          return 1;
+          rc = 1;
+          goto out;
         }
         break;
       }
       usage(stderr);
-      return 1;
+      rc = 1;
+      goto out;
     }
   }
   if (optind < argc) {
     fprintf(stderr, "batchtop-sim: unexpected argument '%s'\n", argv[optind]);
-    return 1;
+    rc = 1;
+    goto out;
   }
 
   /* Signals are taken by sigwait below; every thread started from here inherits the mask. */
@@ -139,22 +145,25 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  fprintf(stderr, "%s\n", sim_banner()); /* before the port line, so a reader of it sees both */
   sim_server *s = sim_server_start(&cfg, (uint16_t)port, NULL, NULL, err, sizeof err);
   if (!s) {
     fprintf(stderr, "batchtop-sim: %s\n", err);
-    return 1;
+    rc = 1;
+    goto out;
   }
   printf("%u\n", (unsigned)sim_server_port(s));
   fflush(stdout);
-  fprintf(stderr, "%s\nbatchtop-sim: listening on http://127.0.0.1:%u%s\n", sim_banner(),
+  fprintf(stderr, "batchtop-sim: listening on http://127.0.0.1:%u%s\n",
           (unsigned)sim_server_port(s), demo ? " (demo preset)" : "");
   int sig = 0;
   sigwait(&set, &sig);
   fprintf(stderr, "batchtop-sim: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   sim_server_stop(s);
+out:
   for (size_t i = 0; i < nkeys; i++)
     free(names[i]);
   free(names);
   free(opts);
-  return 0;
+  return rc;
 }

@@ -500,13 +500,18 @@ json_t *sim_model_message(const json_t *params, const char *service_tier, long l
   sim_prompt_free(&p);
   char id[48];
   sim_id(id, sizeof id, "msg_01", 22, true);
-  json_t *j = json_pack(
-      "{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:s, s:n, s:{s:I, s:i, s:i, s:I, s:s}}", "id", id,
-      "type", "message", "role", "assistant", "model", model_of(params), "content", "type", "text",
-      "text", a.text, "stop_reason", a.truncated ? "max_tokens" : "end_turn", "stop_sequence",
-      "usage", "input_tokens", (json_int_t)a.input_tokens, "cache_creation_input_tokens", 0,
-      "cache_read_input_tokens", 0, "output_tokens", (json_int_t)a.output_tokens, "service_tier",
-      service_tier);
+  /* Every key the current SDK's Message and Usage types call required, unset ones null. */
+  json_t *usage = json_pack(
+      "{s:I, s:i, s:i, s:{s:i, s:i}, s:I, s:n, s:n, s:n, s:s, s:n}", "input_tokens",
+      (json_int_t)a.input_tokens, "cache_creation_input_tokens", 0, "cache_read_input_tokens", 0,
+      "cache_creation", "ephemeral_5m_input_tokens", 0, "ephemeral_1h_input_tokens", 0,
+      "output_tokens", (json_int_t)a.output_tokens, "output_tokens_details", "server_tool_use",
+      "inference_geo", "service_tier", service_tier, "speed");
+  json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:n}], s:s, s:n, s:n, s:n, s:n, s:o}",
+                        "id", id, "type", "message", "role", "assistant", "model", model_of(params),
+                        "content", "type", "text", "text", a.text, "citations", "stop_reason",
+                        a.truncated ? "max_tokens" : "end_turn", "stop_sequence", "stop_details",
+                        "container", "diagnostics", "usage", usage);
   *in = a.input_tokens;
   *out = a.output_tokens;
   sim_answer_free(&a);

@@ -785,6 +785,11 @@ static void direct(sim_server *s, sim_route route, sim_request *q, sim_response 
   atomic_fetch_add(&s->stats.direct_executions, 1);
   sim_config cfg;
   sim_server_config_snapshot(s, &cfg);
+  if (sim_state_hangs(q->body, q->body_len, &cfg)) {
+    r->hang = true;
+    json_decref(j);
+    return;
+  }
   bool fail = sim_state_direct_fails(s, q->body, q->body_len, &cfg);
   if (fail) {
     sim_openai_error(r, cfg.fail_status, cfg.fail_code, NULL, cfg.fail_code,

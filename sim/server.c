@@ -355,7 +355,44 @@ static void admin(sim_server *s, sim_route route, sim_request *q, sim_response *
 typedef struct conn_ctx {
   sim_buf body;
   bool too_large;
+  bool held; /* suspended by the hang rule; closed when resumed */
 } conn_ctx;
+
+/* A connection held by the hang rule (direct calls): suspended, so it costs no thread, and
+ * resumed by the timer when the window has passed (then closed without an answer). */
+struct sim_held {
+  struct MHD_Connection *conn;
+  int64_t until_ms;
+  struct sim_held *next;
+};
+
+static void hold(sim_server *s, struct MHD_Connection *conn, conn_ctx *c, int64_t until_ms) {
+  struct sim_held *h = sim_xmalloc(sizeof *h);
+  h->conn = conn;
+  h->until_ms = until_ms;
+  c->held = true;
+  MHD_suspend_connection(conn);
+  pthread_mutex_lock(&s->hang_mu);
+  h->next = s->held;
+  s->held = h;
+  pthread_mutex_unlock(&s->hang_mu);
+}
+
+/* Resume held connections whose time has come (all of them when now < 0). */
+static void release_held(sim_server *s, int64_t now) {
+  pthread_mutex_lock(&s->hang_mu);
+  for (struct sim_held **p = &s->held; *p;) {
+    struct sim_held *h = *p;
+    if (now >= 0 && h->until_ms > now) {
+      p = &h->next;
+      continue;
+    }
+    *p = h->next;
+    MHD_resume_connection(h->conn);
+    free(h);
+  }
+  pthread_mutex_unlock(&s->hang_mu);
+}
 
 typedef struct slow_body {
   char *data;
@@ -421,6 +458,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *con_cls = c;
     return MHD_YES;
   }
+  if (c->held)
+    return MHD_NO; /* resumed after the window: close without an answer, like a dead upstream */
   if (*upload_data_size) {
     if (c->body.len + *upload_data_size > MAX_BODY)
       c->too_large = true;
@@ -486,6 +525,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     slow_ms = cfg.slow_body_ms;
   }
+  if (r.hang) {
+    free(r.body);
+    hold(s, conn, c, sim_server_now(s) + sim_config_ms(&cfg, cfg.window_ms));
+    return MHD_YES;
+  }
   sim_response_header(&r, "x-batchtop-sim", "synthetic");
   return respond(conn, &r, slow_ms);
 }
@@ -516,6 +560,7 @@ static void *timer_main(void *arg) {
       break;
     pthread_mutex_unlock(&s->timer_mu);
     sim_server_tick(s);
+    release_held(s, sim_server_now(s));
     pthread_mutex_lock(&s->timer_mu);
   }
   pthread_mutex_unlock(&s->timer_mu);
@@ -538,6 +583,7 @@ sim_server *sim_server_start(const sim_config *cfg, uint16_t port, sim_clock_fn 
   pthread_mutex_init(&s->cfg_mu, NULL);
   pthread_mutex_init(&s->mu, NULL);
   pthread_mutex_init(&s->timer_mu, NULL);
+  pthread_mutex_init(&s->hang_mu, NULL);
   pthread_cond_init(&s->timer_cv, NULL);
   sim_stats_init(&s->stats);
 
@@ -545,7 +591,7 @@ sim_server *sim_server_start(const sim_config *cfg, uint16_t port, sim_clock_fn 
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    (MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_POLL);
   s->daemon =
       MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -579,12 +625,14 @@ void sim_server_stop(sim_server *s) {
   pthread_cond_signal(&s->timer_cv);
   pthread_mutex_unlock(&s->timer_mu);
   pthread_join(s->timer, NULL);
+  release_held(s, -1); /* MHD cannot stop with suspended connections */
   MHD_stop_daemon(s->daemon);
   sim_state_free(s);
   sim_stats_cleanup(&s->stats);
   pthread_mutex_destroy(&s->cfg_mu);
   pthread_mutex_destroy(&s->mu);
   pthread_mutex_destroy(&s->timer_mu);
+  pthread_mutex_destroy(&s->hang_mu);
   pthread_cond_destroy(&s->timer_cv);
   free(s);
 }

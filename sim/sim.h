@@ -77,8 +77,9 @@ int sim_config_apply_json(sim_config *cfg, const char *json, size_t len, char *e
  * Errors name FILE:LINE:COL. */
 int sim_config_load_file(sim_config *cfg, const char *path, char *err, size_t errlen);
 /* The i-th setting's name (NULL past the end), whether it takes a value (booleans don't, as
- * flags), and a one-line help text. Flags and --help are built from this one list. */
-const char *sim_config_key(size_t i, bool *takes_value, const char **help);
+ * flags), its value's name for --help and a one-line help text. Flags and --help are built
+ * from this one list. */
+const char *sim_config_key(size_t i, bool *takes_value, const char **metavar, const char **help);
 /* The config as a JSON object text (heap; keys never echo the configured API keys). */
 char *sim_config_to_json(const sim_config *cfg);
 /* Effective duration of a configured time in ms (value * time_scale, at least 0). */

@@ -79,6 +79,7 @@ typedef struct sim_response {
   int nhdr;
   char hname[SIM_MAX_HEADERS][48];
   char hval[SIM_MAX_HEADERS][160];
+  bool hang; /* a direct call that never answers: held until the window passes, then closed */
 } sim_response;
 
 void sim_response_header(sim_response *r, const char *name, const char *fmt, ...)
@@ -234,6 +235,9 @@ struct sim_server {
   size_t nbatches, capbatches;
   uint64_t rng; /* output shuffles */
   sim_stats stats;
+
+  pthread_mutex_t hang_mu; /* connections held by the hang rule */
+  struct sim_held *held;
 
   pthread_t timer;
   pthread_mutex_t timer_mu;

@@ -16,8 +16,7 @@ const bt_cmd_help cmd_estimate_help = {
     "tokens and cost: batch price beside standard price",
     "  --prices FILE       price table in LiteLLM's JSON format (default: config 'prices',\n"
     "                      else the built-in table dated " PRICES_DATE ")\n"
-    "  --json              print the numbers as one JSON object\n" RCLI_HELP
-    "\n"
+    "  --json              print the numbers as one JSON object\n" RCLI_HELP RCLI_CHUNK_HELP "\n"
     "  Input tokens are estimated from the rendered text (typically within 15% for English\n"
     "  prose). Output: worst case = max_tokens per request; expected = half of it.\n"
     "  submit --max-cost compares against the worst case at batch prices.\n"};
@@ -67,17 +66,16 @@ static int print_json(const bt_render_info *info, const char *model, const bt_es
                                 e->worst_assumed));
   if (price) {
     json_object_set_new(o, "prices",
-                        json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:b}", "source",
-                                  prices_source(prices), "model", price->model, "input",
-                                  price->input, "output", price->output, "batch_input",
-                                  price->batch_input, "batch_output", price->batch_output,
-                                  "batch_computed", price->batch_computed));
-    json_object_set_new(
-        o, "cost_usd",
-        json_pack("{s:{s:f,s:f},s:{s:f,s:f},s:{s:f,s:f}}", "standard", "expected",
-                  cost->standard_expected, "worst", cost->standard_worst, "batch", "expected",
-                  cost->batch_expected, "worst", cost->batch_worst, "saving", "usd",
-                  cost->saving_expected, "percent", cost->saving_pct));
+                        json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:b}", "source", prices_source(prices),
+                                  "model", price->model, "input", price->input, "output",
+                                  price->output, "batch_input", price->batch_input, "batch_output",
+                                  price->batch_output, "batch_computed", price->batch_computed));
+    json_object_set_new(o, "cost_usd",
+                        json_pack("{s:{s:f,s:f},s:{s:f,s:f},s:{s:f,s:f}}", "standard", "expected",
+                                  cost->standard_expected, "worst", cost->standard_worst, "batch",
+                                  "expected", cost->batch_expected, "worst", cost->batch_worst,
+                                  "saving", "usd", cost->saving_expected, "percent",
+                                  cost->saving_pct));
   } else {
     json_object_set_new(o, "prices", json_null());
     json_object_set_new(o, "cost_usd", json_null());
@@ -102,9 +100,10 @@ int cmd_estimate(bt_cli *cli, int argc, char **argv) {
   int as_json = 0;
   enum { OPT_PRICES = RCLI_FIRST_FREE, OPT_JSON };
   static const struct option longopts[] = {{"prices", required_argument, NULL, OPT_PRICES},
-                                            {"json", no_argument, NULL, OPT_JSON},
-                                            RCLI_LONG_OPTIONS,
-                                            {NULL, 0, NULL, 0}};
+                                           {"json", no_argument, NULL, OPT_JSON},
+                                           RCLI_LONG_OPTIONS,
+                                           RCLI_CHUNK_OPTION,
+                                           {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;
   int c;
@@ -188,8 +187,8 @@ int cmd_estimate(bt_cli *cli, int argc, char **argv) {
                          ? 100.0 * (cost.standard_worst - cost.batch_worst) / cost.standard_worst
                          : 0;
       char sa[80], sb[80];
-      snprintf(sa, sizeof sa, "%s (%.0f%%)",
-               fmt_usd(cost.saving_expected, c3, sizeof c3), cost.saving_pct);
+      snprintf(sa, sizeof sa, "%s (%.0f%%)", fmt_usd(cost.saving_expected, c3, sizeof c3),
+               cost.saving_pct);
       printf("    expected      %14s %14s %14s\n", fmt_usd(cost.standard_expected, a, sizeof a),
              fmt_usd(cost.batch_expected, b, sizeof b), sa);
       snprintf(sb, sizeof sb, "%s (%.0f%%)",
@@ -197,9 +196,8 @@ int cmd_estimate(bt_cli *cli, int argc, char **argv) {
       printf("    worst case    %14s %14s %14s\n", fmt_usd(cost.standard_worst, a, sizeof a),
              fmt_usd(cost.batch_worst, b, sizeof b), sb);
       printf("\n  prices: %s, %s: $%g in / $%g out per 1M tokens; batch $%g / $%g%s\n",
-             prices_source(prices), price->model, price->input, price->output,
-             price->batch_input, price->batch_output,
-             price->batch_computed ? " (50% of standard)" : "");
+             prices_source(prices), price->model, price->input, price->output, price->batch_input,
+             price->batch_output, price->batch_computed ? " (50% of standard)" : "");
     }
   }
   render_close(r);

@@ -1,7 +1,8 @@
 /* cmd_preview: `batchtop preview`: show rendered requests for rows, human-readable.
  *
  * Substituted values are marked: on a terminal with bold+underline (attributes, so NO_COLOR
- * keeps them), elsewhere between ⟦ and ⟧ so a pipe or a file still shows them. */
+ * keeps them), elsewhere between ⟦ and ⟧ so a pipe or a file still shows them. Control
+ * characters other than line breaks and tabs are shown as ^X, never sent to the terminal. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,9 @@
 #include "cmd_render.h"
 
 const bt_cmd_help cmd_preview_help = {
-    "TEMPLATE INPUT [--row N]... [--tui]",
-    "show rendered requests for rows, human-readable",
+    "TEMPLATE INPUT [--row N]... [--tui]", "show rendered requests for rows, human-readable",
     "  --row N             show data row N (1-based; repeatable; default: the first 3)\n"
-    "  --tui               open the dashboard's interactive preview\n" RCLI_HELP
-    "\n"
+    "  --tui               open the dashboard's interactive preview\n" RCLI_HELP "\n"
     "  Values taken from the row are marked: bold and underlined on a terminal, between\n"
     "  \xe2\x9f\xa6 and \xe2\x9f\xa7 otherwise. Every row is rendered and checked; the last line "
     "counts rows\n"
@@ -56,6 +55,10 @@ static void print_marked(const char *text, size_t len, const bt_tpl_span *spans,
       fputs("\n  ", stdout);
       if (in && m->on[0] == '\033')
         fputs(m->on, stdout);
+    } else if (((unsigned char)text[i] < 0x20 && text[i] != '\t') || text[i] == 0x7f) {
+      /* A value must not drive the terminal (escape sequences, carriage returns): show
+       * control characters in caret notation, as cat -v does. */
+      printf("^%c", text[i] == 0x7f ? '?' : text[i] + '@');
     } else {
       fputc(text[i], stdout);
     }

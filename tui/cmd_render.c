@@ -17,10 +17,13 @@ const bt_cmd_help cmd_render_help = {
     "write provider-ready JSONL (stdout by default)",
     "  -o, --output FILE   write to FILE instead of stdout (nothing is written when a row\n"
     "                      fails: the file appears only when every row rendered)\n"
-    "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n" RCLI_HELP
-    "\n"
+    "  --split DIR         write one file per batch into DIR: chunk-0001.jsonl, ...\n"
+    "                      (older chunk files there beyond the new count are removed)\n" RCLI_HELP
+        RCLI_CHUNK_HELP "\n"
     "  Lines are split on LF only; each is one request in the provider's batch format\n"
-    "  (openai: custom_id/method/url/body; anthropic: custom_id/params; local: the body).\n"};
+    "  (openai: custom_id/method/url/body; anthropic: custom_id/params; local: the body).\n"
+    "  On stdout, lines stream as rows render: when a row fails, the ones before it are\n"
+    "  already out (exit 1 says so); -o and --split are all or nothing.\n"};
 
 void rcli_init(rcli_opts *o, const bt_cli *cli) {
   memset(o, 0, sizeof *o);
@@ -79,7 +82,7 @@ int rcli_option(rcli_opts *o, const char *cmd, int id, const char *arg) {
 int rcli_positionals(rcli_opts *o, const char *cmd, int argc, char **argv, int optind_) {
   if (argc - optind_ != 2) {
     cli_usage_error(cmd, argc - optind_ < 2 ? "TEMPLATE and INPUT are needed"
-                                             : "too many arguments (TEMPLATE INPUT)");
+                                            : "too many arguments (TEMPLATE INPUT)");
     return -1;
   }
   o->template_path = argv[optind_];
@@ -145,9 +148,11 @@ int cmd_render(bt_cli *cli, int argc, char **argv) {
   rcli_init(&o, cli);
   const char *output = NULL, *split = NULL;
   enum { OPT_SPLIT = RCLI_FIRST_FREE };
-  static const struct option longopts[] = {
-      {"output", required_argument, NULL, 'o'}, {"split", required_argument, NULL, OPT_SPLIT},
-      RCLI_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                           {"split", required_argument, NULL, OPT_SPLIT},
+                                           RCLI_LONG_OPTIONS,
+                                           RCLI_CHUNK_OPTION,
+                                           {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;
   int c;
@@ -247,6 +252,13 @@ int cmd_render(bt_cli *cli, int argc, char **argv) {
       cli_errorf(cmd, "cannot write %s: %s", chunks[i].final, strerror(errno));
       rc = EXIT_USAGE;
       goto done;
+    }
+  if (split) /* chunks of an earlier, longer render would look like part of this one */
+    for (size_t i = n_chunks + 1;; i++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/chunk-%04zu.jsonl", split, i);
+      if (unlink(path) != 0)
+        break;
     }
   if (!output && !split && (fflush(stdout) != 0 || ferror(stdout))) {
     cli_errorf(cmd, "cannot write to stdout: %s", strerror(errno));

@@ -19,22 +19,26 @@ enum {
   RCLI_FIRST_FREE
 };
 
-#define RCLI_LONG_OPTIONS                                                                  \
-  {"provider", required_argument, NULL, RCLI_PROVIDER},                                    \
-      {"model", required_argument, NULL, RCLI_MODEL},                                      \
-      {"id-field", required_argument, NULL, RCLI_ID_FIELD},                                \
-      {"format", required_argument, NULL, RCLI_FORMAT},                                    \
-      {"max-tokens", required_argument, NULL, RCLI_MAX_TOKENS},                            \
-      {"endpoint", required_argument, NULL, RCLI_ENDPOINT},                                \
-      {"chunk-size", required_argument, NULL, RCLI_CHUNK_SIZE}
+#define RCLI_LONG_OPTIONS                                                                          \
+  {"provider", required_argument, NULL, RCLI_PROVIDER},                                            \
+      {"model", required_argument, NULL, RCLI_MODEL},                                              \
+      {"id-field", required_argument, NULL, RCLI_ID_FIELD},                                        \
+      {"format", required_argument, NULL, RCLI_FORMAT},                                            \
+      {"max-tokens", required_argument, NULL, RCLI_MAX_TOKENS}, {                                  \
+    "endpoint", required_argument, NULL, RCLI_ENDPOINT                                             \
+  }
+/* render and estimate only (preview shows rows, not batches) */
+#define RCLI_CHUNK_OPTION                                                                          \
+  { "chunk-size", required_argument, NULL, RCLI_CHUNK_SIZE }
 
-#define RCLI_HELP                                                                          \
-  "  --provider P        openai, anthropic or local (default: front matter, else openai)\n" \
-  "  --model M           overrides the template's model\n"                                  \
-  "  --id-field COLUMN   custom_id from this column (default: row-N)\n"                    \
-  "  --format F          csv, tsv or jsonl (default: by the input's extension)\n"          \
-  "  --max-tokens N      overrides the template's max_tokens\n"                            \
-  "  --endpoint PATH     /v1/chat/completions, /v1/responses or /v1/embeddings (openai)\n" \
+#define RCLI_HELP                                                                                  \
+  "  --provider P        openai, anthropic or local (default: front matter, else openai)\n"        \
+  "  --model M           overrides the template's model\n"                                         \
+  "  --id-field COLUMN   custom_id from this column (default: row-N)\n"                            \
+  "  --format F          csv, tsv or jsonl (default: by the input's extension)\n"                  \
+  "  --max-tokens N      overrides the template's max_tokens\n"                                    \
+  "  --endpoint PATH     /v1/chat/completions, /v1/responses or /v1/embeddings (openai)\n"
+#define RCLI_CHUNK_HELP                                                                            \
   "  --chunk-size N      at most N requests per batch (below the provider's limits)\n"
 
 typedef struct rcli_opts {

@@ -40,6 +40,8 @@ grep -q '"params":{"model":"claude-haiku-4-5","max_tokens":5,"system":' "$TMP/a.
 [ "$(cat "$TMP"/chunks/chunk-*.jsonl | wc -l)" -eq 200 ] || fail "split: line count"
 [ "$(wc -l <"$TMP/chunks/chunk-0004.jsonl")" -eq 8 ] || fail "split: last chunk"
 grep -q "200 requests in 4 batches" "$TMP/err" || fail "split: summary"
+"$BIN" render "$TPL" "$CSV" --split "$TMP/chunks" --chunk-size 100 2>"$TMP/err"
+[ "$(ls "$TMP/chunks" | wc -l)" -eq 2 ] || fail "split again: stale chunks left: $(ls "$TMP/chunks")"
 
 # a failure half-way writes nothing to -o (row 3 lacks the id)
 printf 'id,channel,feedback\na,web,x\nb,web,y\n,web,z\n' >"$TMP/bad.csv"
@@ -77,6 +79,9 @@ grep -q "Also, second paragraph: thanks, team.⟧" "$TMP/p.txt" || fail "preview
 grep -q "^200 rows, 2 shown; fields used: channel, feedback; fields unused: id, customer$" "$TMP/p.txt" ||
   fail "preview summary: $(tail -1 "$TMP/p.txt")"
 [ "$(grep -c '^== row' "$TMP/p.txt")" -eq 2 ] || fail "preview row count"
+printf 'id,channel,feedback\n1,web,"a\033[2Jb\rc"\n' >"$TMP/ctl.csv"
+"$BIN" preview "$TPL" "$TMP/ctl.csv" >"$TMP/ctl.txt"
+grep -q 'Feedback: ⟦a^\[\[2Jb^Mc⟧' "$TMP/ctl.txt" || fail "preview control characters: $(grep Feedback "$TMP/ctl.txt")"
 rc=0; "$BIN" preview "$TPL" "$CSV" --row 999 >/dev/null 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "has only 200 rows" "$TMP/err" || fail "preview --row 999"
 rc=0; "$BIN" preview "$TPL" "$CSV" --tui 2>"$TMP/err" || rc=$?

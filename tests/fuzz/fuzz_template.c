@@ -30,12 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int part = 0; part < 2; part++) {
     buf_reset(&out);
     spans.n = 0;
-    if (template_render(t, part ? BT_TPL_SYSTEM : BT_TPL_USER, all_fields, NULL, &out, &spans,
-                        NULL, &err) != BT_OK)
+    if (template_render(t, part ? BT_TPL_SYSTEM : BT_TPL_USER, all_fields, NULL, &out, &spans, NULL,
+                        &err) != BT_OK)
       __builtin_trap();
     for (size_t i = 0; i < spans.n; i++)
-      if (spans.v[i].start + spans.v[i].len > out.len ||
-          spans.v[i].field >= template_n_fields(t))
+      if (spans.v[i].start + spans.v[i].len > out.len || spans.v[i].field >= template_n_fields(t))
         __builtin_trap();
     buf_reset(&out);
     size_t missing;

@@ -8,6 +8,10 @@ const { OpenAI, toFile, ConflictError, AuthenticationError, NotFoundError } = re
 const { SIM_URL, expected, admin, until } = require('./common.js');
 
 const BASE = process.env.OPENAI_BASE || SIM_URL + '/v1';
+// Behind Prism (test_sim_prism.sh) only the success paths run: the spec documents no error
+// responses, so a deliberate 401/404/409/429 would be reported as an undocumented status.
+const VIA_PRISM = !!process.env.SIM_VIA_PRISM;
+const errorTest = VIA_PRISM ? test.skip : test;
 const KEY = 'sk-sdk-test';
 const client = new OpenAI({ apiKey: KEY, baseURL: BASE, maxRetries: 0 });
 
@@ -81,7 +85,7 @@ test('upload, create, poll (counts rise), list, content', async () => {
   assert.equal(outFile.purpose, 'batch_output');
   const del = await client.files.delete(file.id);
   assert.equal(del.deleted, true);
-  await assert.rejects(client.files.retrieve(file.id), NotFoundError);
+  if (!VIA_PRISM) await assert.rejects(client.files.retrieve(file.id), NotFoundError);
 });
 
 test('cancel: cancelling, then cancelled with partial results; 409 once finished', async () => {
@@ -99,6 +103,7 @@ test('cancel: cancelling, then cancelled with partial results; 409 once finished
   const errs = await jsonl(batch.error_file_id);
   assert.ok(errs.some((l) => l.response === null && l.error.code === 'batch_cancelled'));
   assert.equal((await client.batches.cancel(batch.id)).status, 'cancelled');
+  if (VIA_PRISM) return;
 
   const done = await client.batches.create({ input_file_id: (await upload(
     [{ ...rows[0], custom_id: 'quick' }], 'one.jsonl')).id, endpoint: '/v1/chat/completions',
@@ -122,7 +127,7 @@ test('direct endpoints: chat, responses, embeddings', async () => {
   assert.ok(Math.abs(norm - 1) < 1e-3);
 });
 
-test('429 with retry-after-ms: the SDK retries and succeeds', async () => {
+errorTest('429 with retry-after-ms: the SDK retries and succeeds', async () => {
   const before = (await admin('/admin/stats')).faults['429'];
   await admin('/admin/config', { burst_429: 1, retry_after_ms: 50 });
   const retrying = new OpenAI({ apiKey: KEY, baseURL: BASE, maxRetries: 2 });
@@ -132,7 +137,7 @@ test('429 with retry-after-ms: the SDK retries and succeeds', async () => {
   assert.equal((await admin('/admin/stats')).faults['429'], before + 1);
 });
 
-test('a wrong key gets the 401 envelope', async () => {
+errorTest('a wrong key gets the 401 envelope', async () => {
   const bad = new OpenAI({ apiKey: 'sk-wrong', baseURL: BASE, maxRetries: 0 });
   await assert.rejects(bad.batches.list(), AuthenticationError);
 });

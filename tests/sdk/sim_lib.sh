@@ -58,6 +58,19 @@ npm_install_sdks() {
   command -v node >/dev/null || { echo "node is not installed (scripts/setup.sh installs it)" >&2; return 1; }
   echo "node $(node --version), npm $(npm --version)" >&2
   mkdir -p "$dir"
+  # ctest runs the SDK and Prism tests side by side: one installs, the other waits for it.
+  local lock
+  exec {lock}>"$dir.lock"
+  flock "$lock"
+  _npm_install_locked "$dir" "$src"
+  local rc=$?
+  flock -u "$lock"
+  exec {lock}>&-
+  return $rc
+}
+
+_npm_install_locked() {
+  local dir="$1" src="$2"
   # Cached when the installed versions are exactly the pinned ones.
   if cmp -s "$src" "$dir/package.json" && node -e '
       const want = require(process.argv[1]).dependencies;

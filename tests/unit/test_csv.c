@@ -48,11 +48,12 @@ static void expect_error(const char *text, size_t len, long line, long col, cons
   assert_int_equal(s, BT_ERR_INPUT);
   assert_string_equal(err.file, "in.csv");
   if (err.line != line || err.column != col || !strstr(err.message, needle))
-    fail_msg("got %ld:%ld: %s; wanted %ld:%ld: ...%s...", err.line, err.column, err.message,
-             line, col, needle);
+    fail_msg("got %ld:%ld: %s; wanted %ld:%ld: ...%s...", err.line, err.column, err.message, line,
+             col, needle);
   buf_cleanup(&out);
 }
-#define EXPECT_ERROR(text, line, col, needle) expect_error(text, sizeof(text) - 1, line, col, needle)
+#define EXPECT_ERROR(text, line, col, needle)                                                      \
+  expect_error(text, sizeof(text) - 1, line, col, needle)
 
 static void test_basic(void **state) {
   (void)state;
@@ -148,11 +149,12 @@ static void test_bad_utf8(void **state) {
   (void)state;
   EXPECT_ERROR("a,b\n1,2\nab\xff,3\n", 3, 3, "invalid UTF-8");
   EXPECT_ERROR("a,b\n\"x\ny\xc3\",2\n", 3, 2, "invalid UTF-8"); /* cut short by a quote */
-  EXPECT_ERROR("a,b\n\xc0\xaf,2\n", 2, 1, "invalid UTF-8");      /* overlong */
-  EXPECT_ERROR("a,b\n\xed\xa0\x80,2\n", 2, 1, "invalid UTF-8");  /* surrogate */
-  EXPECT_ERROR("a,b\n1,\xe2\x82", 2, 3, "invalid UTF-8");        /* cut short by the end */
+  EXPECT_ERROR("a,b\n\xc0\xaf,2\n", 2, 1, "invalid UTF-8");     /* overlong */
+  EXPECT_ERROR("a,b\n\xed\xa0\x80,2\n", 2, 1, "invalid UTF-8"); /* surrogate */
+  EXPECT_ERROR("a,b\n1,\xe2\x82", 2, 3, "invalid UTF-8");       /* cut short by the end */
   EXPECT_ERROR("a,b\n1,x\0y\n", 2, 4, "NUL byte");
-  expect_rows("a\n\xe2\x80\xa8 \xf0\x9f\x99\x82 \xc3\xa9\n", "2:\xe2\x80\xa8 \xf0\x9f\x99\x82 \xc3\xa9\n");
+  expect_rows("a\n\xe2\x80\xa8 \xf0\x9f\x99\x82 \xc3\xa9\n",
+              "2:\xe2\x80\xa8 \xf0\x9f\x99\x82 \xc3\xa9\n");
 }
 
 static void test_empty(void **state) {

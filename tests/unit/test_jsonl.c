@@ -53,7 +53,7 @@ static void test_values(void **state) {
   assert_string_equal(rec->values[4], "");
   assert_int_equal(rec->kinds[4], BT_VAL_NULL);
   assert_string_equal(rec->values[5], "{\"k\":[1,2.0,\"a b\"]}"); /* compact, digits kept */
-  assert_string_equal(rec->values[6], "a\xe2\x80\xa8z");            /* U+2028 survives */
+  assert_string_equal(rec->values[6], "a\xe2\x80\xa8z");          /* U+2028 survives */
   assert_int_equal(input_next(in, &rec, &err), BT_OK);
   assert_null(rec);
   input_close(in);
@@ -98,11 +98,36 @@ static void test_errors(void **state) {
   expect_error("\n\n", 3, 1, "no records");
 }
 
+static void test_name_cap(void **state) {
+  (void)state;
+  /* rows that bring ever new keys: the name list stops growing, the rows still read */
+  size_t cap = 5000 * 32;
+  char *text = malloc(cap), *p = text;
+  for (int i = 0; i < 5000; i++)
+    p += snprintf(p, cap - (size_t)(p - text), "{\"k%d\":%d}\n", i, i);
+  bt_error err;
+  bt_status s;
+  bt_input *in = open_text(text, &err, &s);
+  assert_int_equal(s, BT_OK);
+  const bt_record *rec;
+  int n = 0;
+  while (input_next(in, &rec, &err) == BT_OK && rec) {
+    assert_int_equal(rec->n, 1);
+    n++;
+  }
+  assert_int_equal(n, 5000);
+  assert_int_equal(input_n_names(in), 4096);
+  assert_string_equal(rec ? "" : input_name(in, 4095), "k4095");
+  input_close(in);
+  free(text);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_values),
       cmocka_unit_test(test_lines),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_name_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,8 +30,8 @@ static void test_builtin(void **state) {
   assert_non_null(prices_find(p, "gemini-2.5-flash", "gemini"));
   assert_non_null(prices_find(p, "mistral-large-latest", "mistral"));
   /* every Anthropic model: batch is exactly half */
-  for (const char *const *m = (const char *const[]){"claude-haiku-4-5", "claude-opus-4-1",
-                                                     "claude-fable-5", NULL};
+  for (const char *const *m =
+           (const char *const[]){"claude-haiku-4-5", "claude-opus-4-1", "claude-fable-5", NULL};
        *m; m++) {
     pr = prices_find(p, *m, "anthropic");
     assert_non_null(pr);

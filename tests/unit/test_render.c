@@ -45,8 +45,8 @@ static const char *jstr(json_t *j, const char *path) {
 }
 
 /* Render everything; returns the status, the number of rows in *rows. */
-static bt_status render_all(const char *tpl, const char *in, const bt_render_opts *o,
-                            int64_t *rows, bt_error *err) {
+static bt_status render_all(const char *tpl, const char *in, const bt_render_opts *o, int64_t *rows,
+                            bt_error *err) {
   bt_render *r = NULL;
   error_clear(err);
   *rows = 0;
@@ -108,8 +108,7 @@ static void test_examples_openai(void **state) {
     assert_int_equal(row->n_user_spans, 2);
     assert_memory_equal(row->user_text + row->user_spans[1].start, fb, strlen(fb));
     assert_int_equal(row->user_spans[1].len, strlen(fb));
-    assert_string_equal(template_field(render_template(r), row->user_spans[1].field),
-                        "feedback");
+    assert_string_equal(template_field(render_template(r), row->user_spans[1].field), "feedback");
     assert_int_equal(row->n_system_spans, 0);
     if (n == 23) { /* a quoted value with a line break: the next rows' lines shift */
       assert_int_equal(row->line_no, 24);
@@ -145,8 +144,7 @@ static void test_providers(void **state) {
   json_t *j = parse_json(row->request);
   assert_int_equal(json_object_size(j), 2);
   assert_string_equal(jstr(j, "params.model"), "claude-x"); /* flags beat front matter */
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "params"),
-                                                      "max_tokens")),
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "params"), "max_tokens")),
                    7);
   assert_string_equal(jstr(j, "params.system"), "Sys A");
   assert_string_equal(jstr(j, "params.messages.0.content"), "Do one \xe2\x80\xa8 now");
@@ -178,9 +176,10 @@ static void test_jsonl(void **state) {
   char *tpl = tu_write_file(f->dir, "t.tmpl",
                             "---\nmodel: m\n---\n{{text}} / {{meta}} / {{n}} / "
                             "{{missing|default:\"-\"}} / {{z|default:\"was null\"}}\n");
-  char *in = tu_write_file(f->dir, "in.jsonl",
-                           "{\"text\":\"a\\\"b\",\"meta\":{\"k\": [1, 2.50]},\"n\":3.0,\"z\":null}\n"
-                           "{\"text\":\"c\",\"meta\":[],\"n\":-1,\"z\":\"zz\",\"extra\":true}\n\n");
+  char *in =
+      tu_write_file(f->dir, "in.jsonl",
+                    "{\"text\":\"a\\\"b\",\"meta\":{\"k\": [1, 2.50]},\"n\":3.0,\"z\":null}\n"
+                    "{\"text\":\"c\",\"meta\":[],\"n\":-1,\"z\":\"zz\",\"extra\":true}\n\n");
   bt_render *r;
   bt_error err;
   assert_int_equal(render_open(tpl, in, NULL, &r, &err), BT_OK);
@@ -211,7 +210,8 @@ static void test_missing_field(void **state) {
   fx *f = *state;
   char *tpl = tu_write_file(f->dir, "t.tmpl", "---\nmodel: m\n---\nA {{a}}\nB {{b}}\n");
   char *csv = tu_write_file(f->dir, "in.csv", "a\n1\n\"2\nx\"\n3\n");
-  char *jl = tu_write_file(f->dir, "in.jsonl", "{\"a\":1,\"b\":2}\n{\"a\":1}\n{\"a\":1,\"b\":null}\n");
+  char *jl =
+      tu_write_file(f->dir, "in.jsonl", "{\"a\":1,\"b\":2}\n{\"a\":1}\n{\"a\":1,\"b\":null}\n");
   char *jl3 = tu_write_file(f->dir, "in3.jsonl", "{\"a\":1,\"b\":2}\n{\"a\":1,\"b\":null}\n");
   /* CSV lacks the column: the first row fails, naming its line, the field and the use */
   expect_fail(tpl, csv, NULL, BT_ERR_INPUT, csv, 2, 1, "row 1 has no field 'b'");

@@ -15,9 +15,9 @@ static json_t *build(bt_provider p, bt_endpoint e, const char *model, int64_t mt
   bt_request_spec spec = {p, e, model, mt, params};
   bt_buf out;
   buf_init(&out, 0);
-  assert_int_equal(request_build(&spec, "row-1", 5, sys, sys ? strlen(sys) : 0, user,
-                                 strlen(user), &out),
-                   BT_OK);
+  assert_int_equal(
+      request_build(&spec, "row-1", 5, sys, sys ? strlen(sys) : 0, user, strlen(user), &out),
+      BT_OK);
   assert_null(strchr(buf_str(&out), '\n')); /* one line */
   json_error_t je;
   json_t *j = json_loads(buf_str(&out), JSON_REJECT_DUPLICATES, &je);
@@ -93,9 +93,8 @@ static void test_openai_other_endpoints(void **state) {
   assert_string_equal(str_at(j, "url"), "/v1/responses");
   assert_string_equal(str_at(j, "body.instructions"), "Sys");
   assert_string_equal(str_at(j, "body.input"), "Hello");
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "body"),
-                                                      "max_output_tokens")),
-                   100);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(j, "body"), "max_output_tokens")), 100);
   json_decref(j);
   j = build(BT_PROVIDER_OPENAI, BT_EP_EMBEDDINGS, "text-embedding-3-small", 100, "", NULL,
             "embed me");
@@ -211,9 +210,12 @@ static void test_chunker(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_openai_chat),  cmocka_unit_test(test_escaper_raw),
-      cmocka_unit_test(test_openai_other_endpoints), cmocka_unit_test(test_anthropic),
-      cmocka_unit_test(test_local),        cmocka_unit_test(test_names_and_ids),
+      cmocka_unit_test(test_openai_chat),
+      cmocka_unit_test(test_escaper_raw),
+      cmocka_unit_test(test_openai_other_endpoints),
+      cmocka_unit_test(test_anthropic),
+      cmocka_unit_test(test_local),
+      cmocka_unit_test(test_names_and_ids),
       cmocka_unit_test(test_chunker),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,30 @@ static void test_5xx_drop_and_slow(void **state) {
   th_free(&r);
 }
 
+static void test_hanging_direct_call_is_closed_after_the_window(void **state) {
+  admin("{\"hang_if_contains\":\"stall\",\"window_ms\":300}");
+  const char *stall = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+                      "\"please stall\"}]}";
+  th_resp r = th_call("POST", "/v1/chat/completions", stall, TH_OPENAI, NULL);
+  if (r.curl != CURLE_GOT_NOTHING)
+    fail_msg("curl %d status %ld after %.2fs: %s", r.curl, r.status, r.seconds, r.body);
+  assert_true(r.seconds >= 0.25);
+  th_free(&r);
+  r = th_call("POST", "/v1/chat/completions", chat, TH_OPENAI, NULL); /* others still answered */
+  assert_int_equal(r.status, 200);
+  th_free(&r);
+  /* a connection still held when the server stops (teardown) is released, not leaked */
+  admin("{\"window_ms\":600000}");
+  th_timeout_s = 1;
+  r = th_call("POST", "/v1/messages",
+              "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\","
+              "\"content\":\"stall\"}]}",
+              TH_ANTHROPIC, NULL);
+  th_timeout_s = 20;
+  assert_int_equal(r.curl, CURLE_OPERATION_TIMEDOUT);
+  th_free(&r);
+}
+
 static void test_auth(void **state) {
   th_resp r = th_call("GET", "/v1/batches", NULL, TH_NONE, NULL);
   assert_int_equal(r.status, 401);
@@ -213,6 +237,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_burst_429_openai_and_anthropic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_5xx_drop_and_slow, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hanging_direct_call_is_closed_after_the_window, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
       cmocka_unit_test_setup_teardown(test_direct_endpoints_and_fail_first, setup, teardown),
       cmocka_unit_test(test_config_file_and_flags),

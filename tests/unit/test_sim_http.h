@@ -31,6 +31,7 @@ TH_UNUSED static int64_t th_clock(void *ctx) {
   (void)ctx;
   return atomic_load(&th_fake_now);
 }
+static long th_timeout_s = 20;
 static sim_server *th_sim;
 static char th_base[64];
 
@@ -110,7 +111,7 @@ TH_UNUSED static th_resp th_call(const char *method, const char *path, const cha
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, th_collect_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, th_timeout_s);
   r.curl = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &r.seconds);

@@ -74,9 +74,9 @@ static void test_front_matter(void **state) {
   assert_string_equal(template_provider(t), "anthropic");
   assert_string_equal(template_endpoint(t), "/v1/messages");
   assert_true(template_has_system(t));
-  const char *keys[] = {"temperature", "top_p", "seed", "stop", "response_format", "logprobs",
-                        "user"};
-  const char *json[] = {"0", "0.9", "\"42\"", "[\"\\n\",\"END\"]", "{\"type\":\"json_object\"}",
+  const char *keys[] = {"temperature",     "top_p",    "seed", "stop",
+                        "response_format", "logprobs", "user"};
+  const char *json[] = {"0",    "0.9", "\"42\"", "[\"\\n\",\"END\"]", "{\"type\":\"json_object\"}",
                         "true", "null"};
   assert_int_equal(template_n_params(t), 7);
   for (size_t i = 0; i < 7; i++) {
@@ -134,7 +134,8 @@ static void test_literal_braces(void **state) {
   assert_string_equal(out, "Answer as {\"label\": \"x\"} or { {a} } or }} or {x}: {{b}} and {{a}}");
   assert_int_equal(template_n_fields(t), 1);
   assert_int_equal(spans.n, 1);
-  assert_int_equal(spans.v[0].start, strlen("Answer as {\"label\": \"x\"} or { {a} } or }} or {x}: "));
+  assert_int_equal(spans.v[0].start,
+                   strlen("Answer as {\"label\": \"x\"} or { {a} } or }} or {x}: "));
   assert_int_equal(spans.v[0].len, strlen("{{b}} and {{a}}"));
   assert_int_equal(spans.v[0].field, 0);
   assert_false(spans.v[0].from_default);
@@ -173,8 +174,10 @@ static void test_defaults(void **state) {
                    BT_ERR_INPUT);
   assert_int_equal(missing, 0);
   assert_int_equal(err.line, 1);
-  assert_int_equal(err.column, strlen("A={{a|default:\"none\"}} B={{ b | default : \"say \\\"hi\\\" "
-                                      "\\\\ }}\" }} C=") + 1);
+  assert_int_equal(err.column,
+                   strlen("A={{a|default:\"none\"}} B={{ b | default : \"say \\\"hi\\\" "
+                          "\\\\ }}\" }} C=") +
+                       1);
   assert_non_null(strstr(err.message, "'a'"));
   buf_cleanup(&b);
   template_free(t);
@@ -207,6 +210,15 @@ static void test_front_matter_errors(void **state) {
   expect_error("---\nmodel: [a]\n---\nx", 2, 8, "text value");
   expect_error("---\nmodel: m\nbody text\n", 1, 1, "not closed");
   expect_error("---\nsystem: \"hi {{x\"\n---\nx", 2, 13, "unclosed {{");
+  /* aliases that would expand into megabytes ("billion laughs") */
+  expect_error("---\n"
+               "a: &a [xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx, xxxxxxxxxx]\n"
+               "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+               "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+               "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+               "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+               "---\nx",
+               6, 4, "at most 1 MB");
 }
 
 static void test_load(void **state) {
@@ -233,9 +245,9 @@ static void test_load(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_front_matter), cmocka_unit_test(test_no_front_matter),
+      cmocka_unit_test(test_front_matter),   cmocka_unit_test(test_no_front_matter),
       cmocka_unit_test(test_literal_braces), cmocka_unit_test(test_defaults),
-      cmocka_unit_test(test_body_errors), cmocka_unit_test(test_front_matter_errors),
+      cmocka_unit_test(test_body_errors),    cmocka_unit_test(test_front_matter_errors),
       cmocka_unit_test(test_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

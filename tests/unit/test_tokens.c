@@ -7,7 +7,9 @@
 #include "testutil.h"
 #include "tokens.h"
 
-static int64_t est(const char *s) { return tokens_estimate(s, strlen(s)); }
+static int64_t est(const char *s) {
+  return tokens_estimate(s, strlen(s));
+}
 
 static void test_rules(void **state) {
   (void)state;
@@ -18,7 +20,7 @@ static void test_rules(void **state) {
   assert_int_equal(est("123456"), 2);
   assert_int_equal(est("1234567"), 3);
   assert_int_equal(est("a, b."), 4);
-  assert_int_equal(est("a\n\n\nb"), 3); /* a line-break run counts once */
+  assert_int_equal(est("a\n\n\nb"), 3);                 /* a line-break run counts once */
   assert_int_equal(est("\xe4\xbd\xa0\xe5\xa5\xbd"), 2); /* two CJK characters */
   assert_int_equal(est("\xf0\x9f\x99\x82"), 2);         /* an emoji */
   assert_int_equal(est("\xd0\xbf\xd1\x80\xd0\xb8"), 1); /* three Cyrillic letters */
