@@ -476,9 +476,9 @@ static bt_status dl_line(void *ud, const char *line, size_t len) {
     return BT_OK; /* one bad line must not lose the others */
   }
   b->dl_lines++;
-  bt_status r = ingest_add(b->ing, &res, NULL, &err);
+  bt_status r = ingest_add(b->ing, &res, &err);
   if (!r && b->dl_crash_armed && b->dl_lines == 2) {
-    r = ingest_flush(b->ing, NULL, &err);
+    r = ingest_flush(b->ing, &err);
     if (!r)
       engine_crash_point("mid-download"); /* part of the file stored, the rest not */
   }
@@ -497,7 +497,7 @@ static void download_done(bt_http_req *r, void *ud) {
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
   bt_error ferr;
-  if (ok && ingest_flush(b->ing, NULL, &ferr) != BT_OK) {
+  if (ok && ingest_flush(b->ing, &ferr) != BT_OK) {
     log_error("engine: storing results: %s", ferr.message);
     ok = 0;
   }
@@ -561,6 +561,22 @@ static void download_next(bt_engine *e, ebatch *b) {
     engine_add_transfer(e, r, download_done, b);
     return;
   }
+  /* Every file is staged: apply them to attempts and tasks in one ordered pass. */
+  bt_ingest *g = NULL;
+  bt_error err;
+  int64_t applied = 0;
+  bt_status st = ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model,
+                            &g, &err);
+  if (!st)
+    st = ingest_apply(g, &applied, &err);
+  ingest_free(g);
+  if (st) {
+    log_error("engine: applying results of batch %lld: %s", (long long)b->id, err.message);
+    b->dl_which = 0; /* staged lines stay; the next poll downloads again */
+    b->next_at = util_mono_ms() + 2000;
+    return;
+  }
+  b->job->dirty = 1;
   finish_batch(e, b);
 }
 
@@ -607,7 +623,10 @@ static void poll_done(bt_http_req *r, void *ud) {
     b->rb = rb;
     b->have_rb = 1;
     b->dl_which = 0;
-    if (store_batch_set_results_state(e->store, b->id, "downloading", &err))
+    /* Lines staged by an interrupted earlier download are dropped: the files come again. */
+    if (store_batch_set_results_state(e->store, b->id, "downloading", &err) ||
+        store_run(e->store, &err, "clearing staged results", NULL,
+                  "DELETE FROM staged_results WHERE batch_id = ?", "i", b->id))
       log_error("engine: %s", err.message);
     download_next(e, b);
     return;

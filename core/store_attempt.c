@@ -311,28 +311,47 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
   return ingest_result_attempt(g, aid, tid, r, applied, err);
 }
 
-static int by_task(const void *a, const void *b) {
-  const ingest_row *x = a, *y = b;
-  return (x->tid > y->tid) - (x->tid < y->tid);
+bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) {
+  return store_run(g->s, err, "clearing staged results", NULL,
+                   "DELETE FROM staged_results WHERE batch_id = ?", "i", g->batch_id);
 }
 
-bt_status ingest_flush(bt_ingest *g, int64_t *applied, bt_error *err) {
+bt_status ingest_flush(bt_ingest *g, bt_error *err) {
   if (!g->n)
     return BT_OK;
   bt_status r = store_begin(g->s, err);
-  for (size_t i = 0; i < g->n && !r; i++)
-    r = ingest_find(g, &g->buf[i].r, &g->buf[i].aid, &g->buf[i].tid, err);
-  /* In task order the updates walk tasks and attempts (created in the same order) page by
-   * page instead of at random: the file is in no particular order (gotcha 7). */
+  sqlite3_stmt *st = NULL;
   if (!r)
-    qsort(g->buf, g->n, sizeof *g->buf, by_task);
+    r = store_prepare(g->s,
+                      "INSERT INTO staged_results(batch_id, attempt_id, task_id, state,"
+                      " http_status, response, output, error_code, error_message,"
+                      " input_tokens, output_tokens, cached_tokens)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                      &st, err);
   for (size_t i = 0; i < g->n && !r; i++) {
-    int ap = 0;
-    if (g->buf[i].aid)
-      r = ingest_result_attempt(g, g->buf[i].aid, g->buf[i].tid, &g->buf[i].r, &ap, err);
-    if (applied)
-      *applied += ap;
+    ingest_row *x = &g->buf[i];
+    r = ingest_find(g, &x->r, &x->aid, &x->tid, err);
+    if (r || !x->aid)
+      continue; /* not ours: ignored */
+    sqlite3_bind_int64(st, 1, g->batch_id);
+    sqlite3_bind_int64(st, 2, x->aid);
+    sqlite3_bind_int64(st, 3, x->tid);
+    sqlite3_bind_text(st, 4, task_state_name(x->r.state), -1, SQLITE_STATIC);
+    if (x->r.http_status)
+      sqlite3_bind_int64(st, 5, x->r.http_status);
+    bind_text(st, 6, x->r.response, 1);
+    bind_text(st, 7, x->r.output, 1);
+    bind_text(st, 8, x->r.error_code, 1);
+    bind_text(st, 9, x->r.error_message, 1);
+    sqlite3_bind_int64(st, 10, x->r.input_tokens);
+    sqlite3_bind_int64(st, 11, x->r.output_tokens);
+    sqlite3_bind_int64(st, 12, x->r.cached_tokens);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      r = store_fail(g->s, err, "staging a result");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
   }
+  sqlite3_finalize(st);
   if (!r)
     r = store_commit(g->s, err);
   if (r)
@@ -343,7 +362,7 @@ bt_status ingest_flush(bt_ingest *g, int64_t *applied, bt_error *err) {
   return r;
 }
 
-bt_status ingest_add(bt_ingest *g, bt_result *r, int64_t *applied, bt_error *err) {
+bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) {
   if (!g->buf) {
     g->buf = calloc(INGEST_BUFFER_ROWS, sizeof *g->buf);
     if (!g->buf) {
@@ -354,7 +373,66 @@ bt_status ingest_add(bt_ingest *g, bt_result *r, int64_t *applied, bt_error *err
   g->buf[g->n].r = *r;
   memset(r, 0, sizeof *r);
   g->n++;
-  return g->n >= INGEST_BUFFER_ROWS ? ingest_flush(g, applied, err) : BT_OK;
+  return g->n >= INGEST_BUFFER_ROWS ? ingest_flush(g, err) : BT_OK;
+}
+
+static char *col_text(sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? (char *)t : NULL;
+}
+
+bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
+  bt_status r = ingest_flush(g, err);
+  if (r)
+    return r;
+  /* Sorting a whole file's lines: let SQLite's sorter spill to temporary files instead of
+   * memory, so memory stays flat however large the file. */
+  bt_error ignored;
+  if (store_exec(g->s, "PRAGMA temp_store = FILE", &ignored))
+    ignored.message[0] = '\0';
+  r = store_begin(g->s, err);
+  sqlite3_stmt *st = NULL;
+  if (!r)
+    r = store_prepare(g->s,
+                      "SELECT attempt_id, task_id, state, http_status, response, output,"
+                      " error_code, error_message, input_tokens, output_tokens, cached_tokens"
+                      " FROM staged_results WHERE batch_id = ? ORDER BY attempt_id",
+                      &st, err);
+  if (!r) {
+    sqlite3_bind_int64(st, 1, g->batch_id);
+    int rc;
+    while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      bt_result res;
+      memset(&res, 0, sizeof res);
+      int k = task_state_parse((const char *)sqlite3_column_text(st, 2));
+      res.state = k >= 0 ? (bt_task_state)k : TASK_FAILED;
+      res.http_status = (long)sqlite3_column_int64(st, 3);
+      res.response = col_text(st, 4);
+      res.output = col_text(st, 5);
+      res.error_code = col_text(st, 6);
+      res.error_message = col_text(st, 7);
+      res.input_tokens = sqlite3_column_int64(st, 8);
+      res.output_tokens = sqlite3_column_int64(st, 9);
+      res.cached_tokens = sqlite3_column_int64(st, 10);
+      int ap = 0;
+      r = ingest_result_attempt(g, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                &res, &ap, err);
+      if (applied)
+        *applied += ap;
+    }
+    if (!r && rc != SQLITE_DONE)
+      r = store_fail(g->s, err, "reading staged results");
+    sqlite3_finalize(st);
+  }
+  if (!r)
+    r = ingest_stage_clear(g, err);
+  if (!r)
+    r = store_commit(g->s, err);
+  if (r)
+    store_rollback(g->s);
+  if (store_exec(g->s, "PRAGMA temp_store = MEMORY", &ignored))
+    ignored.message[0] = '\0';
+  return r;
 }
 
 bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state state,

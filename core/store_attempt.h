@@ -48,13 +48,22 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
 /* Same, for a known attempt (local execution). */
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) BT_WUR;
-/* Buffered ingestion (downloads): ingest_add takes over *r (it is zeroed) and stores a full
- * buffer in one transaction, applied in task order for locality; ingest_flush stores the rest.
- * Transactions are opened and committed inside these calls, never left open. *applied (may
- * be NULL) adds the number of attempts that changed. */
+/* Ingesting a whole result file (downloads), in two steps so a million lines cost sequential
+ * writes instead of random ones:
+ *   ingest_stage_clear  forget lines staged by an earlier, interrupted download of the batch
+ *   ingest_add          take over *r (zeroed): joined on custom_id, buffered, and every
+ *                       INGEST_BUFFER_ROWS appended to staged_results in one transaction
+ *   ingest_flush        append the rest
+ *   ingest_apply        apply everything staged for the batch to attempts and tasks in attempt
+ *                       order, in one transaction, then drop it; *applied (may be NULL) gets
+ *                       how many attempts changed
+ * Every call opens and commits its own transaction; none is left open. Idempotent: applying
+ * leaves terminal attempts alone, so a repeated download changes nothing. */
 #define INGEST_BUFFER_ROWS 5000
-bt_status ingest_add(bt_ingest *g, bt_result *r, int64_t *applied, bt_error *err) BT_WUR;
-bt_status ingest_flush(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
+bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) BT_WUR;
+bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) BT_WUR;
+bt_status ingest_flush(bt_ingest *g, bt_error *err) BT_WUR;
+bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);

@@ -37,7 +37,7 @@ static bt_status on_line(void *ud, const char *line, size_t len) {
   c->lines++;
   if (provider_parse_result(PROVIDER_OPENAI, line, len, &r, &err) != BT_OK)
     return BT_OK;
-  if (ingest_add(c->g, &r, &c->applied, &err))
+  if (ingest_add(c->g, &r, &err))
     die("ingest", &err);
   return BT_OK;
 }
@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
           die("lines", NULL);
       if (lines_finish(&l))
         die("lines", NULL);
-      if (ingest_flush(c.g, &c.applied, &err))
+      if (ingest_apply(c.g, &c.applied, &err))
         die("ingest", &err);
       fclose(f);
       lines_cleanup(&l);

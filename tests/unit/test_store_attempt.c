@@ -13,6 +13,7 @@
 #include "retry.h"
 #include "store_attempt.h"
 #include "store_batch.h"
+#include "store_sql.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -193,6 +194,32 @@ static void test_chunks_and_ingest(void **state) {
   ingest(f, b4, &win, 1);
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 3);
+
+  /* a whole file staged then applied (the download path), twice: the second changes nothing */
+  for (int pass = 0; pass < 2; pass++) {
+    bt_ingest *g;
+    assert_int_equal(ingest_new(f->s, f->job, b4, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+    assert_int_equal(ingest_stage_clear(g, &err), BT_OK);
+    bt_result again = result("row-1", TASK_FAILED, NULL, "late");
+    bt_result copy;
+    memset(&copy, 0, sizeof copy);
+    copy.custom_id = strdup(again.custom_id);
+    copy.state = again.state;
+    copy.error_code = strdup("late");
+    assert_int_equal(ingest_add(g, &copy, &err), BT_OK);
+    assert_null(copy.custom_id); /* taken over */
+    int64_t applied = 0;
+    assert_int_equal(ingest_apply(g, &applied, &err), BT_OK);
+    assert_int_equal(applied, 0); /* b4's attempt already succeeded: terminal, left alone */
+    ingest_free(g);
+  }
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 3);
+  int64_t staged = -1;
+  assert_int_equal(store_query_int(f->s, &err, &staged, -1, "SELECT count(*) FROM staged_results",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(staged, 0);
 
   /* export: every row, input order, input columns first, CSV quoting */
   char path[4096];
