@@ -197,21 +197,21 @@ static void test_chunks_and_ingest(void **state) {
 
   /* a whole file staged then applied (the download path), twice: the second changes nothing */
   for (int pass = 0; pass < 2; pass++) {
-    bt_ingest *g;
-    assert_int_equal(ingest_new(f->s, f->job, b4, "openai", "gpt-4o-mini", &g, &err), BT_OK);
-    assert_int_equal(ingest_stage_clear(g, &err), BT_OK);
+    bt_ingest *gi;
+    assert_int_equal(ingest_new(f->s, f->job, b4, "openai", "gpt-4o-mini", &gi, &err), BT_OK);
+    assert_int_equal(ingest_stage_clear(gi, &err), BT_OK);
     bt_result again = result("row-1", TASK_FAILED, NULL, "late");
     bt_result copy;
     memset(&copy, 0, sizeof copy);
     copy.custom_id = strdup(again.custom_id);
     copy.state = again.state;
     copy.error_code = strdup("late");
-    assert_int_equal(ingest_add(g, &copy, &err), BT_OK);
+    assert_int_equal(ingest_add(gi, &copy, &err), BT_OK);
     assert_null(copy.custom_id); /* taken over */
     int64_t applied = 0;
-    assert_int_equal(ingest_apply(g, &applied, &err), BT_OK);
+    assert_int_equal(ingest_apply(gi, &applied, &err), BT_OK);
     assert_int_equal(applied, 0); /* b4's attempt already succeeded: terminal, left alone */
-    ingest_free(g);
+    ingest_free(gi);
   }
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 3);
