@@ -58,7 +58,7 @@ typedef struct bt_engine_event {
 typedef struct bt_engine_opts {
   const bt_config *cfg;   /* read at engine_new (keys, base URLs, poll_ms); not kept */
   const char *store_path; /* NULL: <home>/batchtop.db; spool files go to <its folder>/spool */
-  int drive_all;          /* 1: take every unfinished job (dashboard); 0: only engine_drive()n ones */
+  int drive_all; /* 1: take every unfinished job (dashboard); 0: only engine_drive()n ones */
 } bt_engine_opts;
 
 bt_status engine_new(const bt_engine_opts *opts, bt_engine **out, bt_error *err) BT_WUR;

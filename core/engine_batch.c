@@ -64,7 +64,7 @@ static void create_slot_release(bt_engine *e, ebatch *b) {
 /* ---- ending a batch ---- */
 
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
-                      const char *msg) {
+                            const char *msg) {
   bt_error err;
   int64_t n = 0;
   bt_status r = store_begin(e->store, &err);
@@ -131,8 +131,7 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
     int64_t n = sqlite3_column_int64(st, 1);
     double actual = sqlite3_column_double(st, 2);
     double out_per = sqlite3_column_double(st, 3);
-    double est =
-        provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
+    double est = provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
     over = actual + est > j->max_cost + 1e-12;
   }
   sqlite3_finalize(st);
@@ -157,8 +156,8 @@ static void on_failure(bt_engine *e, ebatch *b, bt_http_req *r, const char *what
     log_info("engine: %s %s of batch %lld: %s; retry %d in %lld ms", j->prov.name, what,
              (long long)b->id, desc, b->fails, (long long)delay);
     if (b->fails == 1 || b->fails % 5 == 0)
-      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s %s: %s (retrying)", j->prov.name,
-                  what, desc);
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s %s: %s (retrying)", j->prov.name, what,
+                  desc);
     return;
   }
   char full[800];
@@ -297,12 +296,12 @@ static void list_done(bt_http_req *r, void *ud) {
   int more = 0;
   int found = -1;
   int older = 0; /* the page reached batches created before our intent */
-  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after,
-                          &more, &err) == BT_OK) {
+  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
+                          &err) == BT_OK) {
     for (size_t i = 0; i < n && found < 0; i++) {
-      if (b->job->prov.kind == PROVIDER_ANTHROPIC ? anthropic_match(e, &row, &items[i])
-                                                  : (items[i].tag && row.tag &&
-                                                     !strcmp(items[i].tag, row.tag)))
+      if (b->job->prov.kind == PROVIDER_ANTHROPIC
+              ? anthropic_match(e, &row, &items[i])
+              : (items[i].tag && row.tag && !strcmp(items[i].tag, row.tag)))
         found = (int)i;
       int64_t sent = row.submitted_at ? row.submitted_at : row.created_at;
       if (items[i].created_at_ms && items[i].created_at_ms < sent - RECONCILE_SLACK_MS)
@@ -487,7 +486,9 @@ static bt_status dl_line(void *ud, const char *line, size_t len) {
   return r;
 }
 
-static dl_ctx *dl_ctx_of(ebatch *b) { return (dl_ctx *)b->lines.ud; }
+static dl_ctx *dl_ctx_of(ebatch *b) {
+  return (dl_ctx *)b->lines.ud;
+}
 
 static void download_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
@@ -565,8 +566,8 @@ static void download_next(bt_engine *e, ebatch *b) {
   bt_ingest *g = NULL;
   bt_error err;
   int64_t applied = 0;
-  bt_status st = ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model,
-                            &g, &err);
+  bt_status st =
+      ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &g, &err);
   if (!st)
     st = ingest_apply(g, &applied, &err);
   ingest_free(g);
@@ -681,7 +682,8 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
   } else if (unsent && (j->cancel || cancel)) {
     engine_batch_mark_done(e, b, TASK_CANCELLED, "cancelled", "cancelled before it was submitted");
   } else if (unsent && j->fatal) {
-    engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted", "not submitted after an earlier error");
+    engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted",
+                           "not submitted after an earlier error");
   } else if ((!strcmp(st, "intent") || !strcmp(st, "uploading") || !strcmp(st, "uploaded") ||
               !strcmp(st, "creating")) &&
              j->prov.kind == PROVIDER_ANTHROPIC && !create_slot(e, b)) {

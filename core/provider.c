@@ -140,8 +140,8 @@ static const char *ant_prefix(const bt_provider_conn *p) {
   return p->kind == PROVIDER_ANTHROPIC ? "/v1/messages/batches" : "/batches";
 }
 
-bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path, const char *filename,
-                              bt_http_req **out, bt_error *err) {
+bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
+                              const char *filename, bt_http_req **out, bt_error *err) {
   bt_status st = new_req(p, "POST", "/files", 0, out, err);
   if (st)
     return st;
@@ -154,11 +154,10 @@ bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
 }
 
 bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
-                              const char *input_file_id, const char *spool_path,
-                              const char *tag, const char *job_id, bt_http_req **out,
-                              bt_error *err) {
-  bt_status st = new_req(p, "POST", ant_prefix(p), p->kind == PROVIDER_ANTHROPIC ? 0 : 60000,
-                         out, err);
+                              const char *input_file_id, const char *spool_path, const char *tag,
+                              const char *job_id, bt_http_req **out, bt_error *err) {
+  bt_status st =
+      new_req(p, "POST", ant_prefix(p), p->kind == PROVIDER_ANTHROPIC ? 0 : 60000, out, err);
   if (st)
     return st;
   if (p->kind == PROVIDER_ANTHROPIC) {
@@ -252,8 +251,8 @@ bt_status provider_spool_begin(const bt_provider_conn *p, FILE *f, bt_error *err
   return BT_OK;
 }
 
-bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index, const char *request,
-                              bt_error *err) {
+bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index,
+                              const char *request, bt_error *err) {
   int bad;
   if (p->kind == PROVIDER_ANTHROPIC)
     bad = (index > 0 && fputc(',', f) == EOF) || fputs(request, f) < 0;
@@ -271,9 +270,8 @@ bt_status provider_spool_end(const bt_provider_conn *p, FILE *f, bt_error *err) 
 /* ---- parsers ---- */
 
 void remote_batch_cleanup(bt_remote_batch *b) {
-  char **s[] = {&b->id,         &b->status,     &b->raw_status, &b->output_file_id,
-                &b->error_file_id, &b->results_url, &b->tag,     &b->error_code,
-                &b->error_message};
+  char **s[] = {&b->id,          &b->status, &b->raw_status, &b->output_file_id, &b->error_file_id,
+                &b->results_url, &b->tag,    &b->error_code, &b->error_message};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
     free(*s[i]);
   memset(b, 0, sizeof *b);
@@ -349,8 +347,8 @@ bt_status provider_parse_batch(bt_provider_kind kind, const char *body, size_t l
 }
 
 bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t len,
-                              bt_remote_batch **items, size_t *n, char **next_after,
-                              int *has_more, bt_error *err) {
+                              bt_remote_batch **items, size_t *n, char **next_after, int *has_more,
+                              bt_error *err) {
   *items = NULL;
   *n = 0;
   *next_after = NULL;
@@ -391,8 +389,8 @@ bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t le
   return BT_OK;
 }
 
-bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len,
-                                bt_result *out, bt_error *err) {
+bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len, bt_result *out,
+                                bt_error *err) {
   memset(out, 0, sizeof *out);
   json_error_t je;
   json_t *root = json_loadb(line, len, 0, &je);
@@ -440,8 +438,7 @@ void provider_take_answer(json_t *body, bt_result *out) {
     json_t *v;
     if ((v = json_object_get(u, "prompt_tokens")) || (v = json_object_get(u, "input_tokens")))
       out->input_tokens = json_integer_value(v);
-    if ((v = json_object_get(u, "completion_tokens")) ||
-        (v = json_object_get(u, "output_tokens")))
+    if ((v = json_object_get(u, "completion_tokens")) || (v = json_object_get(u, "output_tokens")))
       out->output_tokens = json_integer_value(v);
     json_t *d = json_object_get(u, "prompt_tokens_details");
     if ((v = json_object_get(d, "cached_tokens")) ||

@@ -17,7 +17,7 @@
 const char *results_default_format(const char *input_format);
 bt_status results_export(bt_store *s, const char *job_id, const char *format, FILE *out,
                          int64_t *rows, bt_error *err) BT_WUR;
-bt_status results_export_file(bt_store *s, const char *job_id, const char *format,
-                              const char *path, int64_t *rows, bt_error *err) BT_WUR;
+bt_status results_export_file(bt_store *s, const char *job_id, const char *format, const char *path,
+                              int64_t *rows, bt_error *err) BT_WUR;
 
 #endif

@@ -97,8 +97,7 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
                       job_id);
   round++;
   char sql[512];
-  snprintf(sql, sizeof sql,
-           "SELECT t.id, t.request_bytes FROM tasks t WHERE %s ORDER BY t.row_no",
+  snprintf(sql, sizeof sql, "SELECT t.id, t.request_bytes FROM tasks t WHERE %s ORDER BY t.row_no",
            selection(only));
   sqlite3_stmt *st = NULL;
   bt_attempt_inserter *att = NULL;

@@ -70,8 +70,8 @@ void store_attempt_inserter_free(bt_attempt_inserter *a) {
   free(a);
 }
 
-bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id,
-                               int64_t batch_id, bt_error *err) {
+bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id, int64_t batch_id,
+                               bt_error *err) {
   bt_attempt_inserter *a;
   bt_status r = store_attempt_inserter_new(s, job_id, &a, err);
   if (!r)
@@ -180,7 +180,9 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   return BT_OK;
 }
 
-void ingest_set_autocreate(bt_ingest *g, int on) { g->autocreate = on; }
+void ingest_set_autocreate(bt_ingest *g, int on) {
+  g->autocreate = on;
+}
 
 void ingest_free(bt_ingest *g) {
   if (!g)
@@ -215,8 +217,7 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   *applied = 0;
   const char *state = task_state_name(r->state);
   double cost = r->state == TASK_SUCCEEDED || r->input_tokens || r->output_tokens
-                    ? provider_cost_usd(g->provider, g->model, r->input_tokens,
-                                        r->output_tokens)
+                    ? provider_cost_usd(g->provider, g->model, r->input_tokens, r->output_tokens)
                     : 0.0;
   int64_t now = util_now_ms();
   sqlite3_stmt *st = g->upd_attempt;
@@ -261,8 +262,8 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
 
 /* The attempt of this batch for r's custom_id (creating the task for imported batches);
  * *aid = 0 when there is none. */
-static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out,
-                             int64_t *tid_out, bt_error *err) {
+static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out, int64_t *tid_out,
+                             bt_error *err) {
   sqlite3_stmt *st = g->find;
   sqlite3_bind_text(st, 1, g->job_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, r->custom_id, -1, SQLITE_STATIC);
@@ -415,8 +416,8 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
       res.output_tokens = sqlite3_column_int64(st, 9);
       res.cached_tokens = sqlite3_column_int64(st, 10);
       int ap = 0;
-      r = ingest_result_attempt(g, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                &res, &ap, err);
+      r = ingest_result_attempt(g, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &res,
+                                &ap, err);
       if (applied)
         *applied += ap;
     }
@@ -440,12 +441,12 @@ bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state
                                     bt_error *err) {
   int64_t now = util_now_ms();
   const char *name = task_state_name(state);
-  bt_status r = store_run(
-      s, err, "updating tasks", NULL,
-      "UPDATE tasks SET state = ?2, error_code = ?3, output = NULL, updated_at = ?4"
-      " WHERE state <> 'succeeded' AND last_attempt_id IN (SELECT id FROM attempts WHERE"
-      " batch_id = ?1 AND state = 'running')",
-      "itti", batch_id, name, code, now);
+  bt_status r =
+      store_run(s, err, "updating tasks", NULL,
+                "UPDATE tasks SET state = ?2, error_code = ?3, output = NULL, updated_at = ?4"
+                " WHERE state <> 'succeeded' AND last_attempt_id IN (SELECT id FROM attempts WHERE"
+                " batch_id = ?1 AND state = 'running')",
+                "itti", batch_id, name, code, now);
   int changes = 0;
   if (!r)
     r = store_run(s, err, "updating attempts", &changes,

@@ -17,8 +17,8 @@
 #include "store.h"
 
 /* New running attempt of task in batch; makes it the task's latest attempt (attempts += 1). */
-bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id,
-                               int64_t batch_id, bt_error *err) BT_WUR;
+bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id, int64_t batch_id,
+                               bt_error *err) BT_WUR;
 
 /* The same for many attempts (job creation, retries): statements prepared once. */
 typedef struct bt_attempt_inserter bt_attempt_inserter;

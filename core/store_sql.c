@@ -52,8 +52,8 @@ bt_status store_run(bt_store *s, bt_error *err, const char *what, int *changes, 
   return r;
 }
 
-bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt,
-                          const char *sql, const char *types, ...) {
+bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt, const char *sql,
+                          const char *types, ...) {
   sqlite3_stmt *st;
   int rc;
   *out = dflt;

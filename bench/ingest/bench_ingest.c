@@ -59,8 +59,7 @@ int main(int argc, char **argv) {
     o.chunk_size = n;
     /* One chunk holding every task (provider local has no per-batch limit), so one result
      * file covers the whole job; costs are still priced as openai's below. */
-    bt_job_meta m = {"local", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]",
-                     NULL, NULL, NULL};
+    bt_job_meta m = {"local", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]", NULL, NULL, NULL};
     bt_job_builder *b;
     if (job_builder_begin(s, &o, &m, &b, &err))
       die("begin", &err);
@@ -70,8 +69,13 @@ int main(int argc, char **argv) {
       snprintf(input, sizeof input, "{\"id\":\"%ld\",\"text\":\"item %ld\"}", i, i);
       snprintf(req, sizeof req,
                "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\"}", cid);
-      bt_rendered r = {.row_no = i, .line_no = i + 1, .custom_id = cid, .input_json = input,
-                       .request = req, .request_bytes = strlen(req), .est_input_tokens = 10,
+      bt_rendered r = {.row_no = i,
+                       .line_no = i + 1,
+                       .custom_id = cid,
+                       .input_json = input,
+                       .request = req,
+                       .request_bytes = strlen(req),
+                       .est_input_tokens = 10,
                        .max_output_tokens = 5};
       if (job_builder_add(b, &r, &err))
         die("add", &err);

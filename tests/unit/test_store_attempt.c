@@ -28,7 +28,7 @@ static void make_job(fixture *f, int rows, int chunk) {
   job_opts_init(&o);
   o.chunk_size = chunk;
   o.name = "fixture";
-  bt_job_meta m = {"openai", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]",
+  bt_job_meta m = {"openai", "gpt-4o-mini",  NULL,    "csv", "[\"id\",\"text\"]",
                    "t.md",   "Say {{text}}", "in.csv"};
   bt_job_builder *b;
   bt_error err;
@@ -38,8 +38,13 @@ static void make_job(fixture *f, int rows, int chunk) {
     snprintf(cid, sizeof cid, "row-%d", i);
     snprintf(input, sizeof input, "{\"id\":%d,\"text\":\"hello, \\\"%d\\\"\"}", i, i);
     snprintf(req, sizeof req, "{\"custom_id\":\"%s\",\"method\":\"POST\"}", cid);
-    bt_rendered r = {.row_no = i, .line_no = i + 1, .custom_id = cid, .input_json = input,
-                     .request = req, .request_bytes = strlen(req), .est_input_tokens = 100,
+    bt_rendered r = {.row_no = i,
+                     .line_no = i + 1,
+                     .custom_id = cid,
+                     .input_json = input,
+                     .request = req,
+                     .request_bytes = strlen(req),
+                     .est_input_tokens = 100,
                      .max_output_tokens = 10};
     assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
   }
@@ -216,9 +221,8 @@ static void test_chunks_and_ingest(void **state) {
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 3);
   int64_t staged = -1;
-  assert_int_equal(store_query_int(f->s, &err, &staged, -1, "SELECT count(*) FROM staged_results",
-                                   ""),
-                   BT_OK);
+  assert_int_equal(
+      store_query_int(f->s, &err, &staged, -1, "SELECT count(*) FROM staged_results", ""), BT_OK);
   assert_int_equal(staged, 0);
 
   /* export: every row, input order, input columns first, CSV quoting */
@@ -246,8 +250,8 @@ static void test_chunks_and_ingest(void **state) {
   assert_int_equal(job_report_json(f->s, f->job, 1, &o, &err), BT_OK);
   assert_int_equal(json_array_size(json_object_get(o, "batches")), 4);
   json_t *cn = json_object_get(o, "counts");
-  const char *keys[] = {"total", "pending", "running", "succeeded", "failed", "expired",
-                        "cancelled"};
+  const char *keys[] = {"total",  "pending", "running",  "succeeded",
+                        "failed", "expired", "cancelled"};
   for (size_t i = 0; i < 7; i++)
     assert_non_null(json_object_get(cn, keys[i]));
   json_decref(o);
@@ -262,8 +266,13 @@ static void test_budget_refused(void **state) {
   bt_job_builder *b;
   bt_error err;
   assert_int_equal(job_builder_begin(f->s, &o, &m, &b, &err), BT_OK);
-  bt_rendered r = {.row_no = 1, .line_no = 2, .custom_id = "a", .input_json = "{}",
-                   .request = "{}", .request_bytes = 2, .est_input_tokens = 100000,
+  bt_rendered r = {.row_no = 1,
+                   .line_no = 2,
+                   .custom_id = "a",
+                   .input_json = "{}",
+                   .request = "{}",
+                   .request_bytes = 2,
+                   .est_input_tokens = 100000,
                    .max_output_tokens = 1000};
   assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
   char id[BT_JOB_ID_LEN + 1];
