@@ -406,6 +406,13 @@ bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t 
     result_cleanup(out);
     return error_set(err, BT_ERR_PROVIDER, "result line has no custom_id");
   }
+  /* The raw line is the response as the provider sent it (no re-serialising per line). */
+  free(out->response);
+  out->response = malloc(len + 1);
+  if (out->response) {
+    memcpy(out->response, line, len);
+    out->response[len] = '\0';
+  }
   return BT_OK;
 }
 
@@ -445,7 +452,6 @@ void provider_take_answer(json_t *body, bt_result *out) {
         (v = json_object_get(u, "cache_read_input_tokens")))
       out->cached_tokens = json_integer_value(v);
   }
-  out->response = json_dumps(body, JSON_COMPACT);
 }
 
 bt_status provider_parse_exec(long status, const char *body, size_t len, bt_result *out,
@@ -464,6 +470,11 @@ bt_status provider_parse_exec(long status, const char *body, size_t len, bt_resu
     out->state = TASK_SUCCEEDED;
     provider_take_answer(root, out);
     json_decref(root);
+    out->response = malloc(len + 1);
+    if (out->response) {
+      memcpy(out->response, body, len);
+      out->response[len] = '\0';
+    }
     return BT_OK;
   }
   char code[96], msg[512];

@@ -68,7 +68,8 @@ typedef struct bt_result {
   bt_task_state state; /* SUCCEEDED, FAILED, EXPIRED, CANCELLED */
   long http_status;
   char *output;   /* answer text (succeeded) */
-  char *response; /* the raw response body JSON (compact), may be NULL */
+  char *response; /* as received: the whole result line (batches) or the response body
+                     (local) */
   char *error_code;
   char *error_message;
   int64_t input_tokens, output_tokens, cached_tokens;
