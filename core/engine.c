@@ -118,7 +118,9 @@ void engine_add_transfer(bt_engine *e, bt_http_req *r, bt_http_done_fn done, voi
 
 /* ---- public API: construction ---- */
 
-static char *dup_or_null(const char *s) { return s ? util_xstrdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? util_xstrdup(s) : NULL;
+}
 
 bt_status engine_new(const bt_engine_opts *opts, bt_engine **out, bt_error *err) {
   *out = NULL;
@@ -127,8 +129,8 @@ bt_status engine_new(const bt_engine_opts *opts, bt_engine **out, bt_error *err)
     return error_set(err, BT_ERR_NOMEM, "out of memory");
   const bt_config *c = opts->cfg;
   config_init(&e->cfg);
-  char **s[] = {&e->cfg.openai_api_key, &e->cfg.openai_base_url, &e->cfg.anthropic_api_key,
-                &e->cfg.anthropic_base_url, &e->cfg.local_url, &e->cfg.local_api_key};
+  char **s[] = {&e->cfg.openai_api_key,     &e->cfg.openai_base_url, &e->cfg.anthropic_api_key,
+                &e->cfg.anthropic_base_url, &e->cfg.local_url,       &e->cfg.local_api_key};
   const char *v[] = {c->openai_api_key,     c->openai_base_url, c->anthropic_api_key,
                      c->anthropic_base_url, c->local_url,       c->local_api_key};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
@@ -183,7 +185,9 @@ bt_status engine_new(const bt_engine_opts *opts, bt_engine **out, bt_error *err)
   return BT_OK;
 }
 
-int engine_wake_fd(const bt_engine *e) { return e->wake_r; }
+int engine_wake_fd(const bt_engine *e) {
+  return e->wake_r;
+}
 
 size_t engine_events(bt_engine *e, bt_engine_event *out, size_t max) {
   pthread_mutex_lock(&e->mu);
@@ -219,12 +223,18 @@ static void push_cmd(bt_engine *e, int kind, const char *job, const char *only, 
   curl_multi_wakeup(e->multi);
 }
 
-void engine_drive(bt_engine *e, const char *job_id) { push_cmd(e, CMD_DRIVE, job_id, NULL, 0); }
+void engine_drive(bt_engine *e, const char *job_id) {
+  push_cmd(e, CMD_DRIVE, job_id, NULL, 0);
+}
 void engine_retry(bt_engine *e, const char *job_id, const char *only, int64_t task_id) {
   push_cmd(e, CMD_RETRY, job_id, only, task_id);
 }
-void engine_cancel(bt_engine *e, const char *job_id) { push_cmd(e, CMD_CANCEL, job_id, NULL, 0); }
-void engine_refresh(bt_engine *e) { push_cmd(e, CMD_REFRESH, NULL, NULL, 0); }
+void engine_cancel(bt_engine *e, const char *job_id) {
+  push_cmd(e, CMD_CANCEL, job_id, NULL, 0);
+}
+void engine_refresh(bt_engine *e) {
+  push_cmd(e, CMD_REFRESH, NULL, NULL, 0);
+}
 
 /* ---- jobs ---- */
 
@@ -259,8 +269,8 @@ static void job_free(bt_engine *e, ejob *j) {
 static void job_reload(bt_engine *e, ejob *j) {
   bt_error err;
   int64_t cancel = 0;
-  if (!store_query_int(e->store, &err, &cancel, 0,
-                       "SELECT cancel_requested FROM jobs WHERE id = ?", "t", j->id) &&
+  if (!store_query_int(e->store, &err, &cancel, 0, "SELECT cancel_requested FROM jobs WHERE id = ?",
+                       "t", j->id) &&
       cancel && !j->cancel && j->leased) {
     j->cancel = 1;
     for (ebatch *b = j->batches; b; b = b->next)
@@ -463,8 +473,7 @@ static int64_t schedule(bt_engine *e) {
       /* Watching: take over when the other process is gone. */
       if (now >= j->next_lease) {
         j->next_lease = now + 1000;
-        if (j->prov_ok &&
-            lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
+        if (j->prov_ok && lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
           j->leased = 1;
           j->next_reload = 0;
           engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_INFO, "taking over job %s", j->id);

@@ -20,7 +20,6 @@
 #include "store_sql.h"
 #include "util.h"
 
-#define INGEST_TXN_ROWS 1000
 /* Anthropic matching: a batch created from this long before our create was sent (clock skew
  * between us and the provider) counts as a candidate. */
 #define RECONCILE_SLACK_MS (30 * 1000)
@@ -32,9 +31,7 @@ void engine_batch_free(bt_engine *e, ebatch *b) {
   create_slot_release(e, b);
   if (b->ing)
     ingest_free(b->ing);
-  for (size_t i = 0; i < b->dl_n; i++)
-    result_cleanup(&b->dl_buf[i]);
-  free(b->dl_buf);
+
   lines_cleanup(&b->lines);
   remote_batch_cleanup(&b->rb);
   free(b->list_after);
@@ -67,7 +64,7 @@ static void create_slot_release(bt_engine *e, ebatch *b) {
 /* ---- ending a batch ---- */
 
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
-                      const char *msg) {
+                            const char *msg) {
   bt_error err;
   int64_t n = 0;
   bt_status r = store_begin(e->store, &err);
@@ -134,8 +131,7 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
     int64_t n = sqlite3_column_int64(st, 1);
     double actual = sqlite3_column_double(st, 2);
     double out_per = sqlite3_column_double(st, 3);
-    double est =
-        provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
+    double est = provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
     over = actual + est > j->max_cost + 1e-12;
   }
   sqlite3_finalize(st);
@@ -160,8 +156,8 @@ static void on_failure(bt_engine *e, ebatch *b, bt_http_req *r, const char *what
     log_info("engine: %s %s of batch %lld: %s; retry %d in %lld ms", j->prov.name, what,
              (long long)b->id, desc, b->fails, (long long)delay);
     if (b->fails == 1 || b->fails % 5 == 0)
-      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s %s: %s (retrying)", j->prov.name,
-                  what, desc);
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s %s: %s (retrying)", j->prov.name, what,
+                  desc);
     return;
   }
   char full[800];
@@ -300,12 +296,12 @@ static void list_done(bt_http_req *r, void *ud) {
   int more = 0;
   int found = -1;
   int older = 0; /* the page reached batches created before our intent */
-  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after,
-                          &more, &err) == BT_OK) {
+  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
+                          &err) == BT_OK) {
     for (size_t i = 0; i < n && found < 0; i++) {
-      if (b->job->prov.kind == PROVIDER_ANTHROPIC ? anthropic_match(e, &row, &items[i])
-                                                  : (items[i].tag && row.tag &&
-                                                     !strcmp(items[i].tag, row.tag)))
+      if (b->job->prov.kind == PROVIDER_ANTHROPIC
+              ? anthropic_match(e, &row, &items[i])
+              : (items[i].tag && row.tag && !strcmp(items[i].tag, row.tag)))
         found = (int)i;
       int64_t sent = row.submitted_at ? row.submitted_at : row.created_at;
       if (items[i].created_at_ms && items[i].created_at_ms < sent - RECONCILE_SLACK_MS)
@@ -464,63 +460,35 @@ typedef struct {
   ebatch *b;
 } dl_ctx;
 
-/* Store the buffered results of a download in one transaction. Runs synchronously (inside
- * curl's write callback or at the end of the transfer), so no transaction ever stays open
- * across turns of the engine loop. */
-static bt_status dl_flush(bt_engine *e, ebatch *b) {
-  if (!b->dl_n)
-    return BT_OK;
-  bt_error err;
-  bt_status r = store_begin(e->store, &err);
-  for (size_t i = 0; i < b->dl_n && !r; i++) {
-    int applied = 0;
-    r = ingest_result(b->ing, &b->dl_buf[i], &applied, &err);
-    if (!applied)
-      b->dl_unknown++;
-  }
-  if (!r)
-    r = store_commit(e->store, &err);
-  if (r) {
-    store_rollback(e->store);
-    log_error("engine: storing results: %s", err.message);
-  }
-  for (size_t i = 0; i < b->dl_n; i++)
-    result_cleanup(&b->dl_buf[i]);
-  b->dl_n = 0;
-  return r;
-}
-
-/* One line of a result file: parse, buffer, and store every INGEST_TXN_ROWS lines, so memory
- * stays flat and a crash loses at most one buffer (ingestion is idempotent: the next run
- * downloads the file again). */
+/* One line of a result file: parse and hand it to the ingester, which stores every
+ * INGEST_BUFFER_ROWS lines in one short transaction (never one held open across turns of the
+ * engine loop), so memory stays flat and a crash loses at most one buffer (ingestion is
+ * idempotent: the next run downloads the file again). */
 static bt_status dl_line(void *ud, const char *line, size_t len) {
   dl_ctx *c = ud;
   ebatch *b = c->b;
   bt_error err;
-  if (!b->dl_buf) {
-    b->dl_buf = calloc(INGEST_TXN_ROWS, sizeof *b->dl_buf);
-    if (!b->dl_buf)
-      return BT_ERR_NOMEM;
-  }
-  if (provider_parse_result(b->job->prov.kind, line, len, &b->dl_buf[b->dl_n], &err)) {
+  bt_result res;
+  if (provider_parse_result(b->job->prov.kind, line, len, &res, &err)) {
     b->dl_unknown++;
     log_warn("engine: batch %lld: skipping a result line: %s", (long long)b->id, err.message);
     return BT_OK; /* one bad line must not lose the others */
   }
-  b->dl_n++;
   b->dl_lines++;
-  int crash = b->dl_crash_armed && b->dl_lines == 2;
-  if (b->dl_n >= INGEST_TXN_ROWS || crash) {
-    bt_status r = dl_flush(c->e, b);
-    if (r)
-      return r;
-    if (crash)
+  bt_status r = ingest_add(b->ing, &res, &err);
+  if (!r && b->dl_crash_armed && b->dl_lines == 2) {
+    r = ingest_flush(b->ing, &err);
+    if (!r)
       engine_crash_point("mid-download"); /* part of the file stored, the rest not */
   }
-  return BT_OK;
+  if (r)
+    log_error("engine: storing results: %s", err.message);
+  return r;
 }
 
-static dl_ctx *dl_ctx_of(ebatch *b) { return (dl_ctx *)b->lines.ud; }
+static dl_ctx *dl_ctx_of(ebatch *b) {
+  return (dl_ctx *)b->lines.ud;
+}
 
 static void download_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
@@ -529,11 +497,11 @@ static void download_done(bt_http_req *r, void *ud) {
   int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
-  if (ok && dl_flush(e, b) != BT_OK)
+  bt_error ferr;
+  if (ok && ingest_flush(b->ing, &ferr) != BT_OK) {
+    log_error("engine: storing results: %s", ferr.message);
     ok = 0;
-  for (size_t i = 0; i < b->dl_n; i++)
-    result_cleanup(&b->dl_buf[i]);
-  b->dl_n = 0;
+  }
   free(dl_ctx_of(b));
   lines_cleanup(&b->lines);
   memset(&b->lines, 0, sizeof b->lines);
@@ -587,7 +555,6 @@ static void download_next(bt_engine *e, ebatch *b) {
     c->e = e;
     c->b = b;
     lines_init(&b->lines, dl_line, c);
-    b->dl_n = 0;
     b->dl_crash_armed = 1;
     http_req_lines(r, &b->lines);
     r->ud2 = e;
@@ -595,6 +562,22 @@ static void download_next(bt_engine *e, ebatch *b) {
     engine_add_transfer(e, r, download_done, b);
     return;
   }
+  /* Every file is staged: apply them to attempts and tasks in one ordered pass. */
+  bt_ingest *g = NULL;
+  bt_error err;
+  int64_t applied = 0;
+  bt_status st =
+      ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &g, &err);
+  if (!st)
+    st = ingest_apply(g, &applied, &err);
+  ingest_free(g);
+  if (st) {
+    log_error("engine: applying results of batch %lld: %s", (long long)b->id, err.message);
+    b->dl_which = 0; /* staged lines stay; the next poll downloads again */
+    b->next_at = util_mono_ms() + 2000;
+    return;
+  }
+  b->job->dirty = 1;
   finish_batch(e, b);
 }
 
@@ -641,7 +624,10 @@ static void poll_done(bt_http_req *r, void *ud) {
     b->rb = rb;
     b->have_rb = 1;
     b->dl_which = 0;
-    if (store_batch_set_results_state(e->store, b->id, "downloading", &err))
+    /* Lines staged by an interrupted earlier download are dropped: the files come again. */
+    if (store_batch_set_results_state(e->store, b->id, "downloading", &err) ||
+        store_run(e->store, &err, "clearing staged results", NULL,
+                  "DELETE FROM staged_results WHERE batch_id = ?", "i", b->id))
       log_error("engine: %s", err.message);
     download_next(e, b);
     return;
@@ -696,7 +682,8 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
   } else if (unsent && (j->cancel || cancel)) {
     engine_batch_mark_done(e, b, TASK_CANCELLED, "cancelled", "cancelled before it was submitted");
   } else if (unsent && j->fatal) {
-    engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted", "not submitted after an earlier error");
+    engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted",
+                           "not submitted after an earlier error");
   } else if ((!strcmp(st, "intent") || !strcmp(st, "uploading") || !strcmp(st, "uploaded") ||
               !strcmp(st, "creating")) &&
              j->prov.kind == PROVIDER_ANTHROPIC && !create_slot(e, b)) {

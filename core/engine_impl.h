@@ -39,12 +39,12 @@ typedef struct lres {
 struct ebatch {
   int64_t id;
   ejob *job;
-  int busy;           /* a transfer is in flight for this batch */
-  int64_t next_at;    /* mono ms: step again no earlier than this */
-  int fails;          /* consecutive retryable failures of the current step */
-  int64_t poll_ms;    /* current poll interval */
-  int64_t last_done;  /* succeeded+failed at the previous poll (adaptive interval) */
-  int maybe_created;  /* a create may have reached the provider: reconcile before creating */
+  int busy;          /* a transfer is in flight for this batch */
+  int64_t next_at;   /* mono ms: step again no earlier than this */
+  int fails;         /* consecutive retryable failures of the current step */
+  int64_t poll_ms;   /* current poll interval */
+  int64_t last_done; /* succeeded+failed at the previous poll (adaptive interval) */
+  int maybe_created; /* a create may have reached the provider: reconcile before creating */
   int cancel_sent;
   int done;
   /* reconcile paging */
@@ -56,8 +56,6 @@ struct ebatch {
   int dl_which;
   bt_lines lines;
   bt_ingest *ing;
-  bt_result *dl_buf; /* parsed lines waiting for the next transaction */
-  size_t dl_n;
   int64_t dl_lines, dl_unknown;
   int dl_crash_armed;
   /* local execution */
@@ -116,7 +114,7 @@ struct bt_engine {
   char owner[32];
   ejob *jobs;
   int idle_sent;
-  int64_t create_slot; /* the anthropic batch allowed to create or reconcile now (0: none) */
+  int64_t create_slot;  /* the anthropic batch allowed to create or reconcile now (0: none) */
   bt_http_req **active; /* transfers on the multi handle (freed at stop) */
   size_t n_active, cap_active;
 

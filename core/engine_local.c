@@ -127,8 +127,8 @@ void engine_local_step(bt_engine *e, ebatch *b, int64_t now) {
   } else {
     if (!b->exhausted && queued_for(e, b) < e->local_conc * 2) {
       b->fetched = NULL;
-      bt_status r = store_attempt_each(e->store, b->id, 1, b->cursor, LOCAL_FETCH, queue_one, b,
-                                       &err);
+      bt_status r =
+          store_attempt_each(e->store, b->id, 1, b->cursor, LOCAL_FETCH, queue_one, b, &err);
       /* queue_one chained new requests newest first: enqueue them in order. */
       lreq *chain = b->fetched, *rev = NULL;
       b->fetched = NULL;
@@ -211,8 +211,8 @@ static void exec_done(bt_http_req *r, void *ud) {
       char d[512];
       memset(&x->r, 0, sizeof x->r);
       x->r.state = TASK_FAILED;
-      x->r.error_code = util_xstrdup(r->cc == CURLE_OPERATION_TIMEDOUT ? "timeout"
-                                                                        : "network_error");
+      x->r.error_code =
+          util_xstrdup(r->cc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network_error");
       x->r.error_message = util_xstrdup(http_req_describe(r, d, sizeof d));
     } else if (provider_parse_exec(r->status, r->body.data, r->body.len, &x->r, &err)) {
       x->r.state = TASK_FAILED;
@@ -313,8 +313,8 @@ void engine_local_flush(bt_engine *e) {
       ingest_free(ing);
       ing = NULL;
       ing_for = x->batch;
-      r = ingest_new(e->store, x->batch->job->id, x->batch->id, "local", x->batch->job->model,
-                     &ing, &err);
+      r = ingest_new(e->store, x->batch->job->id, x->batch->id, "local", x->batch->job->model, &ing,
+                     &err);
       if (r)
         break;
     }

@@ -211,7 +211,9 @@ void lines_init(bt_lines *l, bt_line_fn fn, void *ud) {
   l->n_lines = 0;
 }
 
-void lines_cleanup(bt_lines *l) { buf_cleanup(&l->partial); }
+void lines_cleanup(bt_lines *l) {
+  buf_cleanup(&l->partial);
+}
 
 static bt_status lines_emit(bt_lines *l, const char *p, size_t n) {
   while (n && (p[n - 1] == '\r' || p[n - 1] == '\n'))
@@ -394,8 +396,8 @@ bt_status http_req_body_file(bt_http_req *r, const char *path, bt_error *err) {
 }
 
 bt_status http_req_mime_file(bt_http_req *r, const char *file_field, const char *path,
-                             const char *filename, const char *text_field,
-                             const char *text_value, bt_error *err) {
+                             const char *filename, const char *text_field, const char *text_value,
+                             bt_error *err) {
   r->mime = curl_mime_init(r->easy);
   if (!r->mime)
     return error_set(err, BT_ERR_NOMEM, "curl_mime_init failed");
@@ -414,9 +416,13 @@ bt_status http_req_mime_file(bt_http_req *r, const char *file_field, const char 
   return BT_OK;
 }
 
-void http_req_lines(bt_http_req *r, bt_lines *l) { r->lines = l; }
+void http_req_lines(bt_http_req *r, bt_lines *l) {
+  r->lines = l;
+}
 
-int http_req_net_failed(const bt_http_req *r) { return r->cc != CURLE_OK; }
+int http_req_net_failed(const bt_http_req *r) {
+  return r->cc != CURLE_OK;
+}
 
 const char *http_req_describe(const bt_http_req *r, char *buf, size_t size) {
   if (r->cc != CURLE_OK) {

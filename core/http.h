@@ -101,10 +101,10 @@ struct bt_http_req {
   CURL *easy;
   struct curl_slist *headers;
   curl_mime *mime;
-  FILE *upload;      /* streamed request body */
-  char *body_copy;   /* in-memory request body */
-  bt_buf body;       /* response body (when no line sink), capped */
-  bt_lines *lines;   /* response body as lines (not owned) */
+  FILE *upload;    /* streamed request body */
+  char *body_copy; /* in-memory request body */
+  bt_buf body;     /* response body (when no line sink), capped */
+  bt_lines *lines; /* response body as lines (not owned) */
   bt_http_hdrs hdrs;
   long status;
   CURLcode cc;
@@ -128,8 +128,8 @@ bt_status http_req_body_file(bt_http_req *r, const char *path, bt_error *err) BT
 /* multipart/form-data: the file part streamed from path (curl_mime_filedata), plus one text
  * field. */
 bt_status http_req_mime_file(bt_http_req *r, const char *file_field, const char *path,
-                             const char *filename, const char *text_field,
-                             const char *text_value, bt_error *err) BT_WUR;
+                             const char *filename, const char *text_field, const char *text_value,
+                             bt_error *err) BT_WUR;
 /* Deliver the response body line by line to l instead of buffering it. */
 void http_req_lines(bt_http_req *r, bt_lines *l);
 /* Transfer failed below HTTP (no status). */

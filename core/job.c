@@ -22,6 +22,7 @@ struct bt_job_builder {
   bt_store *s;
   bt_job job;
   bt_task_inserter *ins;
+  bt_attempt_inserter *att;
   bt_chunker chunker;
   int64_t chunk_no, chunk_id, chunk_n, chunk_bytes;
   int64_t n_tasks;
@@ -54,7 +55,7 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   }
   int64_t chunk_size = opts->chunk_size;
   if (chunk_size <= 0 && kind == PROVIDER_LOCAL)
-    chunk_size = provider_max_requests(PROVIDER_LOCAL); /* a unit of progress, no limit */
+    chunk_size = PROVIDER_LOCAL_CHUNK;
   chunker_init(&b->chunker, rp, chunk_size);
   bt_job *j = &b->job;
   job_init(j);
@@ -71,8 +72,8 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   }
   j->provider = util_xstrdup(meta->provider);
   j->model = util_xstrdup(meta->model ? meta->model : "");
-  j->endpoint = util_xstrdup(meta->endpoint ? meta->endpoint
-                                            : provider_endpoint((bt_provider_kind)kind));
+  j->endpoint =
+      util_xstrdup(meta->endpoint ? meta->endpoint : provider_endpoint((bt_provider_kind)kind));
   j->state = util_xstrdup("submitting");
   j->template_path = meta->template_path ? util_xstrdup(meta->template_path) : NULL;
   j->template_text = meta->template_text ? util_xstrdup(meta->template_text) : NULL;
@@ -93,6 +94,8 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   r = store_job_insert(s, j, err);
   if (!r)
     r = store_task_inserter_new(s, j->id, &b->ins, err);
+  if (!r)
+    r = store_attempt_inserter_new(s, j->id, &b->att, err);
   if (r) {
     job_builder_abort(b);
     return r;
@@ -120,13 +123,13 @@ bt_status job_builder_add(bt_job_builder *b, const bt_rendered *row, bt_error *e
     if (r)
       return r;
   }
-  bt_task_new t = {row->row_no,  row->line_no, row->custom_id, row->input_json,
-                   row->request, row->est_input_tokens};
+  bt_task_new t = {row->row_no,     row->line_no, row->custom_id,
+                   row->input_json, row->request, row->est_input_tokens};
   bt_status r = store_task_insert(b->ins, &t, err);
   if (r)
     return r;
   int64_t task_id = sqlite3_last_insert_rowid(store_db(b->s));
-  r = store_attempt_insert(b->s, b->job.id, task_id, b->chunk_id, err);
+  r = store_attempt_add(b->att, task_id, b->chunk_id, err);
   if (r)
     return r;
   b->chunk_n++;
@@ -143,6 +146,7 @@ void job_builder_abort(bt_job_builder *b) {
   if (!b)
     return;
   store_task_inserter_free(b->ins);
+  store_attempt_inserter_free(b->att);
   store_rollback(b->s);
   job_cleanup(&b->job);
   free(b);
@@ -153,24 +157,25 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
   bt_status r = close_chunk(b, err);
   if (!r && b->n_tasks == 0)
     r = error_set(err, BT_ERR_INPUT, "the input has no rows; nothing to submit");
-  double est = provider_cost_usd(j->provider, j->model, j->est_input_tokens,
-                                 j->est_output_tokens);
+  double est = provider_cost_usd(j->provider, j->model, j->est_input_tokens, j->est_output_tokens);
   if (!r && j->max_cost_usd >= 0 && est > j->max_cost_usd)
     r = error_set(err, BT_ERR_BUDGET,
                   "estimated cost $%.4f is above --max-cost $%.4f; nothing was submitted", est,
                   j->max_cost_usd);
   if (!r)
-    r = store_run(b->s, err, "storing the estimate", NULL,
-                  "UPDATE jobs SET est_cost_usd = ?, est_cost_std_usd = ?, est_input_tokens = ?,"
-                  " est_output_tokens = ? WHERE id = ?",
-                  "ddiit", est,
-                  provider_cost_std_usd(j->provider, j->model, j->est_input_tokens,
-                                        j->est_output_tokens),
-                  j->est_input_tokens, j->est_output_tokens, j->id);
+    r = store_run(
+        b->s, err, "storing the estimate", NULL,
+        "UPDATE jobs SET est_cost_usd = ?, est_cost_std_usd = ?, est_input_tokens = ?,"
+        " est_output_tokens = ? WHERE id = ?",
+        "ddiit", est,
+        provider_cost_std_usd(j->provider, j->model, j->est_input_tokens, j->est_output_tokens),
+        j->est_input_tokens, j->est_output_tokens, j->id);
   if (!r)
     r = store_event(b->s, j->id, 0, "info", "created", "job created", err);
   store_task_inserter_free(b->ins);
+  store_attempt_inserter_free(b->att);
   b->ins = NULL;
+  b->att = NULL;
   if (!r)
     r = store_commit(b->s, err);
   if (r) {

@@ -43,8 +43,8 @@ bt_status job_create_from_render(bt_store *s, const char *template_path, const c
 /* The same, fed row by row (tests, imports): begin, add each rendered row, finish. */
 typedef struct bt_job_builder bt_job_builder;
 typedef struct bt_job_meta {
-  const char *provider, *model, *endpoint, *format, *fields_json, *template_path,
-      *template_text, *input_path;
+  const char *provider, *model, *endpoint, *format, *fields_json, *template_path, *template_text,
+      *input_path;
 } bt_job_meta;
 bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_meta *meta,
                             bt_job_builder **out, bt_error *err) BT_WUR;

@@ -25,8 +25,8 @@ static bt_status perform(const bt_provider_conn *p, bt_http_req *r, bt_error *er
     char code[96], msg[256];
     http_error_parse(r->body.data, r->body.len, code, sizeof code, msg, sizeof msg);
     int64_t delay;
-    bt_http_verdict v = http_decide(r->status, http_req_net_failed(r), &r->hdrs, code, attempt,
-                                    0.5, p->max_retry_after_ms, &delay);
+    bt_http_verdict v = http_decide(r->status, http_req_net_failed(r), &r->hdrs, code, attempt, 0.5,
+                                    p->max_retry_after_ms, &delay);
     if (v == HTTP_DONE)
       return BT_OK;
     if (v == HTTP_FATAL || attempt >= 5) {
@@ -151,15 +151,13 @@ bt_status job_import(bt_store *s, const bt_config *cfg, const char *provider,
     bt_remote_batch *items = NULL;
     size_t k = 0;
     if (!r)
-      r = provider_parse_list(p.kind, l->body.data, l->body.len, &items, &k, &after, &more,
-                              err);
+      r = provider_parse_list(p.kind, l->body.data, l->body.len, &items, &k, &after, &more, err);
     http_req_free(l);
     free(after);
     rbs = calloc(k ? k : 1, sizeof *rbs);
     for (size_t i = 0; i < k; i++) {
       int known = 1;
-      if (!r && store_batch_remote_known(s, p.name, items[i].id, &known, err) == BT_OK &&
-          !known)
+      if (!r && store_batch_remote_known(s, p.name, items[i].id, &known, err) == BT_OK && !known)
         rbs[n++] = items[i];
       else
         remote_batch_cleanup(&items[i]);

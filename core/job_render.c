@@ -21,9 +21,8 @@ bt_status job_create_from_render(bt_store *s, const char *template_path, const c
   if (st)
     return st;
   const bt_render_info *info = render_info(r);
-  bt_job_meta meta = {info->provider,    info->model,         info->endpoint,
-                      info->format,      info->fields_json,   template_path,
-                      info->template_text, input_path};
+  bt_job_meta meta = {info->provider,    info->model,   info->endpoint,      info->format,
+                      info->fields_json, template_path, info->template_text, input_path};
   bt_job_builder *b = NULL;
   st = job_builder_begin(s, opts, &meta, &b, err);
   while (!st) {

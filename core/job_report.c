@@ -7,7 +7,9 @@
 #include "store_job.h"
 #include "store_sql.h"
 
-static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *jstr(const char *s) {
+  return s ? json_string(s) : json_null();
+}
 
 bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, json_t **out,
                           bt_error *err) {
@@ -33,8 +35,9 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
   for (int k = 0; k < TASK_STATE_COUNT; k++)
     json_object_set_new(counts, task_state_name((bt_task_state)k), json_integer(c.n[k]));
   json_object_set_new(o, "counts", counts);
-  json_object_set_new(o, "cost", json_pack("{s:f, s:f}", "estimated_usd", job.est_cost_usd,
-                                           "actual_usd", job.actual_cost_usd));
+  json_object_set_new(o, "cost",
+                      json_pack("{s:f, s:f}", "estimated_usd", job.est_cost_usd, "actual_usd",
+                                job.actual_cost_usd));
   if (with_batches) {
     bt_batch *list;
     size_t n;
@@ -50,12 +53,12 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
       char id[32];
       snprintf(id, sizeof id, "%lld", (long long)b->id);
       const char *status = b->remote_status ? b->remote_status : b->state;
-      json_t *bo = json_pack("{s:s, s:o, s:s, s:I, s:{s:I, s:I, s:I}, s:I, s:s, s:o}", "id", id,
-                             "remote_id", jstr(b->remote_id), "status", status, "attempt",
-                             (json_int_t)b->round, "counts", "total", (json_int_t)b->n_requests,
-                             "succeeded", (json_int_t)b->n_succeeded, "failed",
-                             (json_int_t)b->n_failed, "chunk", (json_int_t)b->chunk_no,
-                             "state", b->state, "last_error", jstr(b->last_error));
+      json_t *bo =
+          json_pack("{s:s, s:o, s:s, s:I, s:{s:I, s:I, s:I}, s:I, s:s, s:o}", "id", id, "remote_id",
+                    jstr(b->remote_id), "status", status, "attempt", (json_int_t)b->round, "counts",
+                    "total", (json_int_t)b->n_requests, "succeeded", (json_int_t)b->n_succeeded,
+                    "failed", (json_int_t)b->n_failed, "chunk", (json_int_t)b->chunk_no, "state",
+                    b->state, "last_error", jstr(b->last_error));
       if (bo)
         json_array_append_new(arr, bo);
     }
@@ -66,9 +69,9 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
   json_object_set_new(o, "finished_at",
                       job.finished_at ? json_integer(job.finished_at) : json_null());
   json_object_set_new(o, "last_error", jstr(job.last_error));
-  json_object_set_new(o, "est_tokens", json_pack("{s:I, s:I}", "input",
-                                                 (json_int_t)job.est_input_tokens, "output",
-                                                 (json_int_t)job.est_output_tokens));
+  json_object_set_new(o, "est_tokens",
+                      json_pack("{s:I, s:I}", "input", (json_int_t)job.est_input_tokens, "output",
+                                (json_int_t)job.est_output_tokens));
   json_object_set_new(o, "actual_tokens",
                       json_pack("{s:I, s:I}", "input", (json_int_t)job.actual_input_tokens,
                                 "output", (json_int_t)job.actual_output_tokens));
@@ -130,8 +133,8 @@ int job_report_exit_code(bt_store *s, const char *job_id) {
       code = 4;
     else if (job.last_error || !strcmp(job.state, "failed"))
       code = 3;
-    else if (c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED] +
-                 c.n[TASK_PENDING] + c.n[TASK_RUNNING] >
+    else if (c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED] + c.n[TASK_PENDING] +
+                 c.n[TASK_RUNNING] >
              0)
       code = 2;
   }

@@ -18,8 +18,7 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
 
 /* Unsuccessful tasks grouped by error code, largest group first:
  * [{"code": "...", "state": "failed", "count": n, "sample": "one message"}]. */
-bt_status job_report_errors(bt_store *s, const char *job_id, json_t **out,
-                            bt_error *err) BT_WUR;
+bt_status job_report_errors(bt_store *s, const char *job_id, json_t **out, bt_error *err) BT_WUR;
 
 /* The exit code of a finished job under cli.md: 0 all succeeded; 2 some failed, expired or
  * were cancelled; 3 the engine recorded a provider error that retries did not overcome; 4 it

@@ -22,8 +22,7 @@ static int pid_alive(int64_t pid) {
   return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-bt_status lease_held(bt_store *s, const char *job_id, const char *owner, int *held,
-                     bt_error *err) {
+bt_status lease_held(bt_store *s, const char *job_id, const char *owner, int *held, bt_error *err) {
   *held = 0;
   sqlite3_stmt *st;
   bt_status r =

@@ -35,28 +35,6 @@ const char *provider_endpoint(bt_provider_kind kind) {
   return kind == PROVIDER_ANTHROPIC ? "/v1/messages" : "/v1/chat/completions";
 }
 
-int64_t provider_max_requests(bt_provider_kind kind) {
-  switch (kind) {
-  case PROVIDER_OPENAI:
-    return 50000;
-  case PROVIDER_ANTHROPIC:
-    return 100000;
-  default:
-    return 1000; /* local: a chunk is a unit of progress, not a remote limit */
-  }
-}
-
-int64_t provider_max_bytes(bt_provider_kind kind) {
-  switch (kind) {
-  case PROVIDER_OPENAI:
-    return 190LL * 1024 * 1024; /* 200 MB minus headroom */
-  case PROVIDER_ANTHROPIC:
-    return 240LL * 1024 * 1024; /* 256 MB minus headroom */
-  default:
-    return 64LL * 1024 * 1024;
-  }
-}
-
 static char *strip_slash(const char *url) {
   char *s = util_xstrdup(url);
   size_t n = strlen(s);
@@ -162,8 +140,8 @@ static const char *ant_prefix(const bt_provider_conn *p) {
   return p->kind == PROVIDER_ANTHROPIC ? "/v1/messages/batches" : "/batches";
 }
 
-bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path, const char *filename,
-                              bt_http_req **out, bt_error *err) {
+bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
+                              const char *filename, bt_http_req **out, bt_error *err) {
   bt_status st = new_req(p, "POST", "/files", 0, out, err);
   if (st)
     return st;
@@ -176,11 +154,10 @@ bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
 }
 
 bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
-                              const char *input_file_id, const char *spool_path,
-                              const char *tag, const char *job_id, bt_http_req **out,
-                              bt_error *err) {
-  bt_status st = new_req(p, "POST", ant_prefix(p), p->kind == PROVIDER_ANTHROPIC ? 0 : 60000,
-                         out, err);
+                              const char *input_file_id, const char *spool_path, const char *tag,
+                              const char *job_id, bt_http_req **out, bt_error *err) {
+  bt_status st =
+      new_req(p, "POST", ant_prefix(p), p->kind == PROVIDER_ANTHROPIC ? 0 : 60000, out, err);
   if (st)
     return st;
   if (p->kind == PROVIDER_ANTHROPIC) {
@@ -274,8 +251,8 @@ bt_status provider_spool_begin(const bt_provider_conn *p, FILE *f, bt_error *err
   return BT_OK;
 }
 
-bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index, const char *request,
-                              bt_error *err) {
+bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index,
+                              const char *request, bt_error *err) {
   int bad;
   if (p->kind == PROVIDER_ANTHROPIC)
     bad = (index > 0 && fputc(',', f) == EOF) || fputs(request, f) < 0;
@@ -293,9 +270,8 @@ bt_status provider_spool_end(const bt_provider_conn *p, FILE *f, bt_error *err) 
 /* ---- parsers ---- */
 
 void remote_batch_cleanup(bt_remote_batch *b) {
-  char **s[] = {&b->id,         &b->status,     &b->raw_status, &b->output_file_id,
-                &b->error_file_id, &b->results_url, &b->tag,     &b->error_code,
-                &b->error_message};
+  char **s[] = {&b->id,          &b->status, &b->raw_status, &b->output_file_id, &b->error_file_id,
+                &b->results_url, &b->tag,    &b->error_code, &b->error_message};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
     free(*s[i]);
   memset(b, 0, sizeof *b);
@@ -371,8 +347,8 @@ bt_status provider_parse_batch(bt_provider_kind kind, const char *body, size_t l
 }
 
 bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t len,
-                              bt_remote_batch **items, size_t *n, char **next_after,
-                              int *has_more, bt_error *err) {
+                              bt_remote_batch **items, size_t *n, char **next_after, int *has_more,
+                              bt_error *err) {
   *items = NULL;
   *n = 0;
   *next_after = NULL;
@@ -413,8 +389,8 @@ bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t le
   return BT_OK;
 }
 
-bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len,
-                                bt_result *out, bt_error *err) {
+bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len, bt_result *out,
+                                bt_error *err) {
   memset(out, 0, sizeof *out);
   json_error_t je;
   json_t *root = json_loadb(line, len, 0, &je);
@@ -429,6 +405,13 @@ bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t 
   if (st) {
     result_cleanup(out);
     return error_set(err, BT_ERR_PROVIDER, "result line has no custom_id");
+  }
+  /* The raw line is the response as the provider sent it (no re-serialising per line). */
+  free(out->response);
+  out->response = malloc(len + 1);
+  if (out->response) {
+    memcpy(out->response, line, len);
+    out->response[len] = '\0';
   }
   return BT_OK;
 }
@@ -462,15 +445,13 @@ void provider_take_answer(json_t *body, bt_result *out) {
     json_t *v;
     if ((v = json_object_get(u, "prompt_tokens")) || (v = json_object_get(u, "input_tokens")))
       out->input_tokens = json_integer_value(v);
-    if ((v = json_object_get(u, "completion_tokens")) ||
-        (v = json_object_get(u, "output_tokens")))
+    if ((v = json_object_get(u, "completion_tokens")) || (v = json_object_get(u, "output_tokens")))
       out->output_tokens = json_integer_value(v);
     json_t *d = json_object_get(u, "prompt_tokens_details");
     if ((v = json_object_get(d, "cached_tokens")) ||
         (v = json_object_get(u, "cache_read_input_tokens")))
       out->cached_tokens = json_integer_value(v);
   }
-  out->response = json_dumps(body, JSON_COMPACT);
 }
 
 bt_status provider_parse_exec(long status, const char *body, size_t len, bt_result *out,
@@ -489,6 +470,11 @@ bt_status provider_parse_exec(long status, const char *body, size_t len, bt_resu
     out->state = TASK_SUCCEEDED;
     provider_take_answer(root, out);
     json_decref(root);
+    out->response = malloc(len + 1);
+    if (out->response) {
+      memcpy(out->response, body, len);
+      out->response[len] = '\0';
+    }
     return BT_OK;
   }
   char code[96], msg[512];

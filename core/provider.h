@@ -68,7 +68,8 @@ typedef struct bt_result {
   bt_task_state state; /* SUCCEEDED, FAILED, EXPIRED, CANCELLED */
   long http_status;
   char *output;   /* answer text (succeeded) */
-  char *response; /* the raw response body JSON (compact), may be NULL */
+  char *response; /* as received: the whole result line (batches) or the response body
+                     (local) */
   char *error_code;
   char *error_message;
   int64_t input_tokens, output_tokens, cached_tokens;
@@ -87,28 +88,27 @@ void provider_cleanup(bt_provider_conn *p);
 int provider_parse_kind(const char *name);
 /* The endpoint a job of this provider targets (for the job row). */
 const char *provider_endpoint(bt_provider_kind kind);
-/* Default and maximum chunk sizes (requests per batch) and byte limit per batch. */
-int64_t provider_max_requests(bt_provider_kind kind);
-int64_t provider_max_bytes(bt_provider_kind kind);
+/* Requests per chunk for provider local when no --chunk-size is given: a chunk is only a unit
+ * of progress there (remote limits live in request.h's request_limits). */
+#define PROVIDER_LOCAL_CHUNK 1000
 
 /* ---- the upload body (spool file) ---- */
 
 /* Write the body of a batch: OpenAI JSONL (one request line a line) or Anthropic's
  * {"requests":[...]} JSON. Call spool_begin, spool_line per task, spool_end. */
 bt_status provider_spool_begin(const bt_provider_conn *p, FILE *f, bt_error *err) BT_WUR;
-bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index, const char *request,
-                              bt_error *err) BT_WUR;
+bt_status provider_spool_line(const bt_provider_conn *p, FILE *f, int64_t index,
+                              const char *request, bt_error *err) BT_WUR;
 bt_status provider_spool_end(const bt_provider_conn *p, FILE *f, bt_error *err) BT_WUR;
 
 /* ---- requests (caller frees with http_req_free) ---- */
 
-bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path, const char *filename,
-                              bt_http_req **out, bt_error *err) BT_WUR;
+bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
+                              const char *filename, bt_http_req **out, bt_error *err) BT_WUR;
 /* input_file_id: OpenAI's uploaded file; spool_path: Anthropic's body. */
 bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
-                              const char *input_file_id, const char *spool_path,
-                              const char *tag, const char *job_id, bt_http_req **out,
-                              bt_error *err) BT_WUR;
+                              const char *input_file_id, const char *spool_path, const char *tag,
+                              const char *job_id, bt_http_req **out, bt_error *err) BT_WUR;
 bt_status provider_req_get(const bt_provider_conn *p, const char *remote_id, bt_http_req **out,
                            bt_error *err) BT_WUR;
 /* after: cursor from the previous page, or NULL. */
@@ -125,18 +125,17 @@ bt_status provider_req_exec(const bt_provider_conn *p, const char *request, bt_h
 
 /* ---- parsers (pure) ---- */
 
-bt_status provider_parse_file_id(const char *body, size_t len, char **id_out,
-                                 bt_error *err) BT_WUR;
+bt_status provider_parse_file_id(const char *body, size_t len, char **id_out, bt_error *err) BT_WUR;
 bt_status provider_parse_batch(bt_provider_kind kind, const char *body, size_t len,
                                bt_remote_batch *out, bt_error *err) BT_WUR;
 /* A list page: items (caller frees each with remote_batch_cleanup and the array with free),
  * the cursor for the next page (caller frees) and whether there is one. */
 bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t len,
-                              bt_remote_batch **items, size_t *n, char **next_after,
-                              int *has_more, bt_error *err) BT_WUR;
+                              bt_remote_batch **items, size_t *n, char **next_after, int *has_more,
+                              bt_error *err) BT_WUR;
 /* One line of an output/error/results file. */
-bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len,
-                                bt_result *out, bt_error *err) BT_WUR;
+bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len, bt_result *out,
+                                bt_error *err) BT_WUR;
 /* A local chat completion response (status is the HTTP status; non-2xx gives a failed
  * result with the error envelope's code and message). */
 bt_status provider_parse_exec(long status, const char *body, size_t len, bt_result *out,

@@ -11,7 +11,7 @@ bt_status provider_openai_parse_batch(json_t *o, bt_remote_batch *out);
 bt_status provider_anthropic_parse_batch(json_t *o, bt_remote_batch *out);
 bt_status provider_openai_parse_result(json_t *o, bt_result *out);
 bt_status provider_anthropic_parse_result(json_t *o, bt_result *out);
-/* Answer text, usage and the compact body of a chat completion or Message into out. */
+/* Answer text and usage of a chat completion or Message into out. */
 void provider_take_answer(json_t *body, bt_result *out);
 /* Owned copy of a JSON string member; NULL when absent or "". */
 char *provider_str(json_t *o, const char *key);

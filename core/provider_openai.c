@@ -77,8 +77,6 @@ bt_status provider_openai_parse_result(json_t *o, bt_result *out) {
     if (!out->error_code)
       out->error_code = provider_str(be, "type");
     out->error_message = provider_str(be, "message");
-    if (json_is_object(body))
-      out->response = json_dumps(body, JSON_COMPACT);
   }
   if (json_is_object(err)) {
     if (!out->error_code)

@@ -52,8 +52,8 @@ void results_csv_value(FILE *out, json_t *v, int first) {
   }
 }
 
-static const char *const extra_cols[] = {"status",        "output",        "error",
-                                         "input_tokens",  "output_tokens", "cost_usd"};
+static const char *const extra_cols[] = {"status",       "output",        "error",
+                                         "input_tokens", "output_tokens", "cost_usd"};
 
 bt_status results_export(bt_store *s, const char *job_id, const char *format, FILE *out,
                          int64_t *rows, bt_error *err) {
@@ -134,8 +134,7 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
     } else {
       json_t *o = json_is_object(input) ? json_incref(input) : json_object();
       json_object_set_new(o, "status", json_string(state ? state : ""));
-      json_object_set_new(o, "output",
-                          succeeded && output ? json_string(output) : json_null());
+      json_object_set_new(o, "output", succeeded && output ? json_string(output) : json_null());
       json_object_set_new(o, "error", error ? json_string(error) : json_null());
       json_object_set_new(o, "input_tokens", json_integer(in_tok));
       json_object_set_new(o, "output_tokens", json_integer(out_tok));
@@ -161,8 +160,8 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
   return r;
 }
 
-bt_status results_export_file(bt_store *s, const char *job_id, const char *format,
-                              const char *path, int64_t *rows, bt_error *err) {
+bt_status results_export_file(bt_store *s, const char *job_id, const char *format, const char *path,
+                              int64_t *rows, bt_error *err) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "wb");

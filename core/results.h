@@ -19,8 +19,8 @@
 const char *results_default_format(const char *input_format);
 bt_status results_export(bt_store *s, const char *job_id, const char *format, FILE *out,
                          int64_t *rows, bt_error *err) BT_WUR;
-bt_status results_export_file(bt_store *s, const char *job_id, const char *format,
-                              const char *path, int64_t *rows, bt_error *err) BT_WUR;
+bt_status results_export_file(bt_store *s, const char *job_id, const char *format, const char *path,
+                              int64_t *rows, bt_error *err) BT_WUR;
 
 /* CSV writing shared with pipeline results: one field (RFC 4180 quoting; NULL is empty), with a
  * comma before it unless first; and a JSON value as CSV text (strings as they are, null empty,

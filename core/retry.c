@@ -98,10 +98,12 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
                       job_id);
   round++;
   char sql[512];
-  snprintf(sql, sizeof sql,
-           "SELECT t.id, t.request_bytes FROM tasks t WHERE %s ORDER BY t.row_no",
+  snprintf(sql, sizeof sql, "SELECT t.id, t.request_bytes FROM tasks t WHERE %s ORDER BY t.row_no",
            selection(only));
   sqlite3_stmt *st = NULL;
+  bt_attempt_inserter *att = NULL;
+  if (!r)
+    r = store_attempt_inserter_new(s, job_id, &att, err);
   if (!r)
     r = store_prepare(s, sql, &st, err);
   int64_t batch_id = 0, n = 0, bytes = 0, total = 0;
@@ -126,13 +128,14 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
         r = store_batch_insert(s, job_id, ++chunk_no, round, job.provider, &batch_id, err);
       }
       if (!r)
-        r = store_attempt_insert(s, job_id, tid, batch_id, err);
+        r = store_attempt_add(att, tid, batch_id, err);
       n++;
       bytes += b;
       total++;
     }
     sqlite3_finalize(st);
   }
+  store_attempt_inserter_free(att);
   if (!r && batch_id)
     r = store_batch_set_size(s, batch_id, n, bytes, err);
   /* The selected tasks now have a running latest attempt in a new batch: back to pending. */

@@ -10,19 +10,74 @@
 #include "store_sql.h"
 #include "util.h"
 
-bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id,
-                               int64_t batch_id, bt_error *err) {
-  bt_status r = store_run(s, err, "inserting an attempt", NULL,
-                          "INSERT INTO attempts(task_id, batch_id, job_id, attempt_no, state,"
-                          " created_at) VALUES (?1, ?2, ?3, (SELECT attempts + 1 FROM tasks"
-                          " WHERE id = ?1), 'running', ?4)",
-                          "iiti", task_id, batch_id, job_id, util_now_ms());
-  if (r)
+struct bt_attempt_inserter {
+  bt_store *s;
+  sqlite3_stmt *ins, *upd;
+  char job_id[16];
+  int64_t now;
+};
+
+bt_status store_attempt_inserter_new(bt_store *s, const char *job_id, bt_attempt_inserter **out,
+                                     bt_error *err) {
+  *out = NULL;
+  bt_attempt_inserter *a = calloc(1, sizeof *a);
+  if (!a)
+    return error_set(err, BT_ERR_NOMEM, "out of memory");
+  a->s = s;
+  util_strlcpy(a->job_id, job_id, sizeof a->job_id);
+  a->now = util_now_ms();
+  bt_status r = store_prepare(s,
+                              "INSERT INTO attempts(task_id, batch_id, job_id, attempt_no, state,"
+                              " created_at) VALUES (?1, ?2, ?3, (SELECT attempts + 1 FROM tasks"
+                              " WHERE id = ?1), 'running', ?4)",
+                              &a->ins, err);
+  if (!r)
+    r = store_prepare(s,
+                      "UPDATE tasks SET attempts = attempts + 1, last_attempt_id = ? WHERE id = ?",
+                      &a->upd, err);
+  if (r) {
+    store_attempt_inserter_free(a);
     return r;
-  int64_t aid = sqlite3_last_insert_rowid(store_db(s));
-  return store_run(s, err, "updating a task", NULL,
-                   "UPDATE tasks SET attempts = attempts + 1, last_attempt_id = ? WHERE id = ?",
-                   "ii", aid, task_id);
+  }
+  *out = a;
+  return BT_OK;
+}
+
+bt_status store_attempt_add(bt_attempt_inserter *a, int64_t task_id, int64_t batch_id,
+                            bt_error *err) {
+  sqlite3_bind_int64(a->ins, 1, task_id);
+  sqlite3_bind_int64(a->ins, 2, batch_id);
+  sqlite3_bind_text(a->ins, 3, a->job_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(a->ins, 4, a->now);
+  int rc = sqlite3_step(a->ins);
+  sqlite3_reset(a->ins);
+  if (rc != SQLITE_DONE)
+    return store_fail(a->s, err, "inserting an attempt");
+  sqlite3_bind_int64(a->upd, 1, sqlite3_last_insert_rowid(store_db(a->s)));
+  sqlite3_bind_int64(a->upd, 2, task_id);
+  rc = sqlite3_step(a->upd);
+  sqlite3_reset(a->upd);
+  if (rc != SQLITE_DONE)
+    return store_fail(a->s, err, "updating a task");
+  return BT_OK;
+}
+
+void store_attempt_inserter_free(bt_attempt_inserter *a) {
+  if (!a)
+    return;
+  sqlite3_finalize(a->ins);
+  sqlite3_finalize(a->upd);
+  free(a);
+}
+
+bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id, int64_t batch_id,
+                               bt_error *err) {
+  bt_attempt_inserter *a;
+  bt_status r = store_attempt_inserter_new(s, job_id, &a, err);
+  if (!r)
+    r = store_attempt_add(a, task_id, batch_id, err);
+  store_attempt_inserter_free(a);
+  return r;
 }
 
 bt_status store_attempt_each(bt_store *s, int64_t batch_id, int only_running, int64_t after_id,
@@ -66,9 +121,16 @@ bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *e
                    "ii", batch_id, util_now_ms());
 }
 
+typedef struct {
+  bt_result r;
+  int64_t aid, tid;
+} ingest_row;
+
 struct bt_ingest {
   bt_store *s;
   int autocreate;
+  ingest_row *buf;
+  size_t n;
   sqlite3_stmt *find, *upd_attempt, *upd_task;
   char job_id[16];
   int64_t batch_id;
@@ -84,6 +146,11 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   g->s = s;
   util_strlcpy(g->job_id, job_id, sizeof g->job_id);
   g->batch_id = batch_id;
+  /* Ingestion touches pages all over tasks and attempts: a 64 MB page cache for this
+   * connection (SQLite's default is 2 MB). Bounded, so memory stays flat. */
+  bt_error ignored;
+  if (store_exec(s, "PRAGMA cache_size = -65536", &ignored))
+    ignored.message[0] = '\0'; /* only a speed-up */
   g->provider = util_xstrdup(provider ? provider : "");
   g->model = util_xstrdup(model ? model : "");
   bt_status r = store_prepare(s,
@@ -113,11 +180,16 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   return BT_OK;
 }
 
-void ingest_set_autocreate(bt_ingest *g, int on) { g->autocreate = on; }
+void ingest_set_autocreate(bt_ingest *g, int on) {
+  g->autocreate = on;
+}
 
 void ingest_free(bt_ingest *g) {
   if (!g)
     return;
+  for (size_t i = 0; i < g->n; i++)
+    result_cleanup(&g->buf[i].r);
+  free(g->buf);
   sqlite3_finalize(g->find);
   sqlite3_finalize(g->upd_attempt);
   sqlite3_finalize(g->upd_task);
@@ -145,8 +217,7 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   *applied = 0;
   const char *state = task_state_name(r->state);
   double cost = r->state == TASK_SUCCEEDED || r->input_tokens || r->output_tokens
-                    ? provider_cost_usd(g->provider, g->model, r->input_tokens,
-                                        r->output_tokens)
+                    ? provider_cost_usd(g->provider, g->model, r->input_tokens, r->output_tokens)
                     : 0.0;
   int64_t now = util_now_ms();
   sqlite3_stmt *st = g->upd_attempt;
@@ -189,8 +260,10 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   return BT_OK;
 }
 
-bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error *err) {
-  *applied = 0;
+/* The attempt of this batch for r's custom_id (creating the task for imported batches);
+ * *aid = 0 when there is none. */
+static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out, int64_t *tid_out,
+                             bt_error *err) {
   sqlite3_stmt *st = g->find;
   sqlite3_bind_text(st, 1, g->job_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, r->custom_id, -1, SQLITE_STATIC);
@@ -225,9 +298,142 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
       return st2;
     aid = sqlite3_last_insert_rowid(store_db(g->s));
   }
-  if (!aid)
-    return BT_OK; /* a custom_id that is not ours: ignored (logged by the caller) */
+  *aid_out = aid;
+  *tid_out = tid;
+  return BT_OK;
+}
+
+bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error *err) {
+  *applied = 0;
+  int64_t aid, tid;
+  bt_status st = ingest_find(g, r, &aid, &tid, err);
+  if (st || !aid)
+    return st; /* no aid: a custom_id that is not ours: ignored */
   return ingest_result_attempt(g, aid, tid, r, applied, err);
+}
+
+bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) {
+  return store_run(g->s, err, "clearing staged results", NULL,
+                   "DELETE FROM staged_results WHERE batch_id = ?", "i", g->batch_id);
+}
+
+bt_status ingest_flush(bt_ingest *g, bt_error *err) {
+  if (!g->n)
+    return BT_OK;
+  bt_status r = store_begin(g->s, err);
+  sqlite3_stmt *st = NULL;
+  if (!r)
+    r = store_prepare(g->s,
+                      "INSERT INTO staged_results(batch_id, attempt_id, task_id, state,"
+                      " http_status, response, output, error_code, error_message,"
+                      " input_tokens, output_tokens, cached_tokens)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                      &st, err);
+  for (size_t i = 0; i < g->n && !r; i++) {
+    ingest_row *x = &g->buf[i];
+    r = ingest_find(g, &x->r, &x->aid, &x->tid, err);
+    if (r || !x->aid)
+      continue; /* not ours: ignored */
+    sqlite3_bind_int64(st, 1, g->batch_id);
+    sqlite3_bind_int64(st, 2, x->aid);
+    sqlite3_bind_int64(st, 3, x->tid);
+    sqlite3_bind_text(st, 4, task_state_name(x->r.state), -1, SQLITE_STATIC);
+    if (x->r.http_status)
+      sqlite3_bind_int64(st, 5, x->r.http_status);
+    bind_text(st, 6, x->r.response, 1);
+    bind_text(st, 7, x->r.output, 1);
+    bind_text(st, 8, x->r.error_code, 1);
+    bind_text(st, 9, x->r.error_message, 1);
+    sqlite3_bind_int64(st, 10, x->r.input_tokens);
+    sqlite3_bind_int64(st, 11, x->r.output_tokens);
+    sqlite3_bind_int64(st, 12, x->r.cached_tokens);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      r = store_fail(g->s, err, "staging a result");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  sqlite3_finalize(st);
+  if (!r)
+    r = store_commit(g->s, err);
+  if (r)
+    store_rollback(g->s);
+  for (size_t i = 0; i < g->n; i++)
+    result_cleanup(&g->buf[i].r);
+  g->n = 0;
+  return r;
+}
+
+bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) {
+  if (!g->buf) {
+    g->buf = calloc(INGEST_BUFFER_ROWS, sizeof *g->buf);
+    if (!g->buf) {
+      result_cleanup(r);
+      return error_set(err, BT_ERR_NOMEM, "out of memory");
+    }
+  }
+  g->buf[g->n].r = *r;
+  memset(r, 0, sizeof *r);
+  g->n++;
+  return g->n >= INGEST_BUFFER_ROWS ? ingest_flush(g, err) : BT_OK;
+}
+
+static char *col_text(sqlite3_stmt *st, int i) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? (char *)t : NULL;
+}
+
+bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
+  bt_status r = ingest_flush(g, err);
+  if (r)
+    return r;
+  /* Sorting a whole file's lines: let SQLite's sorter spill to temporary files instead of
+   * memory, so memory stays flat however large the file. */
+  bt_error ignored;
+  if (store_exec(g->s, "PRAGMA temp_store = FILE", &ignored))
+    ignored.message[0] = '\0';
+  r = store_begin(g->s, err);
+  sqlite3_stmt *st = NULL;
+  if (!r)
+    r = store_prepare(g->s,
+                      "SELECT attempt_id, task_id, state, http_status, response, output,"
+                      " error_code, error_message, input_tokens, output_tokens, cached_tokens"
+                      " FROM staged_results WHERE batch_id = ? ORDER BY attempt_id",
+                      &st, err);
+  if (!r) {
+    sqlite3_bind_int64(st, 1, g->batch_id);
+    int rc;
+    while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      bt_result res;
+      memset(&res, 0, sizeof res);
+      int k = task_state_parse((const char *)sqlite3_column_text(st, 2));
+      res.state = k >= 0 ? (bt_task_state)k : TASK_FAILED;
+      res.http_status = (long)sqlite3_column_int64(st, 3);
+      res.response = col_text(st, 4);
+      res.output = col_text(st, 5);
+      res.error_code = col_text(st, 6);
+      res.error_message = col_text(st, 7);
+      res.input_tokens = sqlite3_column_int64(st, 8);
+      res.output_tokens = sqlite3_column_int64(st, 9);
+      res.cached_tokens = sqlite3_column_int64(st, 10);
+      int ap = 0;
+      r = ingest_result_attempt(g, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), &res,
+                                &ap, err);
+      if (applied)
+        *applied += ap;
+    }
+    if (!r && rc != SQLITE_DONE)
+      r = store_fail(g->s, err, "reading staged results");
+    sqlite3_finalize(st);
+  }
+  if (!r)
+    r = ingest_stage_clear(g, err);
+  if (!r)
+    r = store_commit(g->s, err);
+  if (r)
+    store_rollback(g->s);
+  if (store_exec(g->s, "PRAGMA temp_store = MEMORY", &ignored))
+    ignored.message[0] = '\0';
+  return r;
 }
 
 bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state state,
@@ -235,12 +441,12 @@ bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state
                                     bt_error *err) {
   int64_t now = util_now_ms();
   const char *name = task_state_name(state);
-  bt_status r = store_run(
-      s, err, "updating tasks", NULL,
-      "UPDATE tasks SET state = ?2, error_code = ?3, output = NULL, updated_at = ?4"
-      " WHERE state <> 'succeeded' AND last_attempt_id IN (SELECT id FROM attempts WHERE"
-      " batch_id = ?1 AND state = 'running')",
-      "itti", batch_id, name, code, now);
+  bt_status r =
+      store_run(s, err, "updating tasks", NULL,
+                "UPDATE tasks SET state = ?2, error_code = ?3, output = NULL, updated_at = ?4"
+                " WHERE state <> 'succeeded' AND last_attempt_id IN (SELECT id FROM attempts WHERE"
+                " batch_id = ?1 AND state = 'running')",
+                "itti", batch_id, name, code, now);
   int changes = 0;
   if (!r)
     r = store_run(s, err, "updating attempts", &changes,

@@ -17,8 +17,16 @@
 #include "store.h"
 
 /* New running attempt of task in batch; makes it the task's latest attempt (attempts += 1). */
-bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id,
-                               int64_t batch_id, bt_error *err) BT_WUR;
+bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id, int64_t batch_id,
+                               bt_error *err) BT_WUR;
+
+/* The same for many attempts (job creation, retries): statements prepared once. */
+typedef struct bt_attempt_inserter bt_attempt_inserter;
+bt_status store_attempt_inserter_new(bt_store *s, const char *job_id, bt_attempt_inserter **out,
+                                     bt_error *err) BT_WUR;
+bt_status store_attempt_add(bt_attempt_inserter *ins, int64_t task_id, int64_t batch_id,
+                            bt_error *err) BT_WUR;
+void store_attempt_inserter_free(bt_attempt_inserter *ins);
 
 /* Call fn for every task of a batch, in input order: index from 0, custom_id, request line,
  * attempt id, task id. A non-zero return from fn stops and is returned. */
@@ -40,6 +48,22 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
 /* Same, for a known attempt (local execution). */
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Ingesting a whole result file (downloads), in two steps so a million lines cost sequential
+ * writes instead of random ones:
+ *   ingest_stage_clear  forget lines staged by an earlier, interrupted download of the batch
+ *   ingest_add          take over *r (zeroed): joined on custom_id, buffered, and every
+ *                       INGEST_BUFFER_ROWS appended to staged_results in one transaction
+ *   ingest_flush        append the rest
+ *   ingest_apply        apply everything staged for the batch to attempts and tasks in attempt
+ *                       order, in one transaction, then drop it; *applied (may be NULL) gets
+ *                       how many attempts changed
+ * Every call opens and commits its own transaction; none is left open. Idempotent: applying
+ * leaves terminal attempts alone, so a repeated download changes nothing. */
+#define INGEST_BUFFER_ROWS 5000
+bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) BT_WUR;
+bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) BT_WUR;
+bt_status ingest_flush(bt_ingest *g, bt_error *err) BT_WUR;
+bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);

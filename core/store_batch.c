@@ -9,7 +9,7 @@
 #include "util.h"
 
 void batch_cleanup(bt_batch *b) {
-  char **s[] = {&b->provider,      &b->tag,           &b->state,         &b->remote_id,
+  char **s[] = {&b->provider,      &b->tag,           &b->state,          &b->remote_id,
                 &b->remote_status, &b->input_file_id, &b->output_file_id, &b->error_file_id,
                 &b->results_url,   &b->results_state, &b->last_error};
   for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
@@ -41,14 +41,14 @@ bt_status store_batch_insert(bt_store *s, const char *job_id, int64_t chunk_no, 
 bt_status store_batch_set_size(bt_store *s, int64_t id, int64_t n_requests, int64_t n_bytes,
                                bt_error *err) {
   return store_run(s, err, "sizing a batch", NULL,
-                   "UPDATE batches SET n_requests = ?, n_bytes = ? WHERE id = ?", "iii",
-                   n_requests, n_bytes, id);
+                   "UPDATE batches SET n_requests = ?, n_bytes = ? WHERE id = ?", "iii", n_requests,
+                   n_bytes, id);
 }
 
-#define BATCH_COLS                                                                         \
-  "id, job_id, chunk_no, round, provider, tag, state, remote_id, remote_status,"           \
-  " input_file_id, output_file_id, error_file_id, results_url, n_requests, n_bytes,"       \
-  " n_succeeded, n_failed, results_state, created_at, submitted_at, remote_created_at,"    \
+#define BATCH_COLS                                                                                 \
+  "id, job_id, chunk_no, round, provider, tag, state, remote_id, remote_status,"                   \
+  " input_file_id, output_file_id, error_file_id, results_url, n_requests, n_bytes,"               \
+  " n_succeeded, n_failed, results_state, created_at, submitted_at, remote_created_at,"            \
   " in_progress_at, finalizing_at, ended_at, expires_at, last_error, updated_at"
 
 static void batch_row(sqlite3_stmt *st, bt_batch *b) {
@@ -151,15 +151,16 @@ bt_status store_batch_set_creating(bt_store *s, int64_t id, bt_error *err) {
                    "iii", now, now, id);
 }
 
-bt_status store_batch_set_input_file(bt_store *s, int64_t id, const char *file_id,
-                                     bt_error *err) {
+bt_status store_batch_set_input_file(bt_store *s, int64_t id, const char *file_id, bt_error *err) {
   return store_run(s, err, "updating a batch", NULL,
                    "UPDATE batches SET input_file_id = ?, state = 'uploaded', updated_at = ?"
                    " WHERE id = ?",
                    "tii", file_id, util_now_ms(), id);
 }
 
-static int64_t nz(int64_t v) { return v > 0 ? v : 0; }
+static int64_t nz(int64_t v) {
+  return v > 0 ? v : 0;
+}
 
 bt_status store_batch_set_remote(bt_store *s, int64_t id, const bt_remote_batch *rb, int first,
                                  bt_error *err) {
@@ -185,8 +186,7 @@ bt_status store_batch_set_remote(bt_store *s, int64_t id, const bt_remote_batch 
                    "tii", rb->id, now, id);
 }
 
-bt_status store_batch_set_results_state(bt_store *s, int64_t id, const char *state,
-                                        bt_error *err) {
+bt_status store_batch_set_results_state(bt_store *s, int64_t id, const char *state, bt_error *err) {
   return store_run(s, err, "updating a batch", NULL,
                    "UPDATE batches SET results_state = ?, updated_at = ? WHERE id = ?", "tii",
                    state, util_now_ms(), id);
@@ -197,8 +197,8 @@ bt_status store_batch_set_error(bt_store *s, int64_t id, const char *message, bt
   if (m)
     secret_scrub(m);
   bt_status r = store_run(s, err, "updating a batch", NULL,
-                          "UPDATE batches SET last_error = ?, updated_at = ? WHERE id = ?",
-                          "tii", m, util_now_ms(), id);
+                          "UPDATE batches SET last_error = ?, updated_at = ? WHERE id = ?", "tii",
+                          m, util_now_ms(), id);
   free(m);
   return r;
 }
@@ -206,9 +206,9 @@ bt_status store_batch_set_error(bt_store *s, int64_t id, const char *message, bt
 bt_status store_batch_remote_known(bt_store *s, const char *provider, const char *remote_id,
                                    int *known, bt_error *err) {
   int64_t n;
-  bt_status r = store_query_int(
-      s, err, &n, 0, "SELECT count(*) FROM batches WHERE provider = ? AND remote_id = ?", "tt",
-      provider, remote_id);
+  bt_status r = store_query_int(s, err, &n, 0,
+                                "SELECT count(*) FROM batches WHERE provider = ? AND remote_id = ?",
+                                "tt", provider, remote_id);
   *known = n > 0;
   return r;
 }
@@ -223,21 +223,20 @@ bt_status store_batch_sync_counts(bt_store *s, int64_t id, bt_error *err) {
       "ii", id, util_now_ms());
 }
 
-bt_status store_job_set_error(bt_store *s, const char *job_id, const char *message,
-                              bt_error *err) {
+bt_status store_job_set_error(bt_store *s, const char *job_id, const char *message, bt_error *err) {
   char *m = message ? util_xstrdup(message) : NULL;
   if (m)
     secret_scrub(m);
   bt_status r = store_run(s, err, "updating a job", NULL,
-                          "UPDATE jobs SET last_error = ?, updated_at = ? WHERE id = ?", "tit",
-                          m, util_now_ms(), job_id);
+                          "UPDATE jobs SET last_error = ?, updated_at = ? WHERE id = ?", "tit", m,
+                          util_now_ms(), job_id);
   free(m);
   return r;
 }
 
 int job_state_terminal(const char *state) {
-  return state && (!strcmp(state, "completed") || !strcmp(state, "failed") ||
-                   !strcmp(state, "cancelled"));
+  return state &&
+         (!strcmp(state, "completed") || !strcmp(state, "failed") || !strcmp(state, "cancelled"));
 }
 
 bt_status store_job_settle(bt_store *s, const char *job_id, int cancel_requested, int *ended,

@@ -44,8 +44,7 @@ bt_status store_batch_get(bt_store *s, int64_t id, bt_batch *out, bt_error *err)
 /* All batches of a job, by round then chunk. */
 bt_status store_batch_list(bt_store *s, const char *job_id, bt_batch **out, size_t *n,
                            bt_error *err) BT_WUR;
-bt_status store_batch_set_state(bt_store *s, int64_t id, const char *state,
-                                bt_error *err) BT_WUR;
+bt_status store_batch_set_state(bt_store *s, int64_t id, const char *state, bt_error *err) BT_WUR;
 /* About to send the create: state creating, submitted_at = now (the intent time that
  * reconciling matches against). */
 bt_status store_batch_set_creating(bt_store *s, int64_t id, bt_error *err) BT_WUR;
@@ -59,8 +58,7 @@ bt_status store_batch_set_remote(bt_store *s, int64_t id, const bt_remote_batch 
 bt_status store_batch_set_results_state(bt_store *s, int64_t id, const char *state,
                                         bt_error *err) BT_WUR;
 /* Error text (scrubbed of secrets); NULL clears it. */
-bt_status store_batch_set_error(bt_store *s, int64_t id, const char *message,
-                                bt_error *err) BT_WUR;
+bt_status store_batch_set_error(bt_store *s, int64_t id, const char *message, bt_error *err) BT_WUR;
 /* 1 in *known when some batch row already has this remote id (reconciling). */
 bt_status store_batch_remote_known(bt_store *s, const char *provider, const char *remote_id,
                                    int *known, bt_error *err) BT_WUR;

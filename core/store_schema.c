@@ -167,10 +167,25 @@ static const bt_migration migrations[] = {
      "  WHERE id = NEW.job_id;\n"
      "END;\n"},
     /* 2 (engine): a cancel asked for survives a crash; the engine finishes it on resume. */
-    {2,
-     "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
-     "ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX attempts_batch_state ON attempts(batch_id, state);\n"},
+    {2, "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
+        "ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
+        /* Result lines of a download land here first, appended in file order (cheap), and are
+         * applied to attempts and tasks in one ordered pass when the download is complete. */
+        "CREATE TABLE staged_results (\n"
+        "  batch_id      INTEGER NOT NULL,\n"
+        "  attempt_id    INTEGER NOT NULL,\n"
+        "  task_id       INTEGER NOT NULL,\n"
+        "  state         TEXT NOT NULL,\n"
+        "  http_status   INTEGER,\n"
+        "  response      TEXT,\n"
+        "  output        TEXT,\n"
+        "  error_code    TEXT,\n"
+        "  error_message TEXT,\n"
+        "  input_tokens  INTEGER NOT NULL DEFAULT 0,\n"
+        "  output_tokens INTEGER NOT NULL DEFAULT 0,\n"
+        "  cached_tokens INTEGER NOT NULL DEFAULT 0\n"
+        ");\n"
+        "CREATE INDEX staged_results_batch ON staged_results(batch_id);\n"},
     /* 3 (pipelines): chained stages. Each stage is a job (jobs.pipeline_id, stage_no); a later
      * stage is held open (jobs.hold) while rows can still flow into it from the stage before;
      * rows a stage's where-condition filtered out are remembered in pipeline_skips. */

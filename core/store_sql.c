@@ -23,17 +23,27 @@ void store_bindv(sqlite3_stmt *st, const char *types, va_list ap) {
   }
 }
 
+/* Prepare, bind, step once: *rc gets the step's result; the caller finalizes *st. */
+static bt_status step_once(bt_store *s, const char *sql, const char *types, va_list ap,
+                           sqlite3_stmt **st, int *rc, bt_error *err) {
+  bt_status r = store_prepare(s, sql, st, err);
+  if (r)
+    return r;
+  store_bindv(*st, types, ap);
+  *rc = sqlite3_step(*st);
+  return BT_OK;
+}
+
 bt_status store_run(bt_store *s, bt_error *err, const char *what, int *changes, const char *sql,
                     const char *types, ...) {
   sqlite3_stmt *st;
-  bt_status r = store_prepare(s, sql, &st, err);
-  if (r)
-    return r;
+  int rc;
   va_list ap;
   va_start(ap, types);
-  store_bindv(st, types, ap);
+  bt_status r = step_once(s, sql, types, ap, &st, &rc, err);
   va_end(ap);
-  int rc = sqlite3_step(st);
+  if (r)
+    return r;
   if (rc != SQLITE_DONE && rc != SQLITE_ROW)
     r = store_fail(s, err, what);
   else if (changes)
@@ -42,18 +52,17 @@ bt_status store_run(bt_store *s, bt_error *err, const char *what, int *changes, 
   return r;
 }
 
-bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt,
-                          const char *sql, const char *types, ...) {
+bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt, const char *sql,
+                          const char *types, ...) {
   sqlite3_stmt *st;
+  int rc;
   *out = dflt;
-  bt_status r = store_prepare(s, sql, &st, err);
-  if (r)
-    return r;
   va_list ap;
   va_start(ap, types);
-  store_bindv(st, types, ap);
+  bt_status r = step_once(s, sql, types, ap, &st, &rc, err);
   va_end(ap);
-  int rc = sqlite3_step(st);
+  if (r)
+    return r;
   if (rc == SQLITE_ROW) {
     if (sqlite3_column_type(st, 0) != SQLITE_NULL)
       *out = sqlite3_column_int64(st, 0);

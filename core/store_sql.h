@@ -17,8 +17,8 @@ void store_bindv(sqlite3_stmt *st, const char *types, va_list ap);
 bt_status store_run(bt_store *s, bt_error *err, const char *what, int *changes, const char *sql,
                     const char *types, ...) BT_WUR;
 /* Run a query; *out gets the first column of the first row as int64 (dflt when no row). */
-bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt,
-                          const char *sql, const char *types, ...) BT_WUR;
+bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt, const char *sql,
+                          const char *types, ...) BT_WUR;
 /* Column text as an owned copy (NULL for NULL). */
 char *store_col_dup(sqlite3_stmt *st, int i);
 

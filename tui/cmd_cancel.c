@@ -40,8 +40,9 @@ int cmd_cancel(bt_cli *cli, int argc, char **argv) {
     return EXIT_USAGE;
   }
   if (held) {
-    fprintf(stderr, "batchtop cancel: cancel requested; the batchtop process driving job %s "
-                    "cancels it\n",
+    fprintf(stderr,
+            "batchtop cancel: cancel requested; the batchtop process driving job %s "
+            "cancels it\n",
             id);
     return EXIT_OK;
   }

@@ -52,7 +52,8 @@ int cmd_errors(bt_cli *cli, int argc, char **argv) {
     json_t *g;
     json_array_foreach(groups, i, g) {
       const char *sample = json_string_value(json_object_get(g, "sample"));
-      printf("%8lld  %-10s  %-30s  %s\n", (long long)json_integer_value(json_object_get(g, "count")),
+      printf("%8lld  %-10s  %-30s  %s\n",
+             (long long)json_integer_value(json_object_get(g, "count")),
              json_string_value(json_object_get(g, "state")),
              json_string_value(json_object_get(g, "code")), sample ? sample : "");
     }

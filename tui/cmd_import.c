@@ -7,8 +7,7 @@
 #include "job_import.h"
 
 const bt_cmd_help cmd_import_help = {
-    "--provider P [--name NAME] [--wait] [REMOTE_BATCH_ID...]",
-    "track batches created elsewhere",
+    "--provider P [--name NAME] [--wait] [REMOTE_BATCH_ID...]", "track batches created elsewhere",
     "  --provider P   openai or anthropic\n"
     "  --name NAME    a name for the new job (default: import)\n"
     "  --wait         wait until the batches have ended and their results are stored\n"
@@ -49,7 +48,7 @@ int cmd_import(bt_cli *cli, int argc, char **argv) {
   if (st) {
     cli_error("import", &err);
     return st == BT_ERR_AUTH || st == BT_ERR_PROVIDER || st == BT_ERR_NETWORK ? EXIT_PROVIDER
-                                                                                : EXIT_USAGE;
+                                                                              : EXIT_USAGE;
   }
   printf("%s\n", id);
   fflush(stdout);

@@ -57,8 +57,8 @@ int cmd_jobs(bt_cli *cli, int argc, char **argv) {
     json_array_foreach(arr, i, o) {
       json_t *cn = json_object_get(o, "counts");
       char usd[32];
-      util_fmt_usd(json_real_value(json_object_get(json_object_get(o, "cost"), "actual_usd")),
-                   usd, sizeof usd);
+      util_fmt_usd(json_real_value(json_object_get(json_object_get(o, "cost"), "actual_usd")), usd,
+                   sizeof usd);
       long long bad = json_integer_value(json_object_get(cn, "failed")) +
                       json_integer_value(json_object_get(cn, "expired")) +
                       json_integer_value(json_object_get(cn, "cancelled"));

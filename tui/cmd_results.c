@@ -11,8 +11,7 @@
 #include "results.h"
 
 const bt_cmd_help cmd_results_help = {
-    "JOB [-o FILE] [--format csv|jsonl]",
-    "input rows merged with outputs, in input order",
+    "JOB [-o FILE] [--format csv|jsonl]", "input rows merged with outputs, in input order",
     "  -o FILE          write to FILE (atomically) instead of stdout\n"
     "  --format F       csv or jsonl (default: the input's; tsv gives csv)\n"
     "Columns: the input's, then status, output, error, input_tokens, output_tokens, "

@@ -65,8 +65,9 @@ int cmd_retry(bt_cli *cli, int argc, char **argv) {
   }
   fprintf(stderr, "batchtop retry: %lld task%s to retry\n", (long long)n, n == 1 ? "" : "s");
   if (held) {
-    fprintf(stderr, "batchtop retry: another batchtop process drives job %s; it takes the "
-                    "retry from here\n",
+    fprintf(stderr,
+            "batchtop retry: another batchtop process drives job %s; it takes the "
+            "retry from here\n",
             id);
     return EXIT_OK;
   }

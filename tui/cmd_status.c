@@ -17,8 +17,7 @@
 #include "util.h"
 
 const bt_cmd_help cmd_status_help = {
-    "JOB [--json] [--wait]",
-    "one job: batches, counts, cost, errors summary",
+    "JOB [--json] [--wait]", "one job: batches, counts, cost, errors summary",
     "  --json   machine-readable output (cli.md)\n"
     "  --wait   drive the job until every task has ended (exit 0, 2 or 3 as cli.md);\n"
     "           if another batchtop process drives it, watch until it ends\n"
@@ -34,15 +33,13 @@ int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JO
   return 0;
 }
 
-static void progress(bt_store *s, const char *job_id, int tty, char *last, size_t size,
-                     int final) {
+static void progress(bt_store *s, const char *job_id, int tty, char *last, size_t size, int final) {
   bt_counts c;
   bt_job job;
   bt_error err;
   if (store_job_counts(s, job_id, &c, &err) || store_job_get(s, job_id, &job, &err))
     return;
-  int64_t ended = c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] +
-                  c.n[TASK_CANCELLED];
+  int64_t ended = c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
   char usd[32], line[256];
   util_fmt_usd(job.actual_cost_usd, usd, sizeof usd);
   int pct = c.total ? (int)(ended * 100 / c.total) : 100;

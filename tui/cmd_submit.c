@@ -9,7 +9,8 @@
 #include "job.h"
 
 const bt_cmd_help cmd_submit_help = {
-    "TEMPLATE INPUT --provider P --model M [--name NAME] [--chunk-size N] [--max-cost USD] [--wait]",
+    "TEMPLATE INPUT --provider P --model M [--name NAME] [--chunk-size N] [--max-cost USD] "
+    "[--wait]",
     "create a job; prints its id; --wait blocks until done",
     "  --provider P      openai, anthropic or local\n"
     "  --model M         overrides the template's model\n"
@@ -30,14 +31,11 @@ static int parse_num(const char *s, double *out) {
 }
 
 int cmd_submit(bt_cli *cli, int argc, char **argv) {
-  static const struct option longopts[] = {{"provider", required_argument, NULL, 'p'},
-                                           {"model", required_argument, NULL, 'm'},
-                                           {"name", required_argument, NULL, 'n'},
-                                           {"chunk-size", required_argument, NULL, 'c'},
-                                           {"max-cost", required_argument, NULL, 'x'},
-                                           {"id-field", required_argument, NULL, 'i'},
-                                           {"wait", no_argument, NULL, 'w'},
-                                           {0, 0, 0, 0}};
+  static const struct option longopts[] = {
+      {"provider", required_argument, NULL, 'p'}, {"model", required_argument, NULL, 'm'},
+      {"name", required_argument, NULL, 'n'},     {"chunk-size", required_argument, NULL, 'c'},
+      {"max-cost", required_argument, NULL, 'x'}, {"id-field", required_argument, NULL, 'i'},
+      {"wait", no_argument, NULL, 'w'},           {0, 0, 0, 0}};
   bt_job_opts o;
   job_opts_init(&o);
   int wait = 0, c;

@@ -52,4 +52,19 @@ for point in after-intent after-create mid-download; do
   start_sim --request-ms 2 --validate-ms 40 --finalize-ms 40
   run_case anthropic "$point"
 done
+note "two waiters on one job: one drives (the lease), the other watches; one batch per chunk"
+start_sim --request-ms 30 --validate-ms 40 --finalize-ms 40
+new_home
+job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --chunk-size 4 2>/dev/null)"
+"$BIN" status "$job" --wait >/dev/null 2>"$WORK/w1.err" &
+w1=$!
+"$BIN" status "$job" --wait >/dev/null 2>"$WORK/w2.err" ||
+  { cat "$WORK/w2.err"; fail "second waiter did not exit 0"; }
+wait "$w1" || { cat "$WORK/w1.err"; fail "first waiter did not exit 0"; }
+results_column "$job" output >"$WORK/got.txt"
+diff "$WORK/expected.txt" "$WORK/got.txt" || fail "two waiters: results differ"
+stats="$(sim_get /admin/stats)"
+[ "$(json_get "$stats" "d['batches_created']['openai']")" = 3 ] || fail "two waiters: duplicate batches"
+[ "$(json_get "$stats" "d['calls'].get('GET /v1/files/{file_id}/content', 0)")" -le 6 ] ||
+  fail "two waiters: results downloaded by both"
 note "ok"

@@ -143,8 +143,13 @@ static void test_local_job_unreachable(void **state) {
     char cid[16];
     snprintf(cid, sizeof cid, "r%d", i);
     const char *req = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    bt_rendered r = {.row_no = i, .line_no = i, .custom_id = cid, .input_json = "{\"q\":1}",
-                     .request = req, .request_bytes = strlen(req), .est_input_tokens = 3};
+    bt_rendered r = {.row_no = i,
+                     .line_no = i,
+                     .custom_id = cid,
+                     .input_json = "{\"q\":1}",
+                     .request = req,
+                     .request_bytes = strlen(req),
+                     .est_input_tokens = 3};
     assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
   }
   char id[BT_JOB_ID_LEN + 1];

@@ -5,7 +5,9 @@
 #include "http.h"
 #include "testutil.h"
 
-static void feed(bt_http_hdrs *h, const char *line) { http_hdrs_feed(h, line, strlen(line), 0); }
+static void feed(bt_http_hdrs *h, const char *line) {
+  http_hdrs_feed(h, line, strlen(line), 0);
+}
 
 static void test_retry_after_headers(void **state) {
   (void)state;
@@ -142,9 +144,12 @@ static void test_lines(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_retry_after_headers), cmocka_unit_test(test_durations),
-      cmocka_unit_test(test_decide),              cmocka_unit_test(test_backoff),
-      cmocka_unit_test(test_error_envelopes),     cmocka_unit_test(test_lines),
+      cmocka_unit_test(test_retry_after_headers),
+      cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_decide),
+      cmocka_unit_test(test_backoff),
+      cmocka_unit_test(test_error_envelopes),
+      cmocka_unit_test(test_lines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

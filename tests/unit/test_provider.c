@@ -6,10 +6,10 @@
 #include "provider.h"
 #include "testutil.h"
 
-#define PARSE_BATCH(kind, json, out)                                                       \
-  do {                                                                                     \
-    bt_error e_;                                                                           \
-    assert_int_equal(provider_parse_batch(kind, json, strlen(json), out, &e_), BT_OK);      \
+#define PARSE_BATCH(kind, json, out)                                                               \
+  do {                                                                                             \
+    bt_error e_;                                                                                   \
+    assert_int_equal(provider_parse_batch(kind, json, strlen(json), out, &e_), BT_OK);             \
   } while (0)
 
 static void test_openai_batch(void **state) {
@@ -162,8 +162,7 @@ static void test_list(void **state) {
   int more;
   bt_error err;
   assert_int_equal(
-      provider_parse_list(PROVIDER_OPENAI, j, strlen(j), &items, &n, &after, &more, &err),
-      BT_OK);
+      provider_parse_list(PROVIDER_OPENAI, j, strlen(j), &items, &n, &after, &more, &err), BT_OK);
   assert_int_equal(n, 2);
   assert_true(more);
   assert_string_equal(after, "batch_1");

@@ -13,6 +13,7 @@
 #include "retry.h"
 #include "store_attempt.h"
 #include "store_batch.h"
+#include "store_sql.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -27,7 +28,7 @@ static void make_job(fixture *f, int rows, int chunk) {
   job_opts_init(&o);
   o.chunk_size = chunk;
   o.name = "fixture";
-  bt_job_meta m = {"openai", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]",
+  bt_job_meta m = {"openai", "gpt-4o-mini",  NULL,    "csv", "[\"id\",\"text\"]",
                    "t.md",   "Say {{text}}", "in.csv"};
   bt_job_builder *b;
   bt_error err;
@@ -37,8 +38,13 @@ static void make_job(fixture *f, int rows, int chunk) {
     snprintf(cid, sizeof cid, "row-%d", i);
     snprintf(input, sizeof input, "{\"id\":%d,\"text\":\"hello, \\\"%d\\\"\"}", i, i);
     snprintf(req, sizeof req, "{\"custom_id\":\"%s\",\"method\":\"POST\"}", cid);
-    bt_rendered r = {.row_no = i, .line_no = i + 1, .custom_id = cid, .input_json = input,
-                     .request = req, .request_bytes = strlen(req), .est_input_tokens = 100,
+    bt_rendered r = {.row_no = i,
+                     .line_no = i + 1,
+                     .custom_id = cid,
+                     .input_json = input,
+                     .request = req,
+                     .request_bytes = strlen(req),
+                     .est_input_tokens = 100,
                      .max_output_tokens = 10};
     assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
   }
@@ -144,7 +150,13 @@ static void test_chunks_and_ingest(void **state) {
   assert_int_equal(c.n[TASK_EXPIRED], 1);
   assert_int_equal(c.n[TASK_CANCELLED], 1);
   assert_int_equal(c.total, 5);
+  /* a job ends only when its tasks and its batches are done */
   int ended = 0;
+  assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
+  assert_false(ended);
+  int64_t ids[] = {b1, b2, b3};
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(store_batch_set_state(f->s, ids[i], "done", &err), BT_OK);
   assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
   assert_true(ended);
   assert_int_equal(job_report_exit_code(f->s, f->job), 2);
@@ -188,6 +200,31 @@ static void test_chunks_and_ingest(void **state) {
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 3);
 
+  /* a whole file staged then applied (the download path), twice: the second changes nothing */
+  for (int pass = 0; pass < 2; pass++) {
+    bt_ingest *gi;
+    assert_int_equal(ingest_new(f->s, f->job, b4, "openai", "gpt-4o-mini", &gi, &err), BT_OK);
+    assert_int_equal(ingest_stage_clear(gi, &err), BT_OK);
+    bt_result again = result("row-1", TASK_FAILED, NULL, "late");
+    bt_result copy;
+    memset(&copy, 0, sizeof copy);
+    copy.custom_id = strdup(again.custom_id);
+    copy.state = again.state;
+    copy.error_code = strdup("late");
+    assert_int_equal(ingest_add(gi, &copy, &err), BT_OK);
+    assert_null(copy.custom_id); /* taken over */
+    int64_t applied = 0;
+    assert_int_equal(ingest_apply(gi, &applied, &err), BT_OK);
+    assert_int_equal(applied, 0); /* b4's attempt already succeeded: terminal, left alone */
+    ingest_free(gi);
+  }
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 3);
+  int64_t staged = -1;
+  assert_int_equal(
+      store_query_int(f->s, &err, &staged, -1, "SELECT count(*) FROM staged_results", ""), BT_OK);
+  assert_int_equal(staged, 0);
+
   /* export: every row, input order, input columns first, CSV quoting */
   char path[4096];
   snprintf(path, sizeof path, "%s/out.csv", f->dir);
@@ -213,8 +250,8 @@ static void test_chunks_and_ingest(void **state) {
   assert_int_equal(job_report_json(f->s, f->job, 1, &o, &err), BT_OK);
   assert_int_equal(json_array_size(json_object_get(o, "batches")), 4);
   json_t *cn = json_object_get(o, "counts");
-  const char *keys[] = {"total", "pending", "running", "succeeded", "failed", "expired",
-                        "cancelled"};
+  const char *keys[] = {"total",  "pending", "running",  "succeeded",
+                        "failed", "expired", "cancelled"};
   for (size_t i = 0; i < 7; i++)
     assert_non_null(json_object_get(cn, keys[i]));
   json_decref(o);
@@ -229,8 +266,13 @@ static void test_budget_refused(void **state) {
   bt_job_builder *b;
   bt_error err;
   assert_int_equal(job_builder_begin(f->s, &o, &m, &b, &err), BT_OK);
-  bt_rendered r = {.row_no = 1, .line_no = 2, .custom_id = "a", .input_json = "{}",
-                   .request = "{}", .request_bytes = 2, .est_input_tokens = 100000,
+  bt_rendered r = {.row_no = 1,
+                   .line_no = 2,
+                   .custom_id = "a",
+                   .input_json = "{}",
+                   .request = "{}",
+                   .request_bytes = 2,
+                   .est_input_tokens = 100000,
                    .max_output_tokens = 1000};
   assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
   char id[BT_JOB_ID_LEN + 1];
