@@ -1,8 +1,4 @@
-/* actions: the seam between the dashboard and the engine.
- *
- * The engine (core/engine.c, core/retry.h, core/job.h) reaches main on its own branch; until
- * it does, BT_ACTIONS_ENGINE is 0 and the commands explain that they need it. Once core/retry.h
- * exists the real calls compile in. (Transitional: drop the #if once both are on main.) */
+/* actions: the seam between the dashboard and the engine. */
 #include "actions.h"
 
 #include <stdio.h>
@@ -12,27 +8,15 @@
 #include "store_query.h"
 #include "util.h"
 
-#if defined(__has_include)
-#if __has_include("retry.h") && __has_include("job.h")
-#define BT_ACTIONS_ENGINE 1
-#endif
-#endif
-#ifndef BT_ACTIONS_ENGINE
-#define BT_ACTIONS_ENGINE 0
-#endif
-
-#if BT_ACTIONS_ENGINE
 #include "engine.h"
 #include "job.h"
 #include "logger.h"
 #include "retry.h"
-#endif
 
 bt_status actions_retry_plan(bt_app *app, const char *job_id, const char *only, int64_t task_id,
                              int64_t *n_tasks, double *est_usd, bt_error *err) {
   *n_tasks = 0;
   *est_usd = 0;
-#if BT_ACTIONS_ENGINE
   bt_retry_plan p;
   bt_status r = retry_plan(app->store, job_id, only, task_id, &p, err);
   if (!r) {
@@ -40,69 +24,37 @@ bt_status actions_retry_plan(bt_app *app, const char *job_id, const char *only, 
     *est_usd = p.est_cost_usd;
   }
   return r;
-#else
-  /* Without core/retry.h: the job's estimate per task, over the error groups selected. */
-  bt_qjob_detail d;
-  bt_status r = store_query_job(app->store, job_id, util_now_ms(), 0, &d, err);
-  if (r) {
-    store_query_job_cleanup(&d);
-    return r;
-  }
-  if (task_id > 0) {
-    *n_tasks = 1;
-  } else {
-    for (size_t i = 0; i < d.n_errors; i++)
-      if (!only || strcmp(only, d.errors[i].code) == 0)
-        *n_tasks += d.errors[i].n;
-  }
-  double per_task = d.job.counts.total > 0 ? d.job.est_cost_usd / (double)d.job.counts.total : 0;
-  *est_usd = per_task * (double)*n_tasks;
-  store_query_job_cleanup(&d);
-  return BT_OK;
-#endif
 }
 
-static bt_status no_engine(bt_app *app, const char *what, bt_error *err) {
-  if (BT_ACTIONS_ENGINE)
-    return error_set(err, BT_ERR_UNSUPPORTED,
-                     "%s needs the engine: this dashboard only watches the store (--read-only "
-                     "or the engine could not start)",
-                     what);
-  (void)app;
+/* Read-only mode (--read-only, or the engine could not start): say so, change nothing. */
+static bt_status no_engine(const char *what, bt_error *err) {
   return error_set(err, BT_ERR_UNSUPPORTED,
-                   "%s needs the engine, which is not part of this build yet", what);
+                   "%s needs the engine: this dashboard only watches the store (--read-only, "
+                   "or the engine could not start)",
+                   what);
 }
 
 bt_status actions_retry(bt_app *app, const char *job_id, const char *only, int64_t task_id,
                         bt_error *err) {
-#if BT_ACTIONS_ENGINE
   if (app->engine) {
     engine_retry(app->engine, job_id, only, task_id);
     return BT_OK;
   }
-#endif
-  (void)job_id;
-  (void)only;
-  (void)task_id;
-  return no_engine(app, "retry", err);
+  return no_engine("retry", err);
 }
 
 bt_status actions_cancel(bt_app *app, const char *job_id, bt_error *err) {
-#if BT_ACTIONS_ENGINE
   if (app->engine) {
     engine_cancel(app->engine, job_id);
     return BT_OK;
   }
-#endif
-  (void)job_id;
-  return no_engine(app, "cancel", err);
+  return no_engine("cancel", err);
 }
 
 bt_status actions_submit(bt_app *app, const char *template_path, const char *input_path,
                          const bt_render_opts *opts, char id_out[BT_JOB_ID_LEN + 1],
                          bt_error *err) {
   id_out[0] = '\0';
-#if BT_ACTIONS_ENGINE
   if (app->engine) {
     bt_job_opts jo;
     job_opts_init(&jo);
@@ -122,24 +74,16 @@ bt_status actions_submit(bt_app *app, const char *template_path, const char *inp
     engine_drive(app->engine, id_out);
     return BT_OK;
   }
-#endif
-  (void)template_path;
-  (void)input_path;
-  (void)opts;
-  return no_engine(app, "submit", err);
+  return no_engine("submit", err);
 }
 
 int actions_wake_fd(bt_app *app) {
-#if BT_ACTIONS_ENGINE
   if (app->engine)
     return engine_wake_fd(app->engine);
-#endif
-  (void)app;
   return -1;
 }
 
 size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
-#if BT_ACTIONS_ENGINE
   if (!app->engine)
     return 0;
   bt_engine_event evs[64];
@@ -174,12 +118,6 @@ size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
     n = 1;
   }
   return n;
-#else
-  (void)app;
-  (void)out;
-  (void)max;
-  return 0;
-#endif
 }
 
 typedef struct {
@@ -257,7 +195,6 @@ int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, in
 
 bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error *err) {
   *engine_out = NULL;
-#if BT_ACTIONS_ENGINE
   bt_engine_opts o;
   memset(&o, 0, sizeof o);
   o.cfg = cfg;
@@ -273,16 +210,9 @@ bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error
   }
   *engine_out = e;
   return BT_OK;
-#else
-  (void)cfg;
-  return error_set(err, BT_ERR_UNSUPPORTED, "the engine is not part of this build yet");
-#endif
 }
 
 void actions_engine_stop(void *engine) {
-#if BT_ACTIONS_ENGINE
-  engine_free(engine);
-#else
-  (void)engine;
-#endif
+  if (engine)
+    engine_free(engine);
 }

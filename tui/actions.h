@@ -1,11 +1,11 @@
 /* actions: what the dashboard asks of the engine (retry, cancel, submit) and how it hears back,
  * in one place, so views never call the engine directly.
  *
- * Without an engine in the process (app->engine == NULL: read-only mode, or a build where the
- * engine is not there yet) the commands change nothing and return BT_ERR_UNSUPPORTED with a
- * message saying so; the wake fd is -1 and no events come. Retry plans (how many tasks, what
- * they should cost) are computed from the store and work in every mode, so the confirmation
- * dialog can state them. UI thread only. */
+ * Without an engine in the process (app->engine == NULL: --read-only, or the engine could not
+ * start) the commands change nothing and return BT_ERR_UNSUPPORTED with a message saying so;
+ * the wake fd is -1 and no events come. Retry plans (how many tasks, what they should cost:
+ * core/retry.h) are read from the store and work in every mode, so the confirmation dialog can
+ * state them. UI thread only. */
 #ifndef BT_ACTIONS_H
 #define BT_ACTIONS_H
 

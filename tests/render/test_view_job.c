@@ -118,7 +118,7 @@ static const char job_retry_group_80x24[] =
     "    1 ba│                                                              │      -\n"
     "    2 ba│ Retry the 15 tasks of feedback-label that failed with        │      -\n"
     "    3 ba│ invalid_request_error, in new batches? Estimated cost:       │ 23h48m\n"
-    "    4 ba│ $0.0006.                                                     │ 23h48m\n"
+    "    4 ba│ $0.0002.                                                     │ 23h48m\n"
     "    5 ba│                                                              │ 23h59m\n"
     "  1.2 ba└─                                               y yes · n no ─┘      -\n"
     "\n"

@@ -147,7 +147,7 @@ static const char jobs_retry_80x24[] =
     "        ┌─ Retry ──────────────────────────────────────────────────────┐\n"
     "        │                                                              │\n"
     "        │ Retry 45 failed, expired or cancelled tasks of               │\n"
-    "        │ feedback-label in new batches? Estimated cost: $0.0019.      │\n"
+    "        │ feedback-label in new batches? Estimated cost: $0.0007.      │\n"
     "        │                                                              │\n"
     "        └─                                               y yes · n no ─┘\n"
     "\n"

@@ -1,0 +1,79 @@
+/* store_attempt: attempts (one per task per batch) and idempotent result ingestion.
+ *
+ * An attempt is written in state `running` when its task is put into a chunk (job creation or
+ * retry) and becomes the task's latest attempt. Results are joined on custom_id, never on
+ * line order; an attempt that is already terminal is left alone, so feeding the same result
+ * file twice (a crash mid-download, then a fresh download) changes nothing. A task follows its
+ * latest attempt, except that a succeeded task never goes back ("the latest success wins").
+ *
+ * Same thread rules as store.h. A bt_ingest holds prepared statements on one connection; the
+ * caller wraps calls in transactions (store_begin/commit) and frees it with ingest_free. */
+#ifndef BT_STORE_ATTEMPT_H
+#define BT_STORE_ATTEMPT_H
+
+#include <stdint.h>
+
+#include "provider.h"
+#include "store.h"
+
+/* New running attempt of task in batch; makes it the task's latest attempt (attempts += 1). */
+bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id, int64_t batch_id,
+                               bt_error *err) BT_WUR;
+
+/* The same for many attempts (job creation, retries): statements prepared once. */
+typedef struct bt_attempt_inserter bt_attempt_inserter;
+bt_status store_attempt_inserter_new(bt_store *s, const char *job_id, bt_attempt_inserter **out,
+                                     bt_error *err) BT_WUR;
+bt_status store_attempt_add(bt_attempt_inserter *ins, int64_t task_id, int64_t batch_id,
+                            bt_error *err) BT_WUR;
+void store_attempt_inserter_free(bt_attempt_inserter *ins);
+
+/* Call fn for every task of a batch, in input order: index from 0, custom_id, request line,
+ * attempt id, task id. A non-zero return from fn stops and is returned. */
+typedef bt_status (*bt_attempt_fn)(void *ud, int64_t index, const char *custom_id,
+                                   const char *request, int64_t attempt_id, int64_t task_id,
+                                   int64_t est_tokens);
+bt_status store_attempt_each(bt_store *s, int64_t batch_id, int only_running, int64_t after_id,
+                             int64_t limit, bt_attempt_fn fn, void *ud, bt_error *err) BT_WUR;
+
+/* The batch was accepted by the provider: its pending tasks become running. */
+bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *err) BT_WUR;
+
+typedef struct bt_ingest bt_ingest;
+bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const char *provider,
+                     const char *model, bt_ingest **out, bt_error *err) BT_WUR;
+/* One result, joined on custom_id within the batch. *applied = 1 when it changed an attempt
+ * (0: unknown custom_id or already terminal). */
+bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Same, for a known attempt (local execution). */
+bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
+                                const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Ingesting a whole result file (downloads), in two steps so a million lines cost sequential
+ * writes instead of random ones:
+ *   ingest_stage_clear  forget lines staged by an earlier, interrupted download of the batch
+ *   ingest_add          take over *r (zeroed): joined on custom_id, buffered, and every
+ *                       INGEST_BUFFER_ROWS appended to staged_results in one transaction
+ *   ingest_flush        append the rest
+ *   ingest_apply        apply everything staged for the batch to attempts and tasks in attempt
+ *                       order, in one transaction, then drop it; *applied (may be NULL) gets
+ *                       how many attempts changed
+ * Every call opens and commits its own transaction; none is left open. Idempotent: applying
+ * leaves terminal attempts alone, so a repeated download changes nothing. */
+#define INGEST_BUFFER_ROWS 5000
+bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) BT_WUR;
+bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) BT_WUR;
+bt_status ingest_flush(bt_ingest *g, bt_error *err) BT_WUR;
+bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
+/* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
+ * its attempt) instead of being ignored. */
+void ingest_set_autocreate(bt_ingest *g, int on);
+void ingest_free(bt_ingest *g);
+
+/* Every attempt of the batch still running ends as state with code/message (an expired batch
+ * keeps its finished lines and marks the rest expired; a completed batch with missing lines
+ * marks them failed). Returns how many in *n. */
+bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state state,
+                                    const char *code, const char *message, int64_t *n,
+                                    bt_error *err) BT_WUR;
+
+#endif
