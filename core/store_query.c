@@ -128,7 +128,7 @@ static void job_free_strings(bt_qjob *j) {
 
 /* Prepared once per list: counts and recent completions for each visible job. */
 typedef struct {
-  sqlite3_stmt *counts, *recent;
+  sqlite3_stmt *counts, *recent, *reported;
 } extras;
 
 static bt_status extras_init(bt_store *s, extras *x, bt_error *err) {
@@ -140,12 +140,18 @@ static bt_status extras_init(bt_store *s, extras *x, bt_error *err) {
                       "SELECT count(*) FROM attempts WHERE job_id = ? AND finished_at >= ?"
                       " AND finished_at <= ?",
                       &x->recent, err);
+  if (!r)
+    r = store_prepare(s,
+                      "SELECT total(n_succeeded), total(n_failed) FROM batches"
+                      " WHERE job_id = ? AND results_state <> 'ingested'",
+                      &x->reported, err);
   return r;
 }
 
 static void extras_cleanup(extras *x) {
   sqlite3_finalize(x->counts);
   sqlite3_finalize(x->recent);
+  sqlite3_finalize(x->reported);
 }
 
 static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt_error *err) {
@@ -161,6 +167,12 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   }
   if (rc != SQLITE_DONE)
     return store_fail(s, err, "counting tasks");
+  sqlite3_reset(x->reported);
+  sqlite3_bind_text(x->reported, 1, j->id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(x->reported) != SQLITE_ROW)
+    return store_fail(s, err, "reading batch counts");
+  j->reported_ok = sqlite3_column_int64(x->reported, 0);
+  j->reported_failed = sqlite3_column_int64(x->reported, 1);
   int64_t done = j->counts.total - j->counts.n[TASK_PENDING] - j->counts.n[TASK_RUNNING];
   if (j->finished_at > 0) {
     /* Finished: the average over its life. */
@@ -682,4 +694,19 @@ bt_status store_query_job_name(bt_store *s, const char *id, char *buf, size_t si
     r = store_fail(s, err, "reading a job name");
   sqlite3_finalize(st);
   return r;
+}
+
+void store_query_progress(const bt_qjob *j, bt_counts *out) {
+  *out = j->counts;
+  /* Never more than the tasks still running (a provider count can run ahead of the store). */
+  int64_t ok = j->reported_ok, bad = j->reported_failed;
+  if (ok > out->n[TASK_RUNNING])
+    ok = out->n[TASK_RUNNING];
+  if (bad > out->n[TASK_RUNNING] - ok)
+    bad = out->n[TASK_RUNNING] - ok;
+  if (ok < 0 || bad < 0)
+    return;
+  out->n[TASK_RUNNING] -= ok + bad;
+  out->n[TASK_SUCCEEDED] += ok;
+  out->n[TASK_FAILED] += bad;
 }

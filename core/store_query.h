@@ -61,6 +61,9 @@ typedef struct bt_qjob {
   double est_cost_usd, est_cost_std_usd, actual_cost_usd;
   int64_t est_input_tokens, est_output_tokens, actual_input_tokens, actual_output_tokens;
   int64_t created_at, updated_at, finished_at; /* unix ms; finished_at 0 = not finished */
+  /* What the provider has reported done in batches whose results are not downloaded yet (the
+   * tasks are still `running` in the store until then): progress a batch API shows early. */
+  int64_t reported_ok, reported_failed;
   double rate_per_min; /* tasks finished per minute over the rate window; 0 when none */
   int64_t eta_ms;      /* remaining / rate; -1 when unknown or finished */
 } bt_qjob;
@@ -80,6 +83,9 @@ typedef struct bt_qjob_list {
 
 bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *opts, bt_qjob_list *out,
                            bt_error *err) BT_WUR;
+/* The counts to show for a job's progress: its task counts with the tasks the provider has
+ * reported done (reported_ok/failed) moved from running to succeeded/failed. Still adds up. */
+void store_query_progress(const bt_qjob *j, bt_counts *out);
 void store_query_jobs_cleanup(bt_qjob_list *l);
 
 /* One batch of a job. */

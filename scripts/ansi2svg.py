@@ -120,7 +120,8 @@ def parse(text, cols, rows):
             x += w
         # A row ncurses finished with "clear to end of line" in a colour: tmux does not list
         # those cells, but the terminal paints them (back colour erase), so paint them too.
-        if st.bg is not None or st.reverse:
+        # (Only rows that printed something: tmux lists an empty row as nothing at all.)
+        if x > 0 and (st.bg is not None or st.reverse):
             for rest in range(x, cols):
                 grid[y][rest] = (" ", st.key())
     return grid

@@ -125,24 +125,33 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   if (x + ui_text_width(buf) + 1 < w)
     ui_put_right(stdscr, y, x, w - x - 1, UI_DIM, buf);
 
-  /* Line 2: the bar. */
-  int64_t done = j->counts.total - j->counts.n[TASK_PENDING] - j->counts.n[TASK_RUNNING];
-  ui_bar(stdscr, y + 1, 1, w - 8, &j->counts);
-  snprintf(buf, sizeof buf, "%3d%%", j->counts.total ? (int)(done * 100 / j->counts.total) : 0);
+  /* Line 2: the bar, with what the provider has reported before the results are in. */
+  bt_counts c;
+  store_query_progress(j, &c);
+  int64_t done = c.total - c.n[TASK_PENDING] - c.n[TASK_RUNNING];
+  ui_bar(stdscr, y + 1, 1, w - 8, &c);
+  snprintf(buf, sizeof buf, "%3d%%", c.total ? (int)(done * 100 / c.total) : 0);
   ui_put_right(stdscr, y + 1, w - 7, 6, UI_VALUE, buf);
 
   /* Line 3: counts legend. */
   x = 1;
-  int64_t bad = j->counts.n[TASK_FAILED] + j->counts.n[TASK_EXPIRED] + j->counts.n[TASK_CANCELLED];
-  snprintf(buf, sizeof buf, "of %s", util_fmt_count((double)j->counts.total, a, sizeof a));
-  if (j->counts.total < 100000)
-    snprintf(buf, sizeof buf, "of %lld tasks", (long long)j->counts.total);
-  x += legend(y + 2, x, w - x - 1, UI_BAR_SUCCEEDED, j->counts.n[TASK_SUCCEEDED], "succeeded");
+  int64_t bad = c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
+  snprintf(buf, sizeof buf, "of %s", util_fmt_count((double)c.total, a, sizeof a));
+  if (c.total < 100000)
+    snprintf(buf, sizeof buf, "of %lld tasks", (long long)c.total);
+  x += legend(y + 2, x, w - x - 1, UI_BAR_SUCCEEDED, c.n[TASK_SUCCEEDED], "succeeded");
   x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, bad, "failed");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_RUNNING, j->counts.n[TASK_RUNNING], "running");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_PENDING, j->counts.n[TASK_PENDING], "pending");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_RUNNING, c.n[TASK_RUNNING], "running");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_PENDING, c.n[TASK_PENDING], "pending");
   if (x + ui_text_width(buf) < w)
-    ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf);
+    x += ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf) + 2;
+  int64_t early = c.n[TASK_SUCCEEDED] - j->counts.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] -
+                  j->counts.n[TASK_FAILED];
+  if (early > 0) {
+    snprintf(buf, sizeof buf, "(%lld reported, results not in yet)", (long long)early);
+    if (x + ui_text_width(buf) < w)
+      ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf);
+  }
 
   /* Line 4: cost, tokens, rate, ETA. */
   x = 1;

@@ -129,9 +129,11 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
     snprintf(buf, sizeof buf, "%s/%s", j->provider, j->model);
     ui_cols_cell(stdscr, y, 1, &cols[C_MODEL], sel ? base : UI_DIM, buf);
     ui_cols_cell(stdscr, y, 1, &cols[C_STATE], sel ? base : ui_state_elem(j->state), j->state);
+    bt_counts shown; /* with what the provider reported before the results are in */
+    store_query_progress(j, &shown);
     if (cols[C_PROGRESS].w)
-      draw_progress(y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, &j->counts, base);
-    ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, fmt_done(&j->counts, buf, sizeof buf));
+      draw_progress(y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, &shown, base);
+    ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, fmt_done(&shown, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_RATE], base, ui_fmt_rate(j->rate_per_min, buf, sizeof buf));
     if (j->eta_ms >= 0)
       util_fmt_duration(j->eta_ms, buf, sizeof buf);

@@ -59,6 +59,18 @@ static void test_jobs_page_and_sorts(void **state) {
   assert_int_equal(fb->counts.n[TASK_EXPIRED], 5);
   assert_int_equal(fb->counts.n[TASK_RUNNING], 325);
   assert_int_equal(fb->counts.n[TASK_PENDING], 10);
+  /* The batch in progress reported 80 + 2 done before its results are downloaded. */
+  assert_int_equal(fb->reported_ok, 80);
+  assert_int_equal(fb->reported_failed, 2);
+  bt_counts shown;
+  store_query_progress(fb, &shown);
+  assert_int_equal(shown.n[TASK_SUCCEEDED], 700);
+  assert_int_equal(shown.n[TASK_FAILED], 42);
+  assert_int_equal(shown.n[TASK_RUNNING], 243);
+  int64_t sum = 0;
+  for (int k = 0; k < TASK_STATE_COUNT; k++)
+    sum += shown.n[k];
+  assert_int_equal(sum, shown.total);
   assert_true(fb->rate_per_min > 80 && fb->rate_per_min < 100); /* 447 in the last 5 min */
   assert_true(fb->eta_ms > 0);
   assert_int_equal(l.rows[0].eta_ms, -1); /* draft: nothing moves */
