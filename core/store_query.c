@@ -191,9 +191,12 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   sqlite3_bind_int64(x->recent, 3, now);
   if (sqlite3_step(x->recent) != SQLITE_ROW)
     return store_fail(s, err, "measuring throughput");
-  int64_t recent = sqlite3_column_int64(x->recent, 0);
+  /* Completions the provider has reported but batchtop has not downloaded count too: a batch
+   * API hands back every result at the end. */
+  int64_t reported = j->reported_ok + j->reported_failed;
+  int64_t recent = sqlite3_column_int64(x->recent, 0) + reported;
   j->rate_per_min = (double)recent * 60000.0 / (double)window;
-  int64_t left = j->counts.n[TASK_PENDING] + j->counts.n[TASK_RUNNING];
+  int64_t left = j->counts.n[TASK_PENDING] + j->counts.n[TASK_RUNNING] - reported;
   if (j->rate_per_min > 0 && left > 0)
     j->eta_ms = (int64_t)((double)left / j->rate_per_min * 60000.0);
   return BT_OK;

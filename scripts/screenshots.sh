@@ -85,6 +85,12 @@ for size in 120x40 80x24; do
   tmux -L "$SOCK" -f /dev/null new-session -d -s s -x "$cols" -y "$rows" \
     "cd '$ROOT' && env $ENV '$BUILD/batchtop' $DASH_FLAGS; sleep 30"
   wait_for "feedback-"
+  if [ "$MODE" = live ] && [ "$size" = 120x40 ]; then
+    # Let the demo job move first, so the picture shows progress rather than 0%.
+    deadline=$((SECONDS + 120))
+    while pane_has " 0/200" && ((SECONDS < deadline)); do sleep 0.2; done
+    sleep 2
+  fi
   shot "jobs-$size" "$cols" "$rows"
   # The job with failures: feedback-label (fixture, second row) or feedback-demo (live, first).
   [ "$MODE" = fixture ] && keys j

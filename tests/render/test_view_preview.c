@@ -168,7 +168,7 @@ static const char preview_prompt_80x24[] =
     " batchtop jobs            1 running · 325 in flight · today $0.17 · total $0.17\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
-    " feedback-label      running   ████████▓▒▒  74%   747/1000   90/m  3m44s   $0.02\n"
+    " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
     " product-tags 🚀 ün… failed    ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00\n"
     "\n"
