@@ -14,6 +14,7 @@
 #include "home.h"
 #include "lease.h"
 #include "logger.h"
+#include "pipeline_run.h"
 #include "retry.h"
 #include "secret.h"
 #include "store_batch.h"
@@ -275,6 +276,12 @@ static void job_reload(bt_engine *e, ejob *j) {
     for (ebatch *b = j->batches; b; b = b->next)
       engine_batch_cancel(e, b);
   }
+  /* A later pipeline stage pulls the rows that have finished upstream as new chunks. */
+  int64_t flowed = 0;
+  if (pipeline_flow(e->store, j->id, &flowed, &err))
+    log_warn("engine: pipeline stage %s: %s", j->id, err.message);
+  else if (flowed)
+    j->dirty = 1;
   bt_batch *list;
   size_t n;
   if (store_batch_list(e->store, j->id, &list, &n, &err)) {
@@ -394,6 +401,14 @@ static void apply_command(bt_engine *e, ecmd *c) {
       break;
     }
     engine_emit(e, ENGINE_EV_MESSAGE, c->job, LOG_INFO, "retrying %lld tasks", (long long)n);
+    /* Later pipeline stages were reopened by the retry: drive them too. */
+    char(*later)[BT_JOB_ID_LEN + 1] = NULL;
+    size_t n_later = 0;
+    if (pipeline_later_stages(e->store, c->job, &later, &n_later, &err) == BT_OK) {
+      for (size_t i = 0; i < n_later; i++)
+        job_add(e, later[i]);
+      free(later);
+    }
     ejob *j = find_job(e, c->job);
     if (j) {
       j->cancel = 0;

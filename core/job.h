@@ -24,6 +24,7 @@ typedef struct bt_job_opts {
   double max_cost_usd;     /* < 0: no limit; an estimate above it is BT_ERR_BUDGET */
   int64_t max_tokens;      /* > 0 overrides front matter */
   const char *id_field;    /* custom_id column, or NULL */
+  const char *format;      /* csv | tsv | jsonl; NULL: by the input's extension */
   const char *pipeline_id; /* NULL unless a pipeline stage */
   int64_t stage_no;
   const char *stage_name;

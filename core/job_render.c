@@ -12,6 +12,7 @@ bt_status job_create_from_render(bt_store *s, const char *template_path, const c
   ro.provider = opts->provider;
   ro.model = opts->model;
   ro.id_field = opts->id_field;
+  ro.format = opts->format;
   ro.max_tokens = opts->max_tokens;
   ro.lookup = opts->lookup;
   ro.lookup_ud = opts->lookup_ud;

@@ -21,7 +21,7 @@ static int needs_quotes(const char *s) {
   return 0;
 }
 
-static void csv_field(FILE *out, const char *s, int first) {
+void results_csv_field(FILE *out, const char *s, int first) {
   if (!first)
     fputc(',', out);
   if (!s)
@@ -40,14 +40,14 @@ static void csv_field(FILE *out, const char *s, int first) {
 }
 
 /* A JSON value as CSV text: strings as they are, null as empty, others compact JSON. */
-static void csv_value(FILE *out, json_t *v, int first) {
+void results_csv_value(FILE *out, json_t *v, int first) {
   if (!v || json_is_null(v)) {
-    csv_field(out, "", first);
+    results_csv_field(out, "", first);
   } else if (json_is_string(v)) {
-    csv_field(out, json_string_value(v), first);
+    results_csv_field(out, json_string_value(v), first);
   } else {
     char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    csv_field(out, t ? t : "", first);
+    results_csv_field(out, t ? t : "", first);
     free(t);
   }
 }
@@ -79,9 +79,9 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
   size_t nf = json_array_size(fields);
   if (csv) {
     for (size_t i = 0; i < nf; i++)
-      csv_field(out, json_string_value(json_array_get(fields, i)), i == 0);
+      results_csv_field(out, json_string_value(json_array_get(fields, i)), i == 0);
     for (size_t i = 0; i < 6; i++)
-      csv_field(out, extra_cols[i], nf == 0 && i == 0);
+      results_csv_field(out, extra_cols[i], nf == 0 && i == 0);
     fputc('\n', out);
   }
   sqlite3_stmt *st;
@@ -118,18 +118,18 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
     double cost = sqlite3_column_double(st, 7);
     if (csv) {
       for (size_t i = 0; i < nf; i++)
-        csv_value(out, json_object_get(input, json_string_value(json_array_get(fields, i))),
+        results_csv_value(out, json_object_get(input, json_string_value(json_array_get(fields, i))),
                   i == 0);
       char num[64];
-      csv_field(out, state, nf == 0);
-      csv_field(out, succeeded ? output : NULL, 0);
-      csv_field(out, error, 0);
+      results_csv_field(out, state, nf == 0);
+      results_csv_field(out, succeeded ? output : NULL, 0);
+      results_csv_field(out, error, 0);
       snprintf(num, sizeof num, "%lld", in_tok);
-      csv_field(out, num, 0);
+      results_csv_field(out, num, 0);
       snprintf(num, sizeof num, "%lld", out_tok);
-      csv_field(out, num, 0);
+      results_csv_field(out, num, 0);
       snprintf(num, sizeof num, "%.8f", cost);
-      csv_field(out, num, 0);
+      results_csv_field(out, num, 0);
       fputc('\n', out);
     } else {
       json_t *o = json_is_object(input) ? json_incref(input) : json_object();

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "store.h"
 
 /* NULL format: the input's (jsonl stays jsonl; csv and tsv give csv). */
@@ -19,5 +21,11 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
                          int64_t *rows, bt_error *err) BT_WUR;
 bt_status results_export_file(bt_store *s, const char *job_id, const char *format, const char *path,
                               int64_t *rows, bt_error *err) BT_WUR;
+
+/* CSV writing shared with pipeline results: one field (RFC 4180 quoting; NULL is empty), with a
+ * comma before it unless first; and a JSON value as CSV text (strings as they are, null empty,
+ * others compact JSON). */
+void results_csv_field(FILE *out, const char *s, int first);
+void results_csv_value(FILE *out, json_t *v, int first);
 
 #endif

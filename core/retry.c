@@ -6,6 +6,7 @@
 
 #include "chunker.h"
 #include "provider.h"
+#include "pipeline_run.h"
 #include "store_attempt.h"
 #include "store_batch.h"
 #include "store_job.h"
@@ -150,6 +151,9 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
                   "UPDATE jobs SET state = 'running', finished_at = NULL, last_error = NULL,"
                   " cancel_requested = 0, updated_at = ? WHERE id = ?",
                   "it", util_now_ms(), job_id);
+  /* A retried row of a pipeline stage flows on into the later stages once it succeeds. */
+  if (!r)
+    r = pipeline_reopen_downstream(s, job_id, err);
   if (!r) {
     char msg[128];
     snprintf(msg, sizeof msg, "retry: %lld tasks in round %lld", (long long)total,

@@ -186,6 +186,29 @@ static const bt_migration migrations[] = {
         "  cached_tokens INTEGER NOT NULL DEFAULT 0\n"
         ");\n"
         "CREATE INDEX staged_results_batch ON staged_results(batch_id);\n"},
+    /* 3 (pipelines): chained stages. Each stage is a job (jobs.pipeline_id, stage_no); a later
+     * stage is held open (jobs.hold) while rows can still flow into it from the stage before;
+     * rows a stage's where-condition filtered out are remembered in pipeline_skips. */
+    {3,
+     "CREATE TABLE pipelines (\n"
+     "  id         TEXT PRIMARY KEY,\n"
+     "  name       TEXT NOT NULL,\n"
+     "  path       TEXT NOT NULL,\n"
+     "  spec       TEXT NOT NULL,\n"
+     "  input_path TEXT NOT NULL,\n"
+     "  n_stages   INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX pipelines_name ON pipelines(name, created_at);\n"
+     "ALTER TABLE jobs ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE UNIQUE INDEX jobs_pipeline_stage ON jobs(pipeline_id, stage_no)\n"
+     "  WHERE pipeline_id IS NOT NULL;\n"
+     "CREATE TABLE pipeline_skips (\n"
+     "  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,\n"
+     "  row_no INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (job_id, row_no)\n"
+     ") WITHOUT ROWID;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

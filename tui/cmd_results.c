@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
 #include "cli.h"
+#include "pipeline_run.h"
 #include "cmd_status.h"
 #include "results.h"
 
@@ -13,6 +16,40 @@ const bt_cmd_help cmd_results_help = {
     "  --format F       csv or jsonl (default: the input's; tsv gives csv)\n"
     "Columns: the input's, then status, output, error, input_tokens, output_tokens, "
     "cost_usd.\n"};
+
+static int pipeline_results_cmd(bt_store *s, const char *pid, const char *format,
+                                const char *path) {
+  bt_error err;
+  error_clear(&err);
+  if (!format)
+    format = "csv";
+  if (!path) {
+    if (pipeline_results(s, pid, format, stdout, NULL, &err)) {
+      cli_error("results", &err);
+      return EXIT_USAGE;
+    }
+    return EXIT_OK;
+  }
+  /* Written beside the target and renamed, so nobody reads half a file. */
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    cli_errorf("results", "cannot write %s: %s", tmp, strerror(errno));
+    return EXIT_USAGE;
+  }
+  bt_status st = pipeline_results(s, pid, format, f, NULL, &err);
+  if (fclose(f) != 0 && !st)
+    st = error_set(&err, BT_ERR_IO, "writing %s failed", tmp);
+  if (!st && rename(tmp, path) != 0)
+    st = error_set(&err, BT_ERR_IO, "cannot rename %s: %s", tmp, strerror(errno));
+  if (st) {
+    unlink(tmp);
+    cli_error("results", &err);
+    return EXIT_USAGE;
+  }
+  return EXIT_OK;
+}
 
 int cmd_results(bt_cli *cli, int argc, char **argv) {
   (void)cli;
@@ -37,6 +74,15 @@ int cmd_results(bt_cli *cli, int argc, char **argv) {
   bt_store *s;
   if (cli_open_store("results", &s))
     return EXIT_USAGE;
+  /* A pipeline gives every stage side by side. */
+  char pid[BT_PIPELINE_ID_LEN + 1];
+  bt_error perr;
+  error_clear(&perr);
+  if (pipeline_resolve(s, argv[optind], pid, &perr) == BT_OK) {
+    int rc = pipeline_results_cmd(s, pid, format, out);
+    store_close(s);
+    return rc;
+  }
   char id[BT_JOB_ID_LEN + 1];
   if (cmd_resolve_job("results", s, argv[optind], id)) {
     store_close(s);
