@@ -27,7 +27,10 @@ typedef enum {
   ENGINE_EV_CHANGED,  /* a job's rows changed (counts, batches, attempts): re-read it */
   ENGINE_EV_MESSAGE,  /* a line for the status bar / stderr (level says how serious) */
   ENGINE_EV_JOB_DONE, /* a job reached a terminal state */
-  ENGINE_EV_IDLE      /* every driven job has ended; nothing left to do */
+  ENGINE_EV_IDLE,     /* every driven job has ended; nothing left to do */
+  ENGINE_EV_JOB_ERROR /* the engine gave up on a job: an error that retries did not overcome
+                         (auth, quota, network down). The job stays resumable; message says
+                         why (scrubbed of secrets). */
 } bt_engine_event_kind;
 
 typedef struct bt_engine_event {
@@ -39,7 +42,7 @@ typedef struct bt_engine_event {
 
 typedef struct bt_engine_opts {
   const bt_config *cfg;   /* read at engine_new (keys, base URLs, poll_ms); not kept */
-  const char *store_path; /* NULL: <home>/batchtop.db */
+  const char *store_path; /* NULL: <home>/batchtop.db; spool files go to <its folder>/spool */
   int drive_all;          /* 1: take every unfinished job (dashboard); 0: only engine_drive()n ones */
 } bt_engine_opts;
 

@@ -120,15 +120,96 @@ static bt_status update_fields_json(bt_render *r) {
   return s;
 }
 
-static bt_status open_error_at_key(bt_render *r, const char *key, bt_error *err) {
+static bt_status key_error(const bt_template *t, const char *key, bt_error *err) {
   long col = 0;
-  long line = template_key_line(r->tpl, key, &col);
-  if (line > 0) {
+  long line = template_key_line(t, key, &col);
+  if (line > 0 && err) {
     char msg[sizeof err->message];
     memcpy(msg, err->message, sizeof msg);
-    error_set_at(err, BT_ERR_TEMPLATE, template_name(r->tpl), line, col, "%s", msg);
+    error_set_at(err, BT_ERR_TEMPLATE, template_name(t), line, col, "%s", msg);
   }
   return err ? err->status : BT_ERR_TEMPLATE;
+}
+
+/* The request spec of a template under opts: provider (flag, else front matter, else openai;
+ * flags beat front matter, cli.md), endpoint, model, max_tokens and pass-through params. */
+bt_status render_spec_build(const bt_template *t, const bt_render_opts *o, bt_request_spec *spec,
+                            char **model_out, char **params_out, bt_error *err) {
+  bt_render_opts none;
+  memset(&none, 0, sizeof none);
+  if (!o)
+    o = &none;
+  memset(spec, 0, sizeof *spec);
+  *model_out = NULL;
+  *params_out = NULL;
+  bt_status s = BT_OK;
+  const char *prov = o->provider ? o->provider : template_provider(t);
+  if ((s = request_provider_parse(prov ? prov : "openai", &spec->provider, err))) {
+    if (!o->provider)
+      key_error(t, "provider", err);
+    goto done;
+  }
+  const char *ep = o->endpoint ? o->endpoint : template_endpoint(t);
+  if ((s = request_endpoint_parse(spec->provider, ep, &spec->endpoint, err))) {
+    if (!o->endpoint)
+      s = key_error(t, "endpoint", err);
+    goto done;
+  }
+  const char *model = o->model ? o->model : template_model(t);
+  if (!model || !*model) {
+    s = error_set(err, BT_ERR_USAGE,
+                  "no model: pass --model or write 'model: NAME' in the template's front "
+                  "matter (%s)",
+                  template_name(t));
+    goto done;
+  }
+  *model_out = util_xstrdup(model);
+  spec->model = *model_out;
+  spec->max_tokens = o->max_tokens > 0 ? o->max_tokens : template_max_tokens(t);
+  if (spec->provider == BT_PROVIDER_ANTHROPIC && spec->max_tokens <= 0) {
+    s = error_set(err, BT_ERR_USAGE,
+                  "anthropic needs max_tokens: write 'max_tokens: N' in the front matter of %s "
+                  "or pass --max-tokens N",
+                  template_name(t));
+    goto done;
+  }
+  if (spec->endpoint == BT_EP_EMBEDDINGS && template_has_system(t)) {
+    error_set(err, BT_ERR_TEMPLATE, "/v1/embeddings takes no system text");
+    s = key_error(t, "system", err);
+    goto done;
+  }
+  /* pass-through parameters, as JSON members appended to the body */
+  bt_buf pb;
+  buf_init(&pb, 0);
+  for (size_t i = 0; i < template_n_params(t); i++) {
+    const bt_tpl_param *p = template_param(t, i);
+    static const char *const ours[] = {
+        "messages",          "input", "instructions", "custom_id", "max_completion_tokens",
+        "max_output_tokens", NULL};
+    for (size_t k = 0; ours[k]; k++)
+      if (strcmp(p->key, ours[k]) == 0) {
+        buf_cleanup(&pb);
+        s = error_set_at(err, BT_ERR_TEMPLATE, template_name(t), p->line, p->column,
+                         "'%s' is written by batchtop (%s)", p->key,
+                         k >= 4 ? "use max_tokens" : "the template body is the message");
+        goto done;
+      }
+    if (buf_putc(&pb, ',') || request_put_json_string(&pb, p->key, strlen(p->key)) ||
+        buf_putc(&pb, ':') || buf_puts(&pb, p->json)) {
+      buf_cleanup(&pb);
+      s = error_set(err, BT_ERR_NOMEM, "out of memory");
+      goto done;
+    }
+  }
+  *params_out = buf_take(&pb);
+  spec->params = *params_out;
+  return BT_OK;
+done:
+  free(*model_out);
+  *model_out = NULL;
+  free(*params_out);
+  *params_out = NULL;
+  return s;
 }
 
 bt_status render_open(const char *template_path, const char *input_file, const bt_render_opts *opts,
@@ -150,67 +231,8 @@ bt_status render_open(const char *template_path, const char *input_file, const b
   if (s)
     goto fail;
 
-  /* provider: flag, else front matter, else openai (flags beat front matter, cli.md) */
-  const char *prov = r->opts.provider ? r->opts.provider : template_provider(r->tpl);
-  if ((s = request_provider_parse(prov ? prov : "openai", &r->spec.provider, err))) {
-    if (!r->opts.provider)
-      open_error_at_key(r, "provider", err);
+  if ((s = render_spec_build(r->tpl, &r->opts, &r->spec, &r->model, &r->params, err)))
     goto fail;
-  }
-  const char *ep = r->opts.endpoint ? r->opts.endpoint : template_endpoint(r->tpl);
-  if ((s = request_endpoint_parse(r->spec.provider, ep, &r->spec.endpoint, err))) {
-    if (!r->opts.endpoint)
-      s = open_error_at_key(r, "endpoint", err);
-    goto fail;
-  }
-  const char *model = r->opts.model ? r->opts.model : template_model(r->tpl);
-  if (!model || !*model) {
-    s = error_set(err, BT_ERR_USAGE,
-                  "no model: pass --model or write 'model: NAME' in the template's front "
-                  "matter (%s)",
-                  template_path);
-    goto fail;
-  }
-  r->model = util_xstrdup(model);
-  r->spec.model = r->model;
-  r->spec.max_tokens = r->opts.max_tokens > 0 ? r->opts.max_tokens : template_max_tokens(r->tpl);
-  if (r->spec.provider == BT_PROVIDER_ANTHROPIC && r->spec.max_tokens <= 0) {
-    s = error_set(err, BT_ERR_USAGE,
-                  "anthropic needs max_tokens: write 'max_tokens: N' in the front matter of %s "
-                  "or pass --max-tokens N",
-                  template_path);
-    goto fail;
-  }
-  if (r->spec.endpoint == BT_EP_EMBEDDINGS && template_has_system(r->tpl)) {
-    error_set(err, BT_ERR_TEMPLATE, "/v1/embeddings takes no system text");
-    s = open_error_at_key(r, "system", err);
-    goto fail;
-  }
-  /* pass-through parameters, as JSON members appended to the body */
-  bt_buf pb;
-  buf_init(&pb, 0);
-  for (size_t i = 0; i < template_n_params(r->tpl); i++) {
-    const bt_tpl_param *p = template_param(r->tpl, i);
-    static const char *const ours[] = {
-        "messages",          "input", "instructions", "custom_id", "max_completion_tokens",
-        "max_output_tokens", NULL};
-    for (size_t k = 0; ours[k]; k++)
-      if (strcmp(p->key, ours[k]) == 0) {
-        buf_cleanup(&pb);
-        s = error_set_at(err, BT_ERR_TEMPLATE, template_name(r->tpl), p->line, p->column,
-                         "'%s' is written by batchtop (%s)", p->key,
-                         k >= 4 ? "use max_tokens" : "the template body is the message");
-        goto fail;
-      }
-    if (buf_putc(&pb, ',') || request_put_json_string(&pb, p->key, strlen(p->key)) ||
-        buf_putc(&pb, ':') || buf_puts(&pb, p->json)) {
-      buf_cleanup(&pb);
-      s = error_set(err, BT_ERR_NOMEM, "out of memory");
-      goto fail;
-    }
-  }
-  r->params = buf_take(&pb);
-  r->spec.params = r->params;
   request_limits(r->spec.provider, &r->limits);
 
   bt_input_format fmt = input_format_guess(input_file);

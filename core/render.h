@@ -101,5 +101,12 @@ void render_close(bt_render *r);
 const bt_template *render_template(const bt_render *r);
 const bt_input *render_input(const bt_render *r);
 const bt_request_spec *render_spec(const bt_render *r);
+/* The request spec a template gives under opts (provider, endpoint, model, max_tokens and
+ * pass-through params), with render_open's checks; errors point into the template. *model_out
+ * and *params_out are heap strings the caller frees (spec points into them). Pipelines use it
+ * to render later stages row by row from the store. */
+bt_status render_spec_build(const bt_template *t, const bt_render_opts *opts,
+                            bt_request_spec *spec, char **model_out, char **params_out,
+                            bt_error *err) BT_WUR;
 
 #endif

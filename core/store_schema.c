@@ -166,16 +166,44 @@ static const bt_migration migrations[] = {
      "    actual_output_tokens = actual_output_tokens + NEW.output_tokens - OLD.output_tokens\n"
      "  WHERE id = NEW.job_id;\n"
      "END;\n"},
-    /* 2: read-side indexes for the dashboard (core/store_query.c). A job's task page filtered
+    /* 2 (engine): a cancel asked for survives a crash; the engine finishes it on resume. */
+    {2,
+     "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE batches ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE INDEX attempts_batch_state ON attempts(batch_id, state);\n"},
+    /* 3 (dashboard): read-side indexes for the dashboard (core/store_query.c). A job's task page filtered
      * by state comes out in row order without a sort; the header's "spend today" and "running
      * jobs" are index range reads instead of table scans. tasks_job_state is a prefix of the
      * new index, so it goes. */
-    {2,
+    {3,
      "DROP INDEX tasks_job_state;\n"
      "CREATE INDEX tasks_job_state_row ON tasks(job_id, state, row_no);\n"
      "CREATE INDEX jobs_state ON jobs(state);\n"
      "CREATE INDEX attempts_finished ON attempts(finished_at, cost_usd)\n"
      "  WHERE finished_at IS NOT NULL;\n"},
+    /* 4 (pipelines): chained stages. Each stage is a job (jobs.pipeline_id, stage_no); a later
+     * stage is held open (jobs.hold) while rows can still flow into it from the stage before;
+     * rows a stage's where-condition filtered out are remembered in pipeline_skips. */
+    {4,
+     "CREATE TABLE pipelines (\n"
+     "  id         TEXT PRIMARY KEY,\n"
+     "  name       TEXT NOT NULL,\n"
+     "  path       TEXT NOT NULL,\n"
+     "  spec       TEXT NOT NULL,\n"
+     "  input_path TEXT NOT NULL,\n"
+     "  n_stages   INTEGER NOT NULL,\n"
+     "  created_at INTEGER NOT NULL,\n"
+     "  updated_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX pipelines_name ON pipelines(name, created_at);\n"
+     "ALTER TABLE jobs ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;\n"
+     "CREATE UNIQUE INDEX jobs_pipeline_stage ON jobs(pipeline_id, stage_no)\n"
+     "  WHERE pipeline_id IS NOT NULL;\n"
+     "CREATE TABLE pipeline_skips (\n"
+     "  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,\n"
+     "  row_no INTEGER NOT NULL,\n"
+     "  PRIMARY KEY (job_id, row_no)\n"
+     ") WITHOUT ROWID;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

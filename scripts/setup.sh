@@ -15,7 +15,7 @@ JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 # (tmux for the dashboard's end-to-end test, Node.js for the official SDKs' fidelity tests).
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
           libncurses-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev libyaml-dev
-          libmicrohttpd-dev libcmocka-dev tmux python3 curl ca-certificates time)
+          libmicrohttpd-dev libcmocka-dev tmux python3 curl ca-certificates time sqlite3)
 
 log() { printf '== %s\n' "$*" >&2; }
 

@@ -1,14 +1,53 @@
-/* cmd_cancel: `batchtop cancel`: cancel a job's running batches. */
+/* cmd_cancel: `batchtop cancel`: cancel a job's batches; finished results are kept. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cli.h"
+#include "cmd_status.h"
+#include "lease.h"
+#include "store_sql.h"
+#include "util.h"
 
 const bt_cmd_help cmd_cancel_help = {
-    "JOB",
-    "cancel a job's running batches",
-    ""};
+    "JOB", "cancel a job (results that finished are kept)",
+    "Asks the provider to cancel every batch of the job that has not ended, waits until they\n"
+    "have, and keeps what finished. If another batchtop process drives the job, it does the\n"
+    "cancelling.\n"};
 
 int cmd_cancel(bt_cli *cli, int argc, char **argv) {
-  (void)cli;
-  (void)argc;
-  (void)argv;
-  return cli_not_built("cancel", "issue #5");
+  if (argc != 2 || argv[1][0] == '-')
+    return cli_usage_error("cancel", "give one JOB");
+  bt_store *s;
+  if (cli_open_store("cancel", &s))
+    return EXIT_USAGE;
+  char id[BT_JOB_ID_LEN + 1];
+  if (cmd_resolve_job("cancel", s, argv[1], id)) {
+    store_close(s);
+    return EXIT_USAGE;
+  }
+  bt_error err;
+  error_clear(&err);
+  int held = 0;
+  bt_status st = store_run(s, &err, "cancelling", NULL,
+                           "UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ?"
+                           " AND state NOT IN ('completed','failed','cancelled')",
+                           "it", util_now_ms(), id);
+  if (!st)
+    st = lease_held(s, id, NULL, &held, &err);
+  store_close(s);
+  if (st) {
+    cli_error("cancel", &err);
+    return EXIT_USAGE;
+  }
+  if (held) {
+    fprintf(stderr, "batchtop cancel: cancel requested; the batchtop process driving job %s "
+                    "cancels it\n",
+            id);
+    return EXIT_OK;
+  }
+  int code = cmd_drive_job(cli, "cancel", id, DRIVE_QUIET_DONE);
+  if (code == EXIT_PROVIDER)
+    return code;
+  fprintf(stderr, "batchtop cancel: job %s cancelled\n", id);
+  return EXIT_OK;
 }

@@ -1,15 +1,259 @@
 /* cmd_run: `batchtop run`: chained stages (stage N+1 reads stage N's results). */
+#include <getopt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "cmd_status.h"
+#include "engine.h"
+#include "job_report.h"
+#include "logger.h"
+#include "pipeline_run.h"
+#include "util.h"
 
 const bt_cmd_help cmd_run_help = {
-    "PIPELINE [--wait]",
+    "PIPELINE [--wait] [--max-cost USD] [--prices FILE]",
     "chained stages (stage N+1 reads stage N's results)",
-    "  --wait   wait until every stage has ended\n"
-    ""};
+    "  --wait           drive every stage until all have ended; rows flow into the next\n"
+    "                   stage as soon as their chunk is done in the stage before\n"
+    "  --max-cost USD   refuse (exit 4) when the worst case of all stages at batch prices is\n"
+    "                   higher\n"
+    "  --prices FILE    price table in LiteLLM's JSON format (default: config 'prices')\n"
+    "\n"
+    "  The pipeline file names the input and the stages (see examples/triage.pipeline.yaml).\n"
+    "  Everything is checked and estimated before anything is sent. Running the same file\n"
+    "  again resumes the pipeline it started (after a crash, or to let retried rows flow on);\n"
+    "  prints the pipeline id. `batchtop results PIPELINE` gives every stage side by side.\n"};
+
+static void print_plan(const bt_pipeline *p, const bt_stage_plan *plans, double *total_worst) {
+  fprintf(stderr, "pipeline %s over %s\n", p->name, p->input_path);
+  fprintf(stderr, "  %-14s %-30s %6s %10s %10s %11s %11s\n", "stage", "provider/model", "rows",
+          "input tok", "output tok", "standard", "batch");
+  double std = 0, batch = 0;
+  int priced = 1;
+  for (size_t k = 0; k < p->n_stages; k++) {
+    const bt_stage_plan *pl = &plans[k];
+    char pm[64], in[16], out[16], s1[24] = "no price", s2[24] = "no price";
+    snprintf(pm, sizeof pm, "%s/%s", pl->provider, pl->model);
+    util_fmt_count((double)pl->est.input_tokens, in, sizeof in);
+    util_fmt_count((double)pl->est.output_worst, out, sizeof out);
+    if (pl->cost.priced) {
+      util_fmt_usd(pl->cost.standard_worst, s1, sizeof s1);
+      util_fmt_usd(pl->cost.batch_worst, s2, sizeof s2);
+      std += pl->cost.standard_worst;
+      batch += pl->cost.batch_worst;
+    } else {
+      priced = 0;
+    }
+    fprintf(stderr, "  %-14.14s %-30.30s %6lld %10s %10s %11s %11s\n", p->stages[k].name, pm,
+            (long long)pl->est.requests, in, out, s1, s2);
+  }
+  char s1[24], s2[24];
+  fprintf(stderr, "  %-14s %-30s %6s %10s %10s %11s %11s%s\n", "total (at most)", "", "", "", "",
+          util_fmt_usd(std, s1, sizeof s1), util_fmt_usd(batch, s2, sizeof s2),
+          priced ? "" : "  (some stages have no price)");
+  fprintf(stderr, "  later stages are estimated as if every row reached them with answers as "
+                  "long as max_tokens allows\n");
+  *total_worst = batch;
+}
+
+/* One line of per-stage progress. */
+static void progress(bt_store *s, char (*ids)[BT_JOB_ID_LEN + 1], size_t n, int tty, int final,
+                     char *last, size_t last_size) {
+  char line[1024];
+  size_t o = 0;
+  for (size_t k = 0; k < n && o < sizeof line - 100; k++) {
+    bt_job job;
+    bt_counts c;
+    bt_error err;
+    if (store_job_get(s, ids[k], &job, &err))
+      continue;
+    if (store_job_counts(s, ids[k], &c, &err) == BT_OK) {
+      int64_t ended = c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] +
+                      c.n[TASK_CANCELLED];
+      o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %lld/%lld ok %lld failed %lld",
+                            k ? " | " : "", job.stage_name ? job.stage_name : job.id,
+                            (long long)ended, (long long)c.total,
+                            (long long)c.n[TASK_SUCCEEDED],
+                            (long long)(c.n[TASK_FAILED] + c.n[TASK_EXPIRED] +
+                                        c.n[TASK_CANCELLED]));
+    }
+    job_cleanup(&job);
+  }
+  if (tty)
+    fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+  else if (strcmp(line, last) != 0)
+    fprintf(stderr, "%s\n", line);
+  util_strlcpy(last, line, last_size);
+}
+
+static int drive_pipeline(bt_cli *cli, bt_store *s, const char *pid) {
+  bt_error err;
+  error_clear(&err);
+  char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
+  size_t n = 0;
+  if (pipeline_stage_jobs(s, pid, &ids, &n, &err)) {
+    cli_error("run", &err);
+    return EXIT_USAGE;
+  }
+  bt_engine_opts o = {&cli->cfg, store_path(s), 0};
+  bt_engine *e;
+  if (engine_new(&o, &e, &err) || engine_start(e, &err)) {
+    cli_error("run", &err);
+    free(ids);
+    return EXIT_PROVIDER;
+  }
+  for (size_t k = 0; k < n; k++)
+    engine_drive(e, ids[k]);
+  int tty = isatty(2);
+  char last[1024] = "";
+  int provider_error = 0, done = 0;
+  int64_t next_print = 0, next_check = 0;
+  while (!done) {
+    struct pollfd p = {engine_wake_fd(e), POLLIN, 0};
+    poll(&p, 1, 250);
+    bt_engine_event ev[64];
+    size_t got;
+    while ((got = engine_events(e, ev, 64)) > 0) {
+      for (size_t i = 0; i < got; i++) {
+        if (ev[i].kind == ENGINE_EV_JOB_ERROR ||
+            (ev[i].kind == ENGINE_EV_MESSAGE && ev[i].level >= LOG_WARN)) {
+          if (tty)
+            fputs("\r\033[K", stderr);
+          fprintf(stderr, "batchtop run: %s\n", ev[i].message);
+          provider_error |= ev[i].kind == ENGINE_EV_JOB_ERROR;
+        }
+      }
+    }
+    int64_t now = util_mono_ms();
+    if (provider_error && now >= next_check) {
+      /* A stage stopped on an error retries could not overcome: nothing more will flow. */
+      break;
+    }
+    if (now >= next_check) {
+      next_check = now + 200;
+      if (pipeline_done(s, pid, &done, &err))
+        break;
+    }
+    if (now >= next_print) {
+      progress(s, ids, n, tty, 0, last, sizeof last);
+      next_print = now + (tty ? 250 : 1000);
+    }
+  }
+  engine_free(e);
+  progress(s, ids, n, tty, 1, last, sizeof last);
+  int code = EXIT_OK;
+  for (size_t k = 0; k < n; k++) {
+    int c = job_report_exit_code(s, ids[k]);
+    if (c > code)
+      code = c;
+  }
+  if (provider_error)
+    code = EXIT_PROVIDER;
+  free(ids);
+  return code;
+}
 
 int cmd_run(bt_cli *cli, int argc, char **argv) {
-  (void)cli;
-  (void)argc;
-  (void)argv;
-  return cli_not_built("run", "issue #7");
+  enum { OPT_WAIT = 256, OPT_MAX_COST, OPT_PRICES };
+  static const struct option longopts[] = {{"wait", no_argument, NULL, OPT_WAIT},
+                                            {"max-cost", required_argument, NULL, OPT_MAX_COST},
+                                            {"prices", required_argument, NULL, OPT_PRICES},
+                                            {NULL, 0, NULL, 0}};
+  int wait = 0;
+  double max_cost = cli->cfg.max_cost > 0 ? cli->cfg.max_cost : -1;
+  const char *prices_path = cli->cfg.prices;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    if (c == OPT_WAIT) {
+      wait = 1;
+    } else if (c == OPT_MAX_COST) {
+      char *end;
+      max_cost = strtod(optarg, &end);
+      if (*end || max_cost < 0)
+        return cli_usage_error("run", "--max-cost needs a number of US dollars");
+    } else if (c == OPT_PRICES) {
+      prices_path = optarg;
+    } else {
+      char what[128];
+      snprintf(what, sizeof what, "unknown option '%s'", argv[optind - 1]);
+      return cli_usage_error("run", what);
+    }
+  }
+  if (argc - optind != 1)
+    return cli_usage_error("run", "needs one PIPELINE file");
+  const char *path = argv[optind];
+
+  bt_error err;
+  error_clear(&err);
+  bt_pipeline p;
+  if (pipeline_load(path, &p, &err)) {
+    cli_error("run", &err);
+    return EXIT_USAGE;
+  }
+  bt_prices *prices = NULL;
+  bt_status st = prices_path ? prices_load_litellm(prices_path, &prices, &err)
+                             : prices_builtin(&prices, &err);
+  bt_stage_plan *plans = st ? NULL : calloc(p.n_stages, sizeof *plans);
+  if (!st && !plans)
+    st = error_set(&err, BT_ERR_NOMEM, "out of memory");
+  if (!st)
+    st = pipeline_plan(&p, prices, plans, &err);
+  prices_free(prices);
+  if (st) {
+    cli_error("run", &err);
+    free(plans);
+    pipeline_cleanup(&p);
+    return EXIT_USAGE;
+  }
+  double worst = 0;
+  print_plan(&p, plans, &worst);
+  if (max_cost >= 0 && worst > max_cost) {
+    char a[24], b[24];
+    fprintf(stderr, "batchtop run: the worst case %s is over --max-cost %s; nothing was sent\n",
+            util_fmt_usd(worst, a, sizeof a), util_fmt_usd(max_cost, b, sizeof b));
+    free(plans);
+    pipeline_cleanup(&p);
+    return EXIT_BUDGET;
+  }
+  bt_store *s;
+  if (cli_open_store("run", &s)) {
+    free(plans);
+    pipeline_cleanup(&p);
+    return EXIT_USAGE;
+  }
+  char pid[BT_PIPELINE_ID_LEN + 1];
+  int created = 0;
+  st = pipeline_ensure(s, &p, plans, pid, &created, &err);
+  free(plans);
+  pipeline_cleanup(&p);
+  if (st) {
+    cli_error("run", &err);
+    store_close(s);
+    return st == BT_ERR_BUDGET ? EXIT_BUDGET : EXIT_USAGE;
+  }
+  fprintf(stderr, "%s pipeline %s\n", created ? "started" : "resuming", pid);
+  printf("%s\n", pid);
+  fflush(stdout);
+  int code;
+  if (wait) {
+    code = drive_pipeline(cli, s, pid);
+  } else {
+    /* Hand stage 1 to the provider; later stages flow when the pipeline is driven again
+     * (`run --wait`, or the dashboard). */
+    char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
+    size_t n = 0;
+    if (pipeline_stage_jobs(s, pid, &ids, &n, &err) || n == 0) {
+      cli_error("run", &err);
+      code = EXIT_USAGE;
+    } else {
+      code = cmd_drive_job(cli, "run", ids[0], DRIVE_UNTIL_SUBMITTED);
+    }
+    free(ids);
+  }
+  store_close(s);
+  return code;
 }

@@ -1,16 +1,272 @@
-/* cmd_status: `batchtop status`: one job: batches, counts, cost, errors summary. */
-#include "cli.h"
+/* cmd_status: `batchtop status`: one job: batches, counts, cost, errors summary; --wait drives
+ * it to the end. Also the shared driving loop of submit/retry/cancel (cmd_status.h). */
+#include "cmd_status.h"
+
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "job_report.h"
+#include "logger.h"
+#include "store_batch.h"
+#include "store_sql.h"
+#include "util.h"
 
 const bt_cmd_help cmd_status_help = {
     "JOB [--json] [--wait]",
     "one job: batches, counts, cost, errors summary",
     "  --json   machine-readable output (cli.md)\n"
-    "  --wait   drive the job until every task has ended\n"
+    "  --wait   drive the job until every task has ended (exit 0, 2 or 3 as cli.md);\n"
+    "           if another batchtop process drives it, watch until it ends\n"
     ""};
 
+int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]) {
+  bt_error err;
+  error_clear(&err);
+  if (store_job_resolve(s, ref, id, &err) != BT_OK) {
+    cli_error(cmd, &err);
+    return 1;
+  }
+  return 0;
+}
+
+static void progress(bt_store *s, const char *job_id, int tty, char *last, size_t size,
+                     int final) {
+  bt_counts c;
+  bt_job job;
+  bt_error err;
+  if (store_job_counts(s, job_id, &c, &err) || store_job_get(s, job_id, &job, &err))
+    return;
+  int64_t ended = c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] +
+                  c.n[TASK_CANCELLED];
+  char usd[32], line[256];
+  util_fmt_usd(job.actual_cost_usd, usd, sizeof usd);
+  int pct = c.total ? (int)(ended * 100 / c.total) : 100;
+  char bar[32] = "";
+  if (tty) {
+    int w = 20, fill = c.total ? (int)(ended * w / c.total) : w;
+    bar[0] = '[';
+    for (int i = 0; i < w; i++)
+      bar[1 + i] = i < fill ? '#' : '.';
+    bar[w + 1] = ']';
+    bar[w + 2] = ' ';
+    bar[w + 3] = '\0';
+  }
+  snprintf(line, sizeof line,
+           "%s%s %3d%% %lld/%lld done: %lld ok, %lld failed, %lld expired, %lld cancelled; "
+           "%lld running, %lld pending; %s",
+           bar, job.state, pct, (long long)ended, (long long)c.total,
+           (long long)c.n[TASK_SUCCEEDED], (long long)c.n[TASK_FAILED],
+           (long long)c.n[TASK_EXPIRED], (long long)c.n[TASK_CANCELLED],
+           (long long)c.n[TASK_RUNNING], (long long)c.n[TASK_PENDING], usd);
+  job_cleanup(&job);
+  if (tty) {
+    fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+  } else if (strcmp(line, last) != 0 || final) {
+    if (strcmp(line, last) != 0)
+      fprintf(stderr, "%s\n", line);
+  }
+  util_strlcpy(last, line, size);
+}
+
+static int all_submitted(bt_store *s, const char *job_id) {
+  int64_t n = 1;
+  bt_error err;
+  if (store_query_int(s, &err, &n, 1,
+                      "SELECT count(*) FROM batches WHERE job_id = ? AND state NOT IN"
+                      " ('remote','done')",
+                      "t", job_id))
+    return 0;
+  return n == 0;
+}
+
+int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mode mode) {
+  bt_store *s;
+  if (cli_open_store(cmd, &s))
+    return EXIT_USAGE;
+  bt_error err;
+  error_clear(&err);
+  bt_job job;
+  if (store_job_get(s, job_id, &job, &err)) {
+    cli_error(cmd, &err);
+    store_close(s);
+    return EXIT_USAGE;
+  }
+  if (mode == DRIVE_UNTIL_SUBMITTED && !strcmp(job.provider, "local"))
+    mode = DRIVE_QUIET_DONE; /* local work runs in this process: nothing to hand over */
+  job_cleanup(&job);
+  bt_engine_opts o = {&cli->cfg, store_path(s), 0};
+  bt_engine *e;
+  if (engine_new(&o, &e, &err) || engine_start(e, &err)) {
+    cli_error(cmd, &err);
+    store_close(s);
+    return EXIT_PROVIDER;
+  }
+  engine_drive(e, job_id);
+  int tty = isatty(2) && mode == DRIVE_UNTIL_DONE;
+  char last[256] = "";
+  int64_t next_print = 0;
+  int code = -1, done = 0;
+  while (code < 0) {
+    struct pollfd p = {engine_wake_fd(e), POLLIN, 0};
+    poll(&p, 1, 250);
+    bt_engine_event ev[64];
+    size_t n;
+    while ((n = engine_events(e, ev, 64)) > 0) {
+      for (size_t i = 0; i < n; i++) {
+        int mine = !ev[i].job_id[0] || !strcmp(ev[i].job_id, job_id);
+        if (ev[i].kind == ENGINE_EV_MESSAGE && mine && ev[i].level >= LOG_WARN &&
+            mode != DRIVE_QUIET_DONE) {
+          if (tty)
+            fputs("\r\033[K", stderr);
+          fprintf(stderr, "batchtop %s: %s\n", cmd, ev[i].message);
+        } else if (ev[i].kind == ENGINE_EV_JOB_ERROR && mine) {
+          if (tty)
+            fputs("\r\033[K", stderr);
+          fprintf(stderr, "batchtop %s: %s\n", cmd, ev[i].message);
+          code = EXIT_PROVIDER;
+        } else if (ev[i].kind == ENGINE_EV_JOB_DONE && mine) {
+          done = 1;
+        }
+      }
+    }
+    if (code >= 0)
+      break;
+    if (done) {
+      code = job_report_exit_code(s, job_id);
+      if (mode == DRIVE_UNTIL_SUBMITTED && code != EXIT_PROVIDER && code != EXIT_BUDGET)
+        code = EXIT_OK;
+      break;
+    }
+    if (mode == DRIVE_UNTIL_SUBMITTED && all_submitted(s, job_id)) {
+      code = EXIT_OK;
+      break;
+    }
+    int64_t now = util_mono_ms();
+    if (mode == DRIVE_UNTIL_DONE && now >= next_print) {
+      progress(s, job_id, tty, last, sizeof last, 0);
+      next_print = now + (tty ? 250 : 1000);
+    }
+  }
+  engine_free(e);
+  if (mode == DRIVE_UNTIL_DONE)
+    progress(s, job_id, tty, last, sizeof last, 1);
+  if (code == EXIT_PROVIDER || code == EXIT_BUDGET) {
+    bt_job j2;
+    if (store_job_get(s, job_id, &j2, &err) == BT_OK) {
+      if (j2.last_error)
+        fprintf(stderr, "batchtop %s: job %s: %s\n", cmd, job_id, j2.last_error);
+      job_cleanup(&j2);
+    }
+  }
+  store_close(s);
+  return code;
+}
+
+static void print_human(bt_store *s, const char *job_id, json_t *o) {
+  const char *state = json_string_value(json_object_get(o, "state"));
+  json_t *c = json_object_get(o, "counts");
+  json_t *cost = json_object_get(o, "cost");
+  char est[32], act[32];
+  util_fmt_usd(json_real_value(json_object_get(cost, "estimated_usd")), est, sizeof est);
+  util_fmt_usd(json_real_value(json_object_get(cost, "actual_usd")), act, sizeof act);
+  printf("job       %s  %s\n", json_string_value(json_object_get(o, "id")),
+         json_string_value(json_object_get(o, "name")));
+  printf("provider  %s  %s\n", json_string_value(json_object_get(o, "provider")),
+         json_string_value(json_object_get(o, "model")));
+  printf("state     %s\n", state);
+  printf("tasks     %lld total\n", (long long)json_integer_value(json_object_get(c, "total")));
+  for (int k = 0; k < TASK_STATE_COUNT; k++) {
+    const char *name = task_state_name((bt_task_state)k);
+    printf("  %-10s %8lld\n", name, (long long)json_integer_value(json_object_get(c, name)));
+  }
+  printf("cost      estimated %s, actual %s (batch prices)\n", est, act);
+  const char *le = json_string_value(json_object_get(o, "last_error"));
+  if (le)
+    printf("error     %s\n", le);
+  json_t *bs = json_object_get(o, "batches");
+  if (json_array_size(bs)) {
+    printf("\nbatches\n  %-5s %-5s %-36s %-12s %9s %9s %9s\n", "chunk", "round", "remote id",
+           "status", "total", "ok", "failed");
+    size_t i;
+    json_t *b;
+    json_array_foreach(bs, i, b) {
+      json_t *bc = json_object_get(b, "counts");
+      const char *rid = json_string_value(json_object_get(b, "remote_id"));
+      printf("  %-5lld %-5lld %-36s %-12s %9lld %9lld %9lld\n",
+             (long long)json_integer_value(json_object_get(b, "chunk")),
+             (long long)json_integer_value(json_object_get(b, "attempt")), rid ? rid : "-",
+             json_string_value(json_object_get(b, "status")),
+             (long long)json_integer_value(json_object_get(bc, "total")),
+             (long long)json_integer_value(json_object_get(bc, "succeeded")),
+             (long long)json_integer_value(json_object_get(bc, "failed")));
+    }
+  }
+  json_t *groups = NULL;
+  bt_error err;
+  if (job_report_errors(s, job_id, &groups, &err) == BT_OK && json_array_size(groups)) {
+    printf("\nerrors (top)\n");
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) {
+      if (i == 5)
+        break;
+      const char *sample = json_string_value(json_object_get(g, "sample"));
+      printf("  %6lld  %-28s %.80s\n", (long long)json_integer_value(json_object_get(g, "count")),
+             json_string_value(json_object_get(g, "code")), sample ? sample : "");
+    }
+  }
+  json_decref(groups);
+}
+
 int cmd_status(bt_cli *cli, int argc, char **argv) {
-  (void)cli;
-  (void)argc;
-  (void)argv;
-  return cli_not_built("status", "issue #5");
+  static const struct option longopts[] = {
+      {"json", no_argument, NULL, 'j'}, {"wait", no_argument, NULL, 'w'}, {0, 0, 0, 0}};
+  int json = 0, wait = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    if (c == 'j')
+      json = 1;
+    else if (c == 'w')
+      wait = 1;
+    else
+      return cli_usage_error("status", "unknown option");
+  }
+  if (optind != argc - 1)
+    return cli_usage_error("status", "give one JOB");
+  bt_store *s;
+  if (cli_open_store("status", &s))
+    return EXIT_USAGE;
+  char id[BT_JOB_ID_LEN + 1];
+  if (cmd_resolve_job("status", s, argv[optind], id)) {
+    store_close(s);
+    return EXIT_USAGE;
+  }
+  int code = EXIT_OK;
+  if (wait) {
+    store_close(s);
+    code = cmd_drive_job(cli, "status", id, json ? DRIVE_QUIET_DONE : DRIVE_UNTIL_DONE);
+    if (cli_open_store("status", &s))
+      return EXIT_USAGE;
+  }
+  json_t *o;
+  bt_error err;
+  if (job_report_json(s, id, 1, &o, &err)) {
+    cli_error("status", &err);
+    store_close(s);
+    return EXIT_USAGE;
+  }
+  if (json) {
+    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+  } else {
+    print_human(s, id, o);
+  }
+  json_decref(o);
+  store_close(s);
+  return code;
 }

@@ -1,0 +1,138 @@
+/* bench_ingest: batchtop's side of the ingestion benchmark (bench/ingest/run.sh).
+ *
+ *   bench_ingest setup  DB N            a job of N tasks in one remote batch (not timed)
+ *   bench_ingest ingest DB RESULTS      stream an OpenAI output file into the store, joined
+ *                                       on custom_id, in transactions of 1000 (the engine's
+ *                                       own path: line splitter -> parser -> ingest)
+ *   bench_ingest export DB OUT.csv      every row, input order, CSV (the `results` path)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "job.h"
+#include "provider.h"
+#include "results.h"
+#include "store_attempt.h"
+#include "store_batch.h"
+#include "store_sql.h"
+
+static void die(const char *what, const bt_error *err) {
+  fprintf(stderr, "bench_ingest: %s: %s\n", what, err ? err->message : "");
+  exit(1);
+}
+
+typedef struct {
+  bt_store *s;
+  bt_ingest *g;
+  bt_result buf[1000];
+  size_t n;
+  long long lines, applied;
+} ctx;
+
+static void flush(ctx *c) {
+  bt_error err;
+  if (store_begin(c->s, &err))
+    die("begin", &err);
+  for (size_t i = 0; i < c->n; i++) {
+    int applied;
+    if (ingest_result(c->g, &c->buf[i], &applied, &err))
+      die("ingest", &err);
+    c->applied += applied;
+    result_cleanup(&c->buf[i]);
+  }
+  if (store_commit(c->s, &err))
+    die("commit", &err);
+  c->n = 0;
+}
+
+static bt_status on_line(void *ud, const char *line, size_t len) {
+  ctx *c = ud;
+  bt_error err;
+  if (provider_parse_result(PROVIDER_OPENAI, line, len, &c->buf[c->n], &err) == BT_OK)
+    c->n++;
+  c->lines++;
+  if (c->n == 1000)
+    flush(c);
+  return BT_OK;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: bench_ingest setup|ingest|export DB ARG\n");
+    return 2;
+  }
+  bt_store *s;
+  bt_error err;
+  if (store_open(argv[2], &s, &err))
+    die("open", &err);
+  if (!strcmp(argv[1], "setup")) {
+    long n = atol(argv[3]);
+    bt_job_opts o;
+    job_opts_init(&o);
+    o.name = "bench";
+    o.chunk_size = n;
+    bt_job_meta m = {"openai", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]",
+                     NULL, NULL, NULL};
+    bt_job_builder *b;
+    if (job_builder_begin(s, &o, &m, &b, &err))
+      die("begin", &err);
+    for (long i = 1; i <= n; i++) {
+      char cid[32], input[128], req[256];
+      snprintf(cid, sizeof cid, "row-%ld", i);
+      snprintf(input, sizeof input, "{\"id\":\"%ld\",\"text\":\"item %ld\"}", i, i);
+      snprintf(req, sizeof req,
+               "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\"}", cid);
+      bt_rendered r = {.row_no = i, .line_no = i + 1, .custom_id = cid, .input_json = input,
+                       .request = req, .request_bytes = strlen(req), .est_input_tokens = 10,
+                       .max_output_tokens = 5};
+      if (job_builder_add(b, &r, &err))
+        die("add", &err);
+    }
+    char id[BT_JOB_ID_LEN + 1];
+    if (job_builder_finish(b, id, &err))
+      die("finish", &err);
+    printf("%s\n", id);
+  } else {
+    char job[BT_JOB_ID_LEN + 1];
+    int64_t batch = 0;
+    sqlite3_stmt *st;
+    if (store_prepare(s, "SELECT job_id, id FROM batches LIMIT 1", &st, &err) ||
+        sqlite3_step(st) != SQLITE_ROW)
+      die("no job", &err);
+    snprintf(job, sizeof job, "%s", (const char *)sqlite3_column_text(st, 0));
+    batch = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    if (!strcmp(argv[1], "ingest")) {
+      static ctx c;
+      c.s = s;
+      if (ingest_new(s, job, batch, "openai", "gpt-4o-mini", &c.g, &err))
+        die("ingest_new", &err);
+      bt_lines l;
+      lines_init(&l, on_line, &c);
+      FILE *f = fopen(argv[3], "rb");
+      if (!f)
+        die(argv[3], NULL);
+      static char chunk[1 << 16];
+      size_t k;
+      while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (lines_feed(&l, chunk, k))
+          die("lines", NULL);
+      if (lines_finish(&l))
+        die("lines", NULL);
+      flush(&c);
+      fclose(f);
+      lines_cleanup(&l);
+      ingest_free(c.g);
+      fprintf(stderr, "ingested %lld lines, %lld applied\n", c.lines, c.applied);
+    } else {
+      int64_t rows;
+      if (results_export_file(s, job, "csv", argv[3], &rows, &err))
+        die("export", &err);
+      fprintf(stderr, "exported %lld rows\n", (long long)rows);
+    }
+  }
+  store_close(s);
+  return 0;
+}

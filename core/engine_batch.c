@@ -1,0 +1,775 @@
+/* engine_batch: one remote batch (openai, anthropic) through its life, crash-safe:
+ *
+ *   intent -> (spool file from the store) -> uploading -> uploaded   (OpenAI only)
+ *   -> creating [committed before the create is sent] -> remote [id committed on response]
+ *   -> polls until terminal -> results streamed line by line into the store -> done
+ *
+ * A batch found in `creating` (after a crash, or after a create whose answer was lost) is
+ * reconciled first: list the provider's batches and match our tag (OpenAI metadata) or, for
+ * Anthropic which has no metadata, the creation time and request count; only when nothing
+ * matches is it created again. Residual risk (Anthropic): two of our batches of the same size
+ * created in the same minute by different jobs could be confused; we skip remote ids already
+ * known to the store, which leaves only batches created by other tools. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_impl.h"
+#include "logger.h"
+#include "store_batch.h"
+#include "store_sql.h"
+#include "util.h"
+
+#define INGEST_TXN_ROWS 1000
+/* Anthropic matching: a batch created from this long before our create was sent (clock skew
+ * between us and the provider) counts as a candidate. */
+#define RECONCILE_SLACK_MS (30 * 1000)
+#define RECONCILE_MAX_PAGES 50
+
+static void create_slot_release(bt_engine *e, ebatch *b);
+
+void engine_batch_free(bt_engine *e, ebatch *b) {
+  create_slot_release(e, b);
+  if (b->ing)
+    ingest_free(b->ing);
+  for (size_t i = 0; i < b->dl_n; i++)
+    result_cleanup(&b->dl_buf[i]);
+  free(b->dl_buf);
+  lines_cleanup(&b->lines);
+  remote_batch_cleanup(&b->rb);
+  free(b->list_after);
+  free(b);
+}
+
+static void spool_path(bt_engine *e, const bt_batch *row, char *buf, size_t size) {
+  snprintf(buf, size, "%s/%s.%s", e->spool_dir, row->tag,
+           row->provider && !strcmp(row->provider, "anthropic") ? "json" : "jsonl");
+}
+
+/* Anthropic batches carry no tag, so two of ours of the same size created at the same time
+ * could not be told apart after a crash. Creates (and reconciles) are therefore serialised per
+ * engine: at most one anthropic batch is between intent and a recorded id at any time, and
+ * every earlier one's id is known to the store (excluded from matching). */
+static int create_slot(bt_engine *e, ebatch *b) {
+  if (b->job->prov.kind != PROVIDER_ANTHROPIC)
+    return 1;
+  if (e->create_slot && e->create_slot != b->id)
+    return 0;
+  e->create_slot = b->id;
+  return 1;
+}
+
+static void create_slot_release(bt_engine *e, ebatch *b) {
+  if (e->create_slot == b->id)
+    e->create_slot = 0;
+}
+
+/* ---- ending a batch ---- */
+
+void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
+                      const char *msg) {
+  bt_error err;
+  int64_t n = 0;
+  bt_status r = store_begin(e->store, &err);
+  if (!r)
+    r = store_attempt_finish_rest(e->store, b->id, rest, code, msg, &n, &err);
+  if (!r)
+    r = store_batch_set_state(e->store, b->id, "done", &err);
+  if (!r)
+    r = store_batch_sync_counts(e->store, b->id, &err);
+  if (!r)
+    r = store_commit(e->store, &err);
+  if (r) {
+    store_rollback(e->store);
+    log_error("engine: ending batch %lld: %s", (long long)b->id, err.message);
+    b->next_at = util_mono_ms() + 1000;
+    return;
+  }
+  b->done = 1;
+  b->job->dirty = 1;
+  create_slot_release(e, b);
+  if (n)
+    log_info("engine: batch %lld: %lld tasks ended %s (%s)", (long long)b->id, (long long)n,
+             task_state_name(rest), code ? code : "");
+}
+
+void engine_job_fail_unsent(bt_engine *e, ejob *j, const char *code, const char *msg) {
+  for (ebatch *b = j->batches; b; b = b->next) {
+    if (b->done || b->busy)
+      continue;
+    bt_batch row;
+    bt_error err;
+    if (store_batch_get(e->store, b->id, &row, &err))
+      continue;
+    if (!row.remote_id && strcmp(row.state, "done") != 0) {
+      bt_error e2;
+      if (store_batch_set_error(e->store, b->id, msg, &e2))
+        log_warn("engine: %s", e2.message);
+      engine_batch_mark_done(e, b, TASK_FAILED, code, msg);
+    }
+    batch_cleanup(&row);
+  }
+}
+
+int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
+  if (j->max_cost < 0)
+    return 0;
+  bt_error err;
+  sqlite3_stmt *st;
+  if (store_prepare(e->store,
+                    "SELECT coalesce(sum(t.est_input_tokens), 0), count(*),"
+                    " (SELECT actual_cost_usd FROM jobs WHERE id = ?1),"
+                    " (SELECT est_output_tokens * 1.0 / max(1, (SELECT count(*) FROM tasks"
+                    " WHERE job_id = ?1)) FROM jobs WHERE id = ?1)"
+                    " FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN batches b ON"
+                    " b.id = a.batch_id WHERE a.job_id = ?1 AND a.state = 'running' AND"
+                    " (b.state IN ('creating','remote') OR b.id = ?2)",
+                    &st, &err))
+    return 0;
+  sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, b->id);
+  int over = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    int64_t in = sqlite3_column_int64(st, 0);
+    int64_t n = sqlite3_column_int64(st, 1);
+    double actual = sqlite3_column_double(st, 2);
+    double out_per = sqlite3_column_double(st, 3);
+    double est =
+        provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
+    over = actual + est > j->max_cost + 1e-12;
+  }
+  sqlite3_finalize(st);
+  return over;
+}
+
+/* ---- failures ---- */
+
+/* A transfer failed: retry later, or give up with a clear error. sent: the batch already
+ * exists at the provider (polls, downloads, cancels). */
+static void on_failure(bt_engine *e, ebatch *b, bt_http_req *r, const char *what, int sent) {
+  ejob *j = b->job;
+  char code[96], msg[512], desc[700];
+  http_error_parse(r->body.data, r->body.len, code, sizeof code, msg, sizeof msg);
+  http_req_describe(r, desc, sizeof desc);
+  int64_t delay = 0;
+  bt_http_verdict v = http_decide(r->status, http_req_net_failed(r), &r->hdrs, code, b->fails,
+                                  engine_jitter(), j->prov.max_retry_after_ms, &delay);
+  if (v == HTTP_RETRY && b->fails < e->max_fails) {
+    b->fails++;
+    b->next_at = util_mono_ms() + delay;
+    log_info("engine: %s %s of batch %lld: %s; retry %d in %lld ms", j->prov.name, what,
+             (long long)b->id, desc, b->fails, (long long)delay);
+    if (b->fails == 1 || b->fails % 5 == 0)
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s %s: %s (retrying)", j->prov.name,
+                  what, desc);
+    return;
+  }
+  char full[800];
+  snprintf(full, sizeof full, "%s %s failed: %s%s", j->prov.name, what, desc,
+           v == HTTP_RETRY ? " (retries exhausted)" : "");
+  engine_job_error(e, j, b, full);
+  if (!sent && v == HTTP_FATAL) {
+    /* Auth, quota, a bad request: no further batch of this job can succeed. */
+    j->fatal = 1;
+    char c[96];
+    if (code[0])
+      util_strlcpy(c, code, sizeof c);
+    else
+      snprintf(c, sizeof c, "http_%ld", r->status);
+    engine_job_fail_unsent(e, j, c, full);
+  } else {
+    /* The provider or the network stays unreachable, or the batch vanished: stop, keep the
+     * job resumable (status --wait tries again). */
+    j->gave_up = 1;
+    engine_emit(e, ENGINE_EV_JOB_ERROR, j->id, LOG_ERROR, "%s", full);
+  }
+  b->fails = 0;
+}
+
+/* ---- create and reconcile ---- */
+
+static void adopt_remote(bt_engine *e, ebatch *b, const bt_remote_batch *rb, const char *how) {
+  bt_error err;
+  bt_status r = store_begin(e->store, &err);
+  if (!r)
+    r = store_batch_set_remote(e->store, b->id, rb, 1, &err);
+  if (!r)
+    r = store_attempt_tasks_running(e->store, b->id, &err);
+  if (!r) {
+    char m[256];
+    snprintf(m, sizeof m, "batch %s %s", rb->id, how);
+    r = store_event(e->store, b->job->id, b->id, "info", "created", m, &err);
+  }
+  if (!r)
+    r = store_commit(e->store, &err);
+  if (r) {
+    store_rollback(e->store);
+    log_error("engine: recording batch %s: %s", rb->id, err.message);
+    b->next_at = util_mono_ms() + 1000;
+    return;
+  }
+  b->maybe_created = 0;
+  create_slot_release(e, b);
+  b->fails = 0;
+  b->poll_ms = 0;
+  b->job->dirty = 1;
+  b->next_at = util_mono_ms() + (e->poll_ms > 0 ? e->poll_ms : 2000);
+}
+
+static void create_done(bt_http_req *r, void *ud) {
+  ebatch *b = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  b->busy = 0;
+  if (!http_req_net_failed(r) && r->status >= 200 && r->status < 300) {
+    bt_remote_batch rb;
+    bt_error err;
+    if (provider_parse_batch(b->job->prov.kind, r->body.data, r->body.len, &rb, &err)) {
+      /* Created, but the answer is unreadable: find it by listing. */
+      b->maybe_created = 1;
+      engine_job_error(e, b->job, b, err.message);
+      b->next_at = util_mono_ms() + 1000;
+    } else {
+      engine_crash_point("after-create");
+      adopt_remote(e, b, &rb, "created");
+      remote_batch_cleanup(&rb);
+    }
+  } else {
+    /* No answer at all: the create may have happened. An HTTP error answer: it did not. */
+    b->maybe_created = http_req_net_failed(r);
+    if (!b->maybe_created)
+      create_slot_release(e, b); /* certainly not created: let another go first */
+    on_failure(e, b, r, "create", 0);
+  }
+  http_req_free(r);
+}
+
+static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
+  bt_error err;
+  char spool[4400];
+  spool_path(e, row, spool, sizeof spool);
+  if (store_batch_set_creating(e->store, b->id, &err)) {
+    log_error("engine: %s", err.message);
+    b->next_at = util_mono_ms() + 1000;
+    return;
+  }
+  /* From here a crash leaves `creating`: the next run lists before creating again. */
+  engine_crash_point("after-intent");
+  bt_http_req *r;
+  if (provider_req_create(&b->job->prov, b->job->endpoint, row->input_file_id, spool, row->tag,
+                          b->job->id, &r, &err)) {
+    engine_job_error(e, b->job, b, err.message);
+    b->next_at = util_mono_ms() + 5000;
+    return;
+  }
+  r->ud2 = e;
+  b->busy = 1;
+  engine_add_transfer(e, r, create_done, b);
+}
+
+/* submitted_at holds the time the create was about to be sent (set with state creating). */
+static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_batch *rb) {
+  int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
+  if (rb->total != row->n_requests || rb->created_at_ms < sent - RECONCILE_SLACK_MS)
+    return 0;
+  int known = 1;
+  bt_error err;
+  if (store_batch_remote_known(e->store, "anthropic", rb->id, &known, &err))
+    return 0;
+  return !known;
+}
+
+static void list_done(bt_http_req *r, void *ud) {
+  ebatch *b = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  b->busy = 0;
+  if (http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
+    on_failure(e, b, r, "list", 0);
+    http_req_free(r);
+    return;
+  }
+  bt_error err;
+  bt_batch row;
+  if (store_batch_get(e->store, b->id, &row, &err)) {
+    http_req_free(r);
+    b->next_at = util_mono_ms() + 1000;
+    return;
+  }
+  bt_remote_batch *items = NULL;
+  size_t n = 0;
+  char *after = NULL;
+  int more = 0;
+  int found = -1;
+  int older = 0; /* the page reached batches created before our intent */
+  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after,
+                          &more, &err) == BT_OK) {
+    for (size_t i = 0; i < n && found < 0; i++) {
+      if (b->job->prov.kind == PROVIDER_ANTHROPIC ? anthropic_match(e, &row, &items[i])
+                                                  : (items[i].tag && row.tag &&
+                                                     !strcmp(items[i].tag, row.tag)))
+        found = (int)i;
+      int64_t sent = row.submitted_at ? row.submitted_at : row.created_at;
+      if (items[i].created_at_ms && items[i].created_at_ms < sent - RECONCILE_SLACK_MS)
+        older = 1;
+    }
+  } else {
+    log_warn("engine: reconcile: %s", err.message);
+  }
+  if (found >= 0) {
+    log_info("engine: reconciled batch %lld with %s", (long long)b->id, items[found].id);
+    adopt_remote(e, b, &items[found], "found again after a restart (not created twice)");
+  } else if (more && after && !older && ++b->list_pages < RECONCILE_MAX_PAGES) {
+    free(b->list_after);
+    b->list_after = after;
+    after = NULL;
+    b->next_at = 0;
+  } else {
+    /* Not at the provider: safe to create. */
+    b->maybe_created = 0;
+    b->list_pages = 0;
+    free(b->list_after);
+    b->list_after = NULL;
+    b->next_at = 0;
+  }
+  for (size_t i = 0; i < n; i++)
+    remote_batch_cleanup(&items[i]);
+  free(items);
+  free(after);
+  batch_cleanup(&row);
+  http_req_free(r);
+}
+
+static void send_list(bt_engine *e, ebatch *b) {
+  bt_http_req *r;
+  bt_error err;
+  if (provider_req_list(&b->job->prov, b->list_after, &r, &err)) {
+    log_error("engine: %s", err.message);
+    b->next_at = util_mono_ms() + 5000;
+    return;
+  }
+  r->ud2 = e;
+  b->busy = 1;
+  engine_add_transfer(e, r, list_done, b);
+}
+
+/* ---- upload ---- */
+
+typedef struct {
+  const bt_provider_conn *p;
+  FILE *f;
+  bt_error *err;
+} spool_ctx;
+
+static bt_status spool_one(void *ud, int64_t index, const char *custom_id, const char *request,
+                           int64_t attempt_id, int64_t task_id, int64_t est) {
+  spool_ctx *c = ud;
+  (void)custom_id;
+  (void)attempt_id;
+  (void)task_id;
+  (void)est;
+  return provider_spool_line(c->p, c->f, index, request, c->err);
+}
+
+static bt_status write_spool(bt_engine *e, ebatch *b, const char *path, bt_error *err) {
+  char tmp[4500];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "wb");
+  if (!f)
+    return error_set_at(err, BT_ERR_IO, tmp, 0, 0, "cannot write the spool file");
+  spool_ctx c = {&b->job->prov, f, err};
+  bt_status r = provider_spool_begin(&b->job->prov, f, err);
+  if (!r)
+    r = store_attempt_each(e->store, b->id, 0, 0, 0, spool_one, &c, err);
+  if (!r)
+    r = provider_spool_end(&b->job->prov, f, err);
+  if (fclose(f) != 0 && !r)
+    r = error_set_at(err, BT_ERR_IO, tmp, 0, 0, "cannot write the spool file");
+  if (!r && rename(tmp, path) != 0)
+    r = error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot write the spool file");
+  if (r)
+    unlink(tmp);
+  return r;
+}
+
+static void upload_done(bt_http_req *r, void *ud) {
+  ebatch *b = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  b->busy = 0;
+  if (!http_req_net_failed(r) && r->status >= 200 && r->status < 300) {
+    char *id = NULL;
+    bt_error err;
+    if (provider_parse_file_id(r->body.data, r->body.len, &id, &err)) {
+      engine_job_error(e, b->job, b, err.message);
+      b->next_at = util_mono_ms() + 5000;
+    } else {
+      /* Uploaded but not recorded if we die here: the next run uploads again (a spare file
+       * at the provider, never a spare batch). */
+      engine_crash_point("mid-upload");
+      if (store_batch_set_input_file(e->store, b->id, id, &err))
+        log_error("engine: %s", err.message);
+      b->fails = 0;
+      b->next_at = 0;
+      b->job->dirty = 1;
+    }
+    free(id);
+  } else {
+    on_failure(e, b, r, "upload", 0);
+  }
+  http_req_free(r);
+}
+
+/* ---- poll, cancel, download ---- */
+
+static void finish_batch(bt_engine *e, ebatch *b) {
+  const bt_remote_batch *rb = &b->rb;
+  bt_task_state rest = TASK_FAILED;
+  const char *code = "missing_result";
+  const char *msg = "the provider returned no result line for this request";
+  if (!strcmp(rb->status, "expired")) {
+    rest = TASK_EXPIRED;
+    code = "batch_expired";
+    msg = "the batch expired before this request ran";
+  } else if (!strcmp(rb->status, "cancelled") || rb->cancelled) {
+    rest = TASK_CANCELLED;
+    code = "batch_cancelled";
+    msg = "the batch was cancelled before this request ran";
+  } else if (!strcmp(rb->status, "failed")) {
+    code = rb->error_code ? rb->error_code : "batch_failed";
+    msg = rb->error_message ? rb->error_message : "the batch failed validation";
+    char m[700];
+    snprintf(m, sizeof m, "batch %s failed: %s: %s", rb->id, code, msg);
+    bt_error err;
+    if (store_batch_set_error(e->store, b->id, m, &err) ||
+        store_event(e->store, b->job->id, b->id, "error", "batch_failed", m, &err))
+      log_warn("engine: %s", err.message);
+  }
+  bt_error err;
+  if (store_batch_set_results_state(e->store, b->id, "ingested", &err))
+    log_warn("engine: %s", err.message);
+  engine_batch_mark_done(e, b, rest, code, msg);
+  if (b->done) {
+    bt_batch row;
+    if (store_batch_get(e->store, b->id, &row, &err) == BT_OK) {
+      char spool[4400];
+      spool_path(e, &row, spool, sizeof spool);
+      unlink(spool);
+      batch_cleanup(&row);
+    }
+  }
+}
+
+static void download_next(bt_engine *e, ebatch *b);
+
+typedef struct {
+  bt_engine *e;
+  ebatch *b;
+} dl_ctx;
+
+/* Store the buffered results of a download in one transaction. Runs synchronously (inside
+ * curl's write callback or at the end of the transfer), so no transaction ever stays open
+ * across turns of the engine loop. */
+static bt_status dl_flush(bt_engine *e, ebatch *b) {
+  if (!b->dl_n)
+    return BT_OK;
+  bt_error err;
+  bt_status r = store_begin(e->store, &err);
+  for (size_t i = 0; i < b->dl_n && !r; i++) {
+    int applied = 0;
+    r = ingest_result(b->ing, &b->dl_buf[i], &applied, &err);
+    if (!applied)
+      b->dl_unknown++;
+  }
+  if (!r)
+    r = store_commit(e->store, &err);
+  if (r) {
+    store_rollback(e->store);
+    log_error("engine: storing results: %s", err.message);
+  }
+  for (size_t i = 0; i < b->dl_n; i++)
+    result_cleanup(&b->dl_buf[i]);
+  b->dl_n = 0;
+  return r;
+}
+
+/* One line of a result file: parse, buffer, and store every INGEST_TXN_ROWS lines, so memory
+ * stays flat and a crash loses at most one buffer (ingestion is idempotent: the next run
+ * downloads the file again). */
+static bt_status dl_line(void *ud, const char *line, size_t len) {
+  dl_ctx *c = ud;
+  ebatch *b = c->b;
+  bt_error err;
+  if (!b->dl_buf) {
+    b->dl_buf = calloc(INGEST_TXN_ROWS, sizeof *b->dl_buf);
+    if (!b->dl_buf)
+      return BT_ERR_NOMEM;
+  }
+  if (provider_parse_result(b->job->prov.kind, line, len, &b->dl_buf[b->dl_n], &err)) {
+    b->dl_unknown++;
+    log_warn("engine: batch %lld: skipping a result line: %s", (long long)b->id, err.message);
+    return BT_OK; /* one bad line must not lose the others */
+  }
+  b->dl_n++;
+  b->dl_lines++;
+  int crash = b->dl_crash_armed && b->dl_lines == 2;
+  if (b->dl_n >= INGEST_TXN_ROWS || crash) {
+    bt_status r = dl_flush(c->e, b);
+    if (r)
+      return r;
+    if (crash)
+      engine_crash_point("mid-download"); /* part of the file stored, the rest not */
+  }
+  return BT_OK;
+}
+
+static dl_ctx *dl_ctx_of(ebatch *b) { return (dl_ctx *)b->lines.ud; }
+
+static void download_done(bt_http_req *r, void *ud) {
+  ebatch *b = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  b->busy = 0;
+  int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
+  if (ok && lines_finish(&b->lines) != BT_OK)
+    ok = 0;
+  if (ok && dl_flush(e, b) != BT_OK)
+    ok = 0;
+  for (size_t i = 0; i < b->dl_n; i++)
+    result_cleanup(&b->dl_buf[i]);
+  b->dl_n = 0;
+  free(dl_ctx_of(b));
+  lines_cleanup(&b->lines);
+  memset(&b->lines, 0, sizeof b->lines);
+  ingest_free(b->ing);
+  b->ing = NULL;
+  if (!ok) {
+    /* What was stored stays (ingestion is idempotent); the file is fetched again. */
+    if (r->status == 404 && b->dl_which == 1) {
+      /* A missing error file is no error (gotcha 15). */
+      b->dl_which++;
+      b->next_at = 0;
+    } else {
+      on_failure(e, b, r, "download", 1);
+    }
+    http_req_free(r);
+    return;
+  }
+  b->job->dirty = 1;
+  b->fails = 0;
+  b->dl_which++;
+  http_req_free(r);
+  download_next(e, b);
+}
+
+static void download_next(bt_engine *e, ebatch *b) {
+  int max_which = b->job->prov.kind == PROVIDER_ANTHROPIC ? 0 : 1;
+  while (b->dl_which <= max_which) {
+    bt_http_req *r;
+    bt_error err;
+    bt_status st = provider_req_results(&b->job->prov, &b->rb, b->dl_which, &r, &err);
+    if (st == BT_ERR_NOT_FOUND) {
+      b->dl_which++; /* no such file: e.g. every request failed, so no output file */
+      continue;
+    }
+    if (st) {
+      log_error("engine: %s", err.message);
+      b->next_at = util_mono_ms() + 5000;
+      return;
+    }
+    if (ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &b->ing,
+                   &err)) {
+      log_error("engine: %s", err.message);
+      ingest_free(b->ing);
+      b->ing = NULL;
+      http_req_free(r);
+      b->next_at = util_mono_ms() + 1000;
+      return;
+    }
+    ingest_set_autocreate(b->ing, b->job->imported);
+    dl_ctx *c = calloc(1, sizeof *c);
+    c->e = e;
+    c->b = b;
+    lines_init(&b->lines, dl_line, c);
+    b->dl_n = 0;
+    b->dl_crash_armed = 1;
+    http_req_lines(r, &b->lines);
+    r->ud2 = e;
+    b->busy = 1;
+    engine_add_transfer(e, r, download_done, b);
+    return;
+  }
+  finish_batch(e, b);
+}
+
+static int64_t next_poll(bt_engine *e, ebatch *b, const bt_remote_batch *rb) {
+  if (e->poll_ms > 0)
+    return e->poll_ms;
+  int64_t done = rb->succeeded + rb->failed;
+  if (done != b->last_done || !strcmp(rb->status, "finalizing")) {
+    b->poll_ms = 2000; /* moving: look again soon */
+  } else {
+    b->poll_ms = b->poll_ms ? b->poll_ms * 2 : 5000; /* queued: back off */
+    if (b->poll_ms > 60000)
+      b->poll_ms = 60000;
+  }
+  b->last_done = done;
+  return b->poll_ms;
+}
+
+static void poll_done(bt_http_req *r, void *ud) {
+  ebatch *b = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  b->busy = 0;
+  if (http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
+    on_failure(e, b, r, "poll", 1);
+    http_req_free(r);
+    return;
+  }
+  bt_remote_batch rb;
+  bt_error err;
+  if (provider_parse_batch(b->job->prov.kind, r->body.data, r->body.len, &rb, &err)) {
+    log_warn("engine: poll: %s", err.message);
+    b->next_at = util_mono_ms() + 5000;
+    http_req_free(r);
+    return;
+  }
+  http_req_free(r);
+  b->fails = 0;
+  if (store_batch_set_remote(e->store, b->id, &rb, 0, &err))
+    log_error("engine: %s", err.message);
+  b->job->dirty = 1;
+  engine_crash_point("mid-poll");
+  if (rb.terminal) {
+    remote_batch_cleanup(&b->rb);
+    b->rb = rb;
+    b->have_rb = 1;
+    b->dl_which = 0;
+    if (store_batch_set_results_state(e->store, b->id, "downloading", &err))
+      log_error("engine: %s", err.message);
+    download_next(e, b);
+    return;
+  }
+  b->next_at = util_mono_ms() + next_poll(e, b, &rb);
+  remote_batch_cleanup(&rb);
+}
+
+static void cancel_done(bt_http_req *r, void *ud) {
+  ebatch *b = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  b->busy = 0;
+  /* 409: it already ended; either way the polls take it from here. */
+  if (!http_req_net_failed(r) && (r->status < 300 || r->status == 409)) {
+    b->cancel_sent = 1;
+    b->next_at = 0;
+    b->fails = 0;
+  } else {
+    on_failure(e, b, r, "cancel", 1);
+  }
+  http_req_free(r);
+}
+
+void engine_batch_cancel(bt_engine *e, ebatch *b) {
+  bt_error err;
+  if (store_run(e->store, &err, "cancelling", NULL,
+                "UPDATE batches SET cancel_requested = 1 WHERE id = ? AND state <> 'done'", "i",
+                b->id))
+    log_warn("engine: %s", err.message);
+  if (!b->busy)
+    b->next_at = 0;
+}
+
+void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
+  ejob *j = b->job;
+  bt_batch row;
+  bt_error err;
+  if (store_batch_get(e->store, b->id, &row, &err)) {
+    log_warn("engine: %s", err.message);
+    b->next_at = now + 1000;
+    return;
+  }
+  b->next_at = now + 1000;
+  const char *st = row.state;
+  int unsent = !strcmp(st, "intent") || !strcmp(st, "uploading") || !strcmp(st, "uploaded");
+  int64_t cancel = 0;
+  if (store_query_int(e->store, &err, &cancel, 0,
+                      "SELECT cancel_requested FROM batches WHERE id = ?", "i", b->id))
+    cancel = 0;
+  if (!strcmp(st, "done")) {
+    b->done = 1;
+  } else if (unsent && (j->cancel || cancel)) {
+    engine_batch_mark_done(e, b, TASK_CANCELLED, "cancelled", "cancelled before it was submitted");
+  } else if (unsent && j->fatal) {
+    engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted", "not submitted after an earlier error");
+  } else if ((!strcmp(st, "intent") || !strcmp(st, "uploading") || !strcmp(st, "uploaded") ||
+              !strcmp(st, "creating")) &&
+             j->prov.kind == PROVIDER_ANTHROPIC && !create_slot(e, b)) {
+    b->next_at = now + 20; /* another anthropic create is in flight */
+  } else if (!strcmp(st, "intent") || !strcmp(st, "uploading")) {
+    if (engine_over_budget(e, j, b)) {
+      char m[256];
+      snprintf(m, sizeof m, "stopped before batch %lld: --max-cost $%.4f would be passed",
+               (long long)row.chunk_no, j->max_cost);
+      engine_job_error(e, j, b, m);
+      engine_batch_mark_done(e, b, TASK_CANCELLED, "budget_exceeded", m);
+    } else {
+      char spool[4400];
+      spool_path(e, &row, spool, sizeof spool);
+      if (write_spool(e, b, spool, &err)) {
+        engine_job_error(e, j, b, err.message);
+        b->next_at = now + 5000;
+      } else if (j->prov.kind == PROVIDER_ANTHROPIC) {
+        send_create(e, b, &row);
+      } else {
+        bt_http_req *r;
+        char fname[128];
+        snprintf(fname, sizeof fname, "%s.jsonl", row.tag);
+        if (store_batch_set_state(e->store, b->id, "uploading", &err) ||
+            provider_req_upload(&j->prov, spool, fname, &r, &err)) {
+          log_error("engine: %s", err.message);
+          b->next_at = now + 5000;
+        } else {
+          r->ud2 = e;
+          b->busy = 1;
+          engine_add_transfer(e, r, upload_done, b);
+        }
+      }
+    }
+  } else if (!strcmp(st, "uploaded")) {
+    char spool[4400];
+    spool_path(e, &row, spool, sizeof spool);
+    send_create(e, b, &row);
+  } else if (!strcmp(st, "creating")) {
+    if (b->maybe_created) {
+      send_list(e, b);
+    } else {
+      char spool[4400];
+      spool_path(e, &row, spool, sizeof spool);
+      if (j->prov.kind == PROVIDER_ANTHROPIC && access(spool, R_OK) != 0 &&
+          write_spool(e, b, spool, &err)) {
+        engine_job_error(e, j, b, err.message);
+        b->next_at = now + 5000;
+      } else if (j->prov.kind == PROVIDER_OPENAI && !row.input_file_id) {
+        /* No file recorded: go back to upload. */
+        if (store_batch_set_state(e->store, b->id, "intent", &err))
+          log_error("engine: %s", err.message);
+        b->next_at = 0;
+      } else {
+        send_create(e, b, &row);
+      }
+    }
+  } else if (!strcmp(st, "remote")) {
+    if ((j->cancel || cancel) && !b->cancel_sent) {
+      bt_http_req *r;
+      if (provider_req_cancel(&j->prov, row.remote_id, &r, &err) == BT_OK) {
+        r->ud2 = e;
+        b->busy = 1;
+        engine_add_transfer(e, r, cancel_done, b);
+      }
+    } else {
+      bt_http_req *r;
+      if (provider_req_get(&j->prov, row.remote_id, &r, &err) == BT_OK) {
+        r->ud2 = e;
+        b->busy = 1;
+        engine_add_transfer(e, r, poll_done, b);
+      }
+    }
+  }
+  batch_cleanup(&row);
+}

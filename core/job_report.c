@@ -1,0 +1,140 @@
+/* job_report: status objects and error groups. */
+#include "job_report.h"
+
+#include <string.h>
+
+#include "store_batch.h"
+#include "store_job.h"
+#include "store_sql.h"
+
+static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
+
+bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, json_t **out,
+                          bt_error *err) {
+  *out = NULL;
+  bt_job job;
+  bt_status r = store_job_get(s, job_id, &job, err);
+  if (r)
+    return r;
+  bt_counts c;
+  r = store_job_counts(s, job_id, &c, err);
+  if (r) {
+    job_cleanup(&job);
+    return r;
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(job.id));
+  json_object_set_new(o, "name", jstr(job.name));
+  json_object_set_new(o, "provider", jstr(job.provider));
+  json_object_set_new(o, "model", jstr(job.model));
+  json_object_set_new(o, "state", jstr(job.state));
+  json_t *counts = json_object();
+  json_object_set_new(counts, "total", json_integer(c.total));
+  for (int k = 0; k < TASK_STATE_COUNT; k++)
+    json_object_set_new(counts, task_state_name((bt_task_state)k), json_integer(c.n[k]));
+  json_object_set_new(o, "counts", counts);
+  json_object_set_new(o, "cost", json_pack("{s:f, s:f}", "estimated_usd", job.est_cost_usd,
+                                           "actual_usd", job.actual_cost_usd));
+  if (with_batches) {
+    bt_batch *list;
+    size_t n;
+    r = store_batch_list(s, job_id, &list, &n, err);
+    if (r) {
+      json_decref(o);
+      job_cleanup(&job);
+      return r;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+      bt_batch *b = &list[i];
+      char id[32];
+      snprintf(id, sizeof id, "%lld", (long long)b->id);
+      const char *status = b->remote_status ? b->remote_status : b->state;
+      json_t *bo = json_pack("{s:s, s:o, s:s, s:I, s:{s:I, s:I, s:I}, s:I, s:s, s:o}", "id", id,
+                             "remote_id", jstr(b->remote_id), "status", status, "attempt",
+                             (json_int_t)b->round, "counts", "total", (json_int_t)b->n_requests,
+                             "succeeded", (json_int_t)b->n_succeeded, "failed",
+                             (json_int_t)b->n_failed, "chunk", (json_int_t)b->chunk_no,
+                             "state", b->state, "last_error", jstr(b->last_error));
+      if (bo)
+        json_array_append_new(arr, bo);
+    }
+    batch_list_free(list, n);
+    json_object_set_new(o, "batches", arr);
+  }
+  json_object_set_new(o, "created_at", json_integer(job.created_at));
+  json_object_set_new(o, "finished_at",
+                      job.finished_at ? json_integer(job.finished_at) : json_null());
+  json_object_set_new(o, "last_error", jstr(job.last_error));
+  json_object_set_new(o, "est_tokens", json_pack("{s:I, s:I}", "input",
+                                                 (json_int_t)job.est_input_tokens, "output",
+                                                 (json_int_t)job.est_output_tokens));
+  json_object_set_new(o, "actual_tokens",
+                      json_pack("{s:I, s:I}", "input", (json_int_t)job.actual_input_tokens,
+                                "output", (json_int_t)job.actual_output_tokens));
+  job_cleanup(&job);
+  *out = o;
+  return BT_OK;
+}
+
+bt_status job_report_errors(bt_store *s, const char *job_id, json_t **out, bt_error *err) {
+  *out = NULL;
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(
+      s,
+      "SELECT code, state, n, (SELECT a.error_message FROM tasks t2 JOIN attempts a ON"
+      " a.id = t2.last_attempt_id WHERE t2.id = sample_id) FROM (SELECT"
+      " coalesce(error_code, 'unknown') AS code, state, count(*) AS n, min(id) AS sample_id"
+      " FROM tasks WHERE job_id = ? AND state IN ('failed','expired','cancelled')"
+      " GROUP BY 1, 2) ORDER BY n DESC, code",
+      &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  json_t *arr = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *sample = (const char *)sqlite3_column_text(st, 3);
+    json_array_append_new(
+        arr, json_pack("{s:s, s:s, s:I, s:o}", "code", (const char *)sqlite3_column_text(st, 0),
+                       "state", (const char *)sqlite3_column_text(st, 1), "count",
+                       (json_int_t)sqlite3_column_int64(st, 2), "sample", jstr(sample)));
+  }
+  if (rc != SQLITE_DONE) {
+    r = store_fail(s, err, "grouping errors");
+    json_decref(arr);
+    arr = NULL;
+  }
+  sqlite3_finalize(st);
+  *out = arr;
+  return r;
+}
+
+int job_report_exit_code(bt_store *s, const char *job_id) {
+  bt_job job;
+  bt_error err;
+  if (store_job_get(s, job_id, &job, &err))
+    return 3;
+  bt_counts c;
+  int code = 0;
+  if (store_job_counts(s, job_id, &c, &err)) {
+    code = 3;
+  } else {
+    int64_t budget = 0;
+    if (store_query_int(s, &err, &budget, 0,
+                        "SELECT count(*) FROM tasks WHERE job_id = ? AND error_code ="
+                        " 'budget_exceeded'",
+                        "t", job_id))
+      budget = 0;
+    if (budget)
+      code = 4;
+    else if (job.last_error || !strcmp(job.state, "failed"))
+      code = 3;
+    else if (c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED] +
+                 c.n[TASK_PENDING] + c.n[TASK_RUNNING] >
+             0)
+      code = 2;
+  }
+  job_cleanup(&job);
+  return code;
+}

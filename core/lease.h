@@ -1,0 +1,24 @@
+/* lease: one engine drives a job at a time. A lease row (job, owner, pid, expiry) is taken in
+ * a write transaction and renewed while the engine runs; another process on the same store
+ * sees the job as driven and only reads. A lease whose holder's pid is gone (kill -9) or whose
+ * expiry passed is taken over at once, so a restart resumes without waiting.
+ *
+ * Same thread rules as store.h (call on the connection of the thread that drives). */
+#ifndef BT_LEASE_H
+#define BT_LEASE_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* A process-unique owner string ("<pid>-<random>") into out[32]. */
+void lease_owner_make(char out[32]);
+/* Take or renew. BT_ERR_BUSY when a live other owner holds it. */
+bt_status lease_acquire(bt_store *s, const char *job_id, const char *owner, int64_t ttl_ms,
+                        bt_error *err) BT_WUR;
+void lease_release(bt_store *s, const char *job_id, const char *owner);
+/* 1 in *held when someone other than owner (may be NULL) holds a live lease. */
+bt_status lease_held(bt_store *s, const char *job_id, const char *owner, int *held,
+                     bt_error *err) BT_WUR;
+
+#endif

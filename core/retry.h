@@ -1,0 +1,32 @@
+/* retry: new attempts for a job's unsuccessful tasks, in new batches (round n+1).
+ *
+ * Selection (`only`): "failed", "expired", "cancelled", an error code (e.g. "rate_limit"), or
+ * NULL for all three states; task_id > 0 narrows it to that one task. Succeeded, pending and
+ * running tasks are never selected. retry_plan() only counts (for the confirmation dialog and
+ * --max-cost); retry_apply() writes, in one transaction: chunks (batches in state intent,
+ * round = last round + 1), a running attempt per task (its new latest attempt), the tasks back
+ * to pending, the job back to running. The engine then drives them like any chunk; "the
+ * latest success wins".
+ *
+ * Any thread, on its own store connection. */
+#ifndef BT_RETRY_H
+#define BT_RETRY_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+typedef struct bt_retry_plan {
+  int64_t tasks;
+  int64_t est_input_tokens;
+  double est_cost_usd; /* batch prices */
+} bt_retry_plan;
+
+bt_status retry_plan(bt_store *s, const char *job_id, const char *only, int64_t task_id,
+                     bt_retry_plan *out, bt_error *err) BT_WUR;
+/* max_cost_usd < 0: no limit; else an estimate above it is BT_ERR_BUDGET (nothing written).
+ * *n_tasks (may be NULL) gets how many tasks got a new attempt. */
+bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t task_id,
+                      double max_cost_usd, int64_t *n_tasks, bt_error *err) BT_WUR;
+
+#endif

@@ -1,0 +1,55 @@
+/* store_attempt: attempts (one per task per batch) and idempotent result ingestion.
+ *
+ * An attempt is written in state `running` when its task is put into a chunk (job creation or
+ * retry) and becomes the task's latest attempt. Results are joined on custom_id, never on
+ * line order; an attempt that is already terminal is left alone, so feeding the same result
+ * file twice (a crash mid-download, then a fresh download) changes nothing. A task follows its
+ * latest attempt, except that a succeeded task never goes back ("the latest success wins").
+ *
+ * Same thread rules as store.h. A bt_ingest holds prepared statements on one connection; the
+ * caller wraps calls in transactions (store_begin/commit) and frees it with ingest_free. */
+#ifndef BT_STORE_ATTEMPT_H
+#define BT_STORE_ATTEMPT_H
+
+#include <stdint.h>
+
+#include "provider.h"
+#include "store.h"
+
+/* New running attempt of task in batch; makes it the task's latest attempt (attempts += 1). */
+bt_status store_attempt_insert(bt_store *s, const char *job_id, int64_t task_id,
+                               int64_t batch_id, bt_error *err) BT_WUR;
+
+/* Call fn for every task of a batch, in input order: index from 0, custom_id, request line,
+ * attempt id, task id. A non-zero return from fn stops and is returned. */
+typedef bt_status (*bt_attempt_fn)(void *ud, int64_t index, const char *custom_id,
+                                   const char *request, int64_t attempt_id, int64_t task_id,
+                                   int64_t est_tokens);
+bt_status store_attempt_each(bt_store *s, int64_t batch_id, int only_running, int64_t after_id,
+                             int64_t limit, bt_attempt_fn fn, void *ud, bt_error *err) BT_WUR;
+
+/* The batch was accepted by the provider: its pending tasks become running. */
+bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *err) BT_WUR;
+
+typedef struct bt_ingest bt_ingest;
+bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const char *provider,
+                     const char *model, bt_ingest **out, bt_error *err) BT_WUR;
+/* One result, joined on custom_id within the batch. *applied = 1 when it changed an attempt
+ * (0: unknown custom_id or already terminal). */
+bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Same, for a known attempt (local execution). */
+bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
+                                const bt_result *r, int *applied, bt_error *err) BT_WUR;
+/* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
+ * its attempt) instead of being ignored. */
+void ingest_set_autocreate(bt_ingest *g, int on);
+void ingest_free(bt_ingest *g);
+
+/* Every attempt of the batch still running ends as state with code/message (an expired batch
+ * keeps its finished lines and marks the rest expired; a completed batch with missing lines
+ * marks them failed). Returns how many in *n. */
+bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state state,
+                                    const char *code, const char *message, int64_t *n,
+                                    bt_error *err) BT_WUR;
+
+#endif

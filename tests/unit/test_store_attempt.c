@@ -1,0 +1,278 @@
+/* Unit tests: job creation with chunking, idempotent result ingestion joined on custom_id,
+ * expiry/cancel of the rest, retry planning and "the latest success wins", the results export
+ * in input order, the error groups and the leases. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "job_report.h"
+#include "lease.h"
+#include "results.h"
+#include "retry.h"
+#include "store_attempt.h"
+#include "store_batch.h"
+#include "testutil.h"
+#include "util.h"
+
+typedef struct {
+  char *dir;
+  bt_store *s;
+  char job[BT_JOB_ID_LEN + 1];
+} fixture;
+
+static void make_job(fixture *f, int rows, int chunk) {
+  bt_job_opts o;
+  job_opts_init(&o);
+  o.chunk_size = chunk;
+  o.name = "fixture";
+  bt_job_meta m = {"openai", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]",
+                   "t.md",   "Say {{text}}", "in.csv"};
+  bt_job_builder *b;
+  bt_error err;
+  assert_int_equal(job_builder_begin(f->s, &o, &m, &b, &err), BT_OK);
+  for (int i = 1; i <= rows; i++) {
+    char cid[32], input[128], req[256];
+    snprintf(cid, sizeof cid, "row-%d", i);
+    snprintf(input, sizeof input, "{\"id\":%d,\"text\":\"hello, \\\"%d\\\"\"}", i, i);
+    snprintf(req, sizeof req, "{\"custom_id\":\"%s\",\"method\":\"POST\"}", cid);
+    bt_rendered r = {.row_no = i, .line_no = i + 1, .custom_id = cid, .input_json = input,
+                     .request = req, .request_bytes = strlen(req), .est_input_tokens = 100,
+                     .max_output_tokens = 10};
+    assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
+  }
+  assert_int_equal(job_builder_finish(b, f->job, &err), BT_OK);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  f->dir = tu_tmpdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/batchtop.db", f->dir);
+  bt_error err;
+  assert_int_equal(store_open(path, &f->s, &err), BT_OK);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  store_close(f->s);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+static bt_result result(const char *cid, bt_task_state st, const char *out, const char *code) {
+  bt_result r;
+  memset(&r, 0, sizeof r);
+  r.custom_id = (char *)cid;
+  r.state = st;
+  r.output = (char *)out;
+  r.error_code = (char *)code;
+  r.error_message = code ? (char *)"went wrong" : NULL;
+  r.input_tokens = 100;
+  r.output_tokens = 10;
+  return r;
+}
+
+static void ingest(fixture *f, int64_t batch, const bt_result *r, int expect_applied) {
+  bt_ingest *g;
+  bt_error err;
+  int applied;
+  assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  assert_int_equal(ingest_result(g, r, &applied, &err), BT_OK);
+  assert_int_equal(applied, expect_applied);
+  ingest_free(g);
+}
+
+static void counts(fixture *f, bt_counts *c) {
+  bt_error err;
+  assert_int_equal(store_job_counts(f->s, f->job, c, &err), BT_OK);
+}
+
+static void test_chunks_and_ingest(void **state) {
+  fixture *f = *state;
+  make_job(f, 5, 2);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  assert_int_equal(n, 3); /* 2 + 2 + 1 */
+  assert_int_equal(list[0].n_requests, 2);
+  assert_int_equal(list[2].n_requests, 1);
+  assert_string_equal(list[0].state, "intent");
+  char tag[64];
+  snprintf(tag, sizeof tag, "bt-%s-1-1", f->job);
+  assert_string_equal(list[0].tag, tag);
+  int64_t b1 = list[0].id, b2 = list[1].id, b3 = list[2].id;
+  batch_list_free(list, n);
+  bt_counts c;
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_PENDING], 5);
+  assert_int_equal(store_attempt_tasks_running(f->s, b1, &err), BT_OK);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_RUNNING], 2);
+  /* out of order, joined on custom_id; a line for another batch's task is not ours */
+  bt_result r2 = result("row-2", TASK_SUCCEEDED, "two", NULL);
+  bt_result r1 = result("row-1", TASK_FAILED, NULL, "server_error");
+  bt_result r3 = result("row-3", TASK_SUCCEEDED, "three", NULL);
+  ingest(f, b1, &r2, 1);
+  ingest(f, b1, &r1, 1);
+  ingest(f, b1, &r3, 0);
+  /* idempotent: the same lines again change nothing (a second download) */
+  ingest(f, b1, &r2, 0);
+  ingest(f, b1, &r1, 0);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 1);
+  assert_int_equal(c.n[TASK_FAILED], 1);
+  /* batch 2 expires with row-3 done: the rest is expired, row-3 keeps its answer */
+  ingest(f, b2, &r3, 1);
+  int64_t rest = 0;
+  assert_int_equal(
+      store_attempt_finish_rest(f->s, b2, TASK_EXPIRED, "batch_expired", "late", &rest, &err),
+      BT_OK);
+  assert_int_equal(rest, 1);
+  assert_int_equal(
+      store_attempt_finish_rest(f->s, b3, TASK_CANCELLED, "batch_cancelled", "x", &rest, &err),
+      BT_OK);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 2);
+  assert_int_equal(c.n[TASK_FAILED], 1);
+  assert_int_equal(c.n[TASK_EXPIRED], 1);
+  assert_int_equal(c.n[TASK_CANCELLED], 1);
+  assert_int_equal(c.total, 5);
+  int ended = 0;
+  assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
+  assert_true(ended);
+  assert_int_equal(job_report_exit_code(f->s, f->job), 2);
+  /* actual cost follows the attempts (triggers) */
+  bt_job job;
+  assert_int_equal(store_job_get(f->s, f->job, &job, &err), BT_OK);
+  assert_string_equal(job.state, "completed");
+  assert_true(job.actual_cost_usd > 0);
+  job_cleanup(&job);
+  /* error groups */
+  json_t *g;
+  assert_int_equal(job_report_errors(f->s, f->job, &g, &err), BT_OK);
+  assert_int_equal(json_array_size(g), 3);
+  json_decref(g);
+
+  /* retry only the failed one: new round, only that task */
+  bt_retry_plan plan;
+  assert_int_equal(retry_plan(f->s, f->job, "failed", 0, &plan, &err), BT_OK);
+  assert_int_equal(plan.tasks, 1);
+  assert_int_equal(retry_plan(f->s, f->job, NULL, 0, &plan, &err), BT_OK);
+  assert_int_equal(plan.tasks, 3);
+  assert_int_equal(retry_plan(f->s, f->job, "batch_expired", 0, &plan, &err), BT_OK);
+  assert_int_equal(plan.tasks, 1);
+  assert_int_equal(retry_apply(f->s, f->job, "failed", 0, 0.0, NULL, &err), BT_ERR_BUDGET);
+  int64_t nt = 0;
+  assert_int_equal(retry_apply(f->s, f->job, "failed", 0, -1, &nt, &err), BT_OK);
+  assert_int_equal(nt, 1);
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  assert_int_equal(n, 4);
+  assert_int_equal(list[3].round, 2);
+  int64_t b4 = list[3].id;
+  batch_list_free(list, n);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_PENDING], 1);
+  assert_int_equal(c.n[TASK_FAILED], 0);
+  /* a late line from the old batch must not move the task (its latest attempt is newer) */
+  bt_result old = result("row-1", TASK_FAILED, NULL, "again");
+  ingest(f, b1, &old, 0);
+  bt_result win = result("row-1", TASK_SUCCEEDED, "one", NULL);
+  ingest(f, b4, &win, 1);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 3);
+
+  /* export: every row, input order, input columns first, CSV quoting */
+  char path[4096];
+  snprintf(path, sizeof path, "%s/out.csv", f->dir);
+  int64_t rows = 0;
+  assert_int_equal(results_export_file(f->s, f->job, NULL, path, &rows, &err), BT_OK);
+  assert_int_equal(rows, 5);
+  char *text = NULL;
+  size_t len;
+  assert_int_equal(util_read_file(path, 1 << 20, &text, &len, &err), BT_OK);
+  assert_non_null(strstr(text, "id,text,status,output,error,input_tokens,output_tokens,"
+                               "cost_usd\n1,\"hello, \"\"1\"\"\",succeeded,one,,100,10,"));
+  char *p2 = strstr(text, "\n2,"), *p3 = strstr(text, "\n3,"), *p4 = strstr(text, "\n4,");
+  assert_true(p2 && p3 && p4 && p2 < p3 && p3 < p4);
+  assert_non_null(strstr(text, "expired,,batch_expired: late"));
+  free(text);
+  snprintf(path, sizeof path, "%s/out.jsonl", f->dir);
+  assert_int_equal(results_export_file(f->s, f->job, "jsonl", path, &rows, &err), BT_OK);
+  assert_int_equal(util_read_file(path, 1 << 20, &text, &len, &err), BT_OK);
+  assert_non_null(strstr(text, "{\"id\":1,\"text\":\"hello, \\\"1\\\"\",\"status\":"
+                               "\"succeeded\",\"output\":\"one\""));
+  free(text);
+  json_t *o;
+  assert_int_equal(job_report_json(f->s, f->job, 1, &o, &err), BT_OK);
+  assert_int_equal(json_array_size(json_object_get(o, "batches")), 4);
+  json_t *cn = json_object_get(o, "counts");
+  const char *keys[] = {"total", "pending", "running", "succeeded", "failed", "expired",
+                        "cancelled"};
+  for (size_t i = 0; i < 7; i++)
+    assert_non_null(json_object_get(cn, keys[i]));
+  json_decref(o);
+}
+
+static void test_budget_refused(void **state) {
+  fixture *f = *state;
+  bt_job_opts o;
+  job_opts_init(&o);
+  o.max_cost_usd = 0.0000001;
+  bt_job_meta m = {"openai", "gpt-4o", NULL, "csv", "[]", NULL, NULL, NULL};
+  bt_job_builder *b;
+  bt_error err;
+  assert_int_equal(job_builder_begin(f->s, &o, &m, &b, &err), BT_OK);
+  bt_rendered r = {.row_no = 1, .line_no = 2, .custom_id = "a", .input_json = "{}",
+                   .request = "{}", .request_bytes = 2, .est_input_tokens = 100000,
+                   .max_output_tokens = 1000};
+  assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
+  char id[BT_JOB_ID_LEN + 1];
+  assert_int_equal(job_builder_finish(b, id, &err), BT_ERR_BUDGET);
+  /* nothing half-stored */
+  char(*ids)[BT_JOB_ID_LEN + 1];
+  size_t n;
+  assert_int_equal(store_job_list_ids(f->s, &ids, &n, &err), BT_OK);
+  assert_int_equal(n, 0);
+  free(ids);
+}
+
+static void test_lease(void **state) {
+  fixture *f = *state;
+  make_job(f, 1, 0);
+  char a[32], b[32];
+  lease_owner_make(a);
+  lease_owner_make(b);
+  bt_error err;
+  assert_int_equal(lease_acquire(f->s, f->job, a, 30000, &err), BT_OK);
+  int held = 0;
+  assert_int_equal(lease_held(f->s, f->job, a, &held, &err), BT_OK);
+  assert_false(held); /* our own */
+  /* A live holder in another process: pid 1 is always alive. */
+  bt_error e2;
+  assert_int_equal(store_exec(f->s, "UPDATE leases SET pid = 1", &e2), BT_OK);
+  assert_int_equal(lease_held(f->s, f->job, b, &held, &err), BT_OK);
+  assert_true(held);
+  assert_int_equal(lease_acquire(f->s, f->job, b, 30000, &err), BT_ERR_BUSY);
+  /* A dead holder (kill -9) frees it at once. */
+  assert_int_equal(store_exec(f->s, "UPDATE leases SET pid = 999999999", &e2), BT_OK);
+  assert_int_equal(lease_acquire(f->s, f->job, b, 30000, &err), BT_OK);
+  lease_release(f->s, f->job, b);
+  assert_int_equal(lease_held(f->s, f->job, NULL, &held, &err), BT_OK);
+  assert_false(held);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_chunks_and_ingest, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_budget_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
