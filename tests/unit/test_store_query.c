@@ -34,11 +34,15 @@ static void test_totals(void **state) {
   bt_error err;
   /* Day start: 2026-11-27 00:00 UTC. */
   assert_int_equal(store_query_totals(f->s, FIXTURE_NOW - 12 * 3600000LL, &t, &err), BT_OK);
-  assert_int_equal(t.jobs, 4);
-  assert_int_equal(t.running_jobs, 1);
-  assert_int_equal(t.tasks_in_flight, 325); /* rows 666-990 of feedback-label */
-  /* Today: 620 * 0.0000278 (feedback-label) + 200 * 0.00078 (support-triage). */
-  assert_float_equal(t.spend_today_usd, 620 * 0.0000278 + 200 * 0.00078, 1e-9);
+  assert_int_equal(t.jobs, 7); /* four jobs and the pipeline's three stage jobs */
+  assert_int_equal(t.running_jobs, 2); /* feedback-label and the pipeline (counted once) */
+  /* Rows 666-990 of feedback-label, 4 rows of triage/reply and 2 of triage/priority. */
+  assert_int_equal(t.tasks_in_flight, 331);
+  /* Today: 620 * 0.0000278 (feedback-label) + 200 * 0.00078 (support-triage) + the pipeline's
+   * 11 labels, 4 replies and 2 priorities. */
+  assert_float_equal(t.spend_today_usd,
+                     620 * 0.0000278 + 200 * 0.00078 + 11 * 0.00005 + 4 * 0.0009 + 2 * 0.00006,
+                     1e-9);
   assert_float_equal(t.spend_total_usd, t.spend_today_usd, 1e-9);
 }
 
@@ -48,9 +52,10 @@ static void test_jobs_page_and_sorts(void **state) {
   bt_error err;
   bt_qjobs_opts o = {QSORT_NEWEST, NULL, 0, 10, FIXTURE_NOW};
   assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
-  assert_int_equal(l.total, 4);
-  assert_int_equal(l.n, 4);
+  assert_int_equal(l.total, 5); /* the pipeline is one row */
+  assert_int_equal(l.n, 5);
   assert_string_equal(l.rows[0].id, "dr1ft5zz");
+  assert_string_equal(l.rows[2].id, "tg7p1pe4");
   assert_string_equal(l.rows[1].id, "fb7k2m9q");
   bt_qjob *fb = &l.rows[1];
   assert_int_equal(fb->counts.total, 1000);
@@ -74,8 +79,9 @@ static void test_jobs_page_and_sorts(void **state) {
 
   o = (bt_qjobs_opts){QSORT_COST, "anthropic", 0, 10, FIXTURE_NOW};
   assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
-  assert_int_equal(l.total, 1);
+  assert_int_equal(l.total, 2); /* support-triage and the pipeline (its reply stage) */
   assert_string_equal(l.rows[0].id, "ctb93xq1");
+  assert_string_equal(l.rows[1].id, "tg7p1pe4");
   assert_true(l.rows[0].finished_at > 0);
   assert_float_equal(l.rows[0].rate_per_min, 200.0 / 30.0, 1e-6); /* 200 over 30 minutes */
   store_query_jobs_cleanup(&l);
