@@ -216,7 +216,7 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   "WITH e(id, name, provider, model, state, endpoint, last_error, est_cost_usd,"                   \
   " est_cost_std_usd, actual_cost_usd, est_input_tokens, est_output_tokens,"                       \
   " actual_input_tokens, actual_output_tokens, created_at, updated_at, finished_at, pipe) AS ("    \
-  "SELECT " JOB_COLUMNS ", 0 FROM jobs WHERE pipeline_id IS NULL"                                 \
+  "SELECT " JOB_COLUMNS ", 0 FROM jobs WHERE pipeline_id IS NULL"                                  \
   " UNION ALL SELECT " PIPELINE_COLUMNS PIPELINE_FROM " GROUP BY p.id) "
 
 /* The stage jobs of pipeline row j with their counts and rates; j's counts and rate become
@@ -341,6 +341,10 @@ void store_query_jobs_cleanup(bt_qjob_list *l) {
     job_free_strings(&l->rows[i]);
   free(l->rows);
   memset(l, 0, sizeof *l);
+}
+
+const char *store_query_stage_state(const bt_qstage *g) {
+  return g->hold ? "held" : g->job.state;
 }
 
 bt_status store_query_pipeline(bt_store *s, const char *id, int64_t now_ms, bt_qpipeline *out,

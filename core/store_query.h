@@ -95,6 +95,10 @@ typedef struct bt_qjob_list {
   int64_t total; /* rows matching the filter, all pages */
 } bt_qjob_list;
 
+/* A stage's state as the dashboard shows it: "held" while rows can still flow in from the
+ * stage before, else its job's state. */
+const char *store_query_stage_state(const bt_qstage *g);
+
 /* The jobs list: ordinary jobs, and each pipeline as one row in place of its stage jobs (the
  * filter also matches a pipeline by any stage's provider or model). */
 bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *opts, bt_qjob_list *out,
@@ -205,8 +209,8 @@ typedef struct bt_qlineage_stage {
   char *stage_name, *provider, *model;
   char job_id[BT_JOB_ID_LEN + 1];
   char *status;
-  int64_t task_id; /* 0 when the row has no task in this stage */
-  char *output;    /* NULL when none */
+  int64_t task_id;       /* 0 when the row has no task in this stage */
+  char *output;          /* NULL when none */
   bt_qattempt *attempts; /* oldest first */
   size_t n_att;
 } bt_qlineage_stage;

@@ -34,7 +34,7 @@ static void test_totals(void **state) {
   bt_error err;
   /* Day start: 2026-11-27 00:00 UTC. */
   assert_int_equal(store_query_totals(f->s, FIXTURE_NOW - 12 * 3600000LL, &t, &err), BT_OK);
-  assert_int_equal(t.jobs, 7); /* four jobs and the pipeline's three stage jobs */
+  assert_int_equal(t.jobs, 7);         /* four jobs and the pipeline's three stage jobs */
   assert_int_equal(t.running_jobs, 2); /* feedback-label and the pipeline (counted once) */
   /* Rows 666-990 of feedback-label, 4 rows of triage/reply and 2 of triage/priority. */
   assert_int_equal(t.tasks_in_flight, 331);

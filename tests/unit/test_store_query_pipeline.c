@@ -111,8 +111,7 @@ static void test_pipeline_detail(void **state) {
   assert_int_equal(d.row.stages[2].stage_no, 3);
   assert_int_equal(d.row.stages[2].job.counts.n[TASK_SUCCEEDED], 2);
   store_query_pipeline_cleanup(&d);
-  assert_int_equal(store_query_pipeline(f->s, "fb7k2m9q", FIXTURE_NOW, &d, &err),
-                   BT_ERR_NOT_FOUND);
+  assert_int_equal(store_query_pipeline(f->s, "fb7k2m9q", FIXTURE_NOW, &d, &err), BT_ERR_NOT_FOUND);
   store_query_pipeline_cleanup(&d);
 }
 
