@@ -5,31 +5,8 @@
 #include "../render/fixture.h"
 #include "store_query.h"
 
-typedef struct {
-  char *dir;
-  bt_store *s;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  f->dir = tu_tmpdir();
-  f->s = fixture_open(f->dir);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  store_close(f->s);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  util_clock_set(NULL);
-  return 0;
-}
-
 static void test_totals(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qtotals t;
   bt_error err;
   /* Day start: 2026-11-27 00:00 UTC. */
@@ -47,7 +24,7 @@ static void test_totals(void **state) {
 }
 
 static void test_jobs_page_and_sorts(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qjob_list l;
   bt_error err;
   bt_qjobs_opts o = {QSORT_NEWEST, NULL, 0, 10, FIXTURE_NOW};
@@ -94,7 +71,7 @@ static void test_jobs_page_and_sorts(void **state) {
 }
 
 static void test_job_detail(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qjob_detail d;
   bt_error err;
   assert_int_equal(store_query_job(f->s, "fb7k2m9q", FIXTURE_NOW, 24, &d, &err), BT_OK);
@@ -122,7 +99,7 @@ static void test_job_detail(void **state) {
 }
 
 static void test_tasks_filters(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qtask_list l;
   bt_error err;
   bt_qtasks_opts o = {"fb7k2m9q", -1, NULL, NULL, 0, 20};
@@ -158,7 +135,7 @@ static void test_tasks_filters(void **state) {
 }
 
 static void test_task_detail(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qtask_list l;
   bt_error err;
   bt_qtasks_opts o = {"fb7k2m9q", -1, "rate_limit_exceeded", NULL, 0, 1};
@@ -181,7 +158,7 @@ static void test_task_detail(void **state) {
 }
 
 static void test_data_version(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   char name[64];
   bt_error err;
   assert_int_equal(store_query_job_name(f->s, "ctb93xq1", name, sizeof name, &err), BT_OK);
@@ -193,12 +170,12 @@ static void test_data_version(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_totals, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_job_detail, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_tasks_filters, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_task_detail, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_totals, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_job_detail, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tasks_filters, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_task_detail, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_data_version, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

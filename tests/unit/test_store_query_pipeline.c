@@ -6,29 +6,6 @@
 #include "../render/fixture.h"
 #include "store_query.h"
 
-typedef struct {
-  char *dir;
-  bt_store *s;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  f->dir = tu_tmpdir();
-  f->s = fixture_open(f->dir);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  store_close(f->s);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  util_clock_set(NULL);
-  return 0;
-}
-
 static const bt_qjob *find_row(const bt_qjob_list *l, const char *id) {
   for (size_t i = 0; i < l->n; i++)
     if (!strcmp(l->rows[i].id, id))
@@ -37,7 +14,7 @@ static const bt_qjob *find_row(const bt_qjob_list *l, const char *id) {
 }
 
 static void test_pipeline_row(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qjob_list l;
   bt_error err;
   bt_qjobs_opts o = {QSORT_NEWEST, NULL, 0, 10, FIXTURE_NOW};
@@ -100,7 +77,7 @@ static void test_pipeline_row(void **state) {
 }
 
 static void test_pipeline_detail(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qpipeline d;
   bt_error err;
   assert_int_equal(store_query_pipeline(f->s, "tg7p1pe4", FIXTURE_NOW, &d, &err), BT_OK);
@@ -116,7 +93,7 @@ static void test_pipeline_detail(void **state) {
 }
 
 static void test_lineage(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qlineage l;
   bt_error err;
   /* Row 2 went all the way. */
@@ -159,9 +136,9 @@ static void test_lineage(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_pipeline_row, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_pipeline_detail, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_lineage, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pipeline_row, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_pipeline_detail, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_lineage, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
