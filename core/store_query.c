@@ -211,13 +211,18 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   " CASE WHEN " PIPELINE_OPEN " THEN 0 ELSE max(coalesce(j.finished_at, 0)) END, 1"
 #define PIPELINE_FROM " FROM pipelines p JOIN jobs j ON j.pipeline_id = p.id"
 
-/* Jobs outside pipelines and pipelines, as one list with the names JOB_COLUMNS reads. */
-#define ENTRIES                                                                                    \
-  "WITH e(id, name, provider, model, state, endpoint, last_error, est_cost_usd,"                   \
+/* The pipeline rows, named as JOB_COLUMNS reads them (plus pipe = 1). */
+#define PIPELINES_CTE                                                                              \
+  "WITH pl(id, name, provider, model, state, endpoint, last_error, est_cost_usd,"                  \
   " est_cost_std_usd, actual_cost_usd, est_input_tokens, est_output_tokens,"                       \
   " actual_input_tokens, actual_output_tokens, created_at, updated_at, finished_at, pipe) AS ("    \
-  "SELECT " JOB_COLUMNS ", 0 FROM jobs WHERE pipeline_id IS NULL"                                  \
-  " UNION ALL SELECT " PIPELINE_COLUMNS PIPELINE_FROM " GROUP BY p.id) "
+  "SELECT " PIPELINE_COLUMNS PIPELINE_FROM " GROUP BY p.id) "
+
+/* The state sort's key, an output column of both halves of the list (a compound SELECT can
+ * only be ordered by its output columns). */
+#define STATE_RANK                                                                                 \
+  "CASE state WHEN 'running' THEN 0 WHEN 'submitting' THEN 1 WHEN 'draft' THEN 2"                  \
+  " WHEN 'failed' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END"
 
 /* The stage jobs of pipeline row j with their counts and rates; j's counts and rate become
  * their sums. A pipeline's ETA stays unknown: later stages grow as rows flow in. */
@@ -271,20 +276,32 @@ static bt_status load_stages(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
 bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   char *pat = (o->filter && o->filter[0]) ? like_pattern(o->filter) : NULL;
-  static const char *const where =
-      " WHERE (name LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\' OR provider LIKE ?1"
+  /* Jobs outside pipelines, then the pipelines, as one compound SELECT: ordered by creation,
+   * SQLite merges the jobs_created index walk with the few pipeline rows and stops at LIMIT,
+   * so the home view stays an index range read however many jobs there are. */
+  static const char *const filter =
+      " (name LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\' OR provider LIKE ?1"
       " ESCAPE '\\' OR model LIKE ?1 ESCAPE '\\' OR state LIKE ?1 ESCAPE '\\')";
   static const char *const order[QSORT_COUNT] = {
       " ORDER BY created_at DESC, id DESC",
       " ORDER BY created_at ASC, id ASC",
       " ORDER BY name COLLATE NOCASE, created_at DESC",
-      " ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'submitting' THEN 1 WHEN 'draft' THEN 2"
-      " WHEN 'failed' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END, created_at DESC",
+      " ORDER BY st_rank, created_at DESC",
       " ORDER BY actual_cost_usd DESC, est_cost_usd DESC, created_at DESC",
   };
   bt_qsort sort = (unsigned)o->sort < QSORT_COUNT ? o->sort : QSORT_NEWEST;
+  const char *and_f = pat ? " AND" : "", *where_f = pat ? " WHERE" : "", *f = pat ? filter : "";
   char sql[4096];
-  snprintf(sql, sizeof sql, ENTRIES "SELECT count(*) FROM e%s", pat ? where : "");
+  if (pat)
+    snprintf(sql, sizeof sql,
+             PIPELINES_CTE "SELECT (SELECT count(*) FROM jobs WHERE pipeline_id IS NULL AND%s)"
+                           " + (SELECT count(*) FROM pl WHERE%s)",
+             filter, filter);
+  else /* counts over the smallest index and the stage index, not a scan of the jobs table */
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM jobs) - (SELECT count(*) FROM jobs"
+             " WHERE pipeline_id IS NOT NULL) + (SELECT count(*) FROM pipelines p WHERE EXISTS"
+             " (SELECT 1 FROM jobs j WHERE j.pipeline_id = p.id))");
   sqlite3_stmt *st = NULL;
   extras x;
   bt_status r = extras_init(s, &x, err);
@@ -302,8 +319,11 @@ bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *ou
   sqlite3_finalize(st);
   st = NULL;
 
-  snprintf(sql, sizeof sql, ENTRIES "SELECT " JOB_COLUMNS ", pipe FROM e%s%s LIMIT ?2 OFFSET ?3",
-           pat ? where : "", order[sort]);
+  snprintf(sql, sizeof sql,
+           PIPELINES_CTE "SELECT " JOB_COLUMNS ", 0 AS pipe, " STATE_RANK " AS st_rank FROM jobs"
+                         " WHERE pipeline_id IS NULL%s%s UNION ALL SELECT " JOB_COLUMNS
+                         ", pipe, " STATE_RANK " FROM pl%s%s%s LIMIT ?2 OFFSET ?3",
+           and_f, f, where_f, f, order[sort]);
   if ((r = store_prepare(s, sql, &st, err)))
     goto out;
   if (pat)

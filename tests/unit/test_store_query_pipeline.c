@@ -54,6 +54,24 @@ static void test_pipeline_row(void **state) {
   assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
   assert_string_equal(l.rows[l.n - 1].id, "tg7p1pe4");
   store_query_jobs_cleanup(&l);
+  /* By state the running ones come first, newest first: feedback-label, then the pipeline. */
+  o.sort = QSORT_STATE;
+  assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
+  assert_string_equal(l.rows[0].id, "fb7k2m9q");
+  assert_string_equal(l.rows[1].id, "tg7p1pe4");
+  store_query_jobs_cleanup(&l);
+  /* Oldest first, paged: the pipeline (40m) after product-tags (1d) and support-triage (2h). */
+  o.sort = QSORT_OLDEST;
+  o.offset = 2;
+  o.limit = 1;
+  assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
+  assert_int_equal(l.total, 5);
+  assert_int_equal(l.n, 1);
+  assert_string_equal(l.rows[0].id, "tg7p1pe4");
+  assert_int_equal(l.rows[0].n_stages, 3);
+  store_query_jobs_cleanup(&l);
+  o.offset = 0;
+  o.limit = 10;
   o.filter = "haiku";
   assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
   assert_int_equal(l.total, 2);
