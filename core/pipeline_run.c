@@ -776,11 +776,14 @@ static const char *row_status(result_stage *rs, int64_t row_no, const char **out
   if (!rs->has_prev)
     return "waiting";
   const char *o, *e;
-  const char *before = row_status(rs - 1, row_no, &o, &e);
-  if (!strcmp(before, "skipped"))
+  return pipeline_absent_status(0, row_status(rs - 1, row_no, &o, &e));
+}
+
+const char *pipeline_absent_status(int skipped, const char *before) {
+  if (skipped || (before && !strcmp(before, "skipped")))
     return "skipped";
-  if (!strcmp(before, "failed") || !strcmp(before, "expired") || !strcmp(before, "cancelled") ||
-      !strcmp(before, "blocked"))
+  if (before && (!strcmp(before, "failed") || !strcmp(before, "expired") ||
+                 !strcmp(before, "cancelled") || !strcmp(before, "blocked")))
     return "blocked";
   return "waiting";
 }

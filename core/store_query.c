@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "pipeline_run.h"
 #include "util.h"
 
 static const char *const sort_names[] = {
@@ -69,8 +70,10 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
   if ((r = scalar(s, "SELECT count(*) FROM jobs", NULL, -1, &v, err)))
     return r;
   out->jobs = (int64_t)v;
-  if ((r = scalar(s, "SELECT count(*) FROM jobs WHERE state IN ('submitting','running')", NULL, -1,
-                  &v, err)))
+  if ((r = scalar(s,
+                  "SELECT count(DISTINCT coalesce(pipeline_id, id)) FROM jobs"
+                  " WHERE state IN ('submitting','running')",
+                  NULL, -1, &v, err)))
     return r;
   out->running_jobs = (int64_t)v;
   if ((r = scalar(s,
@@ -124,6 +127,13 @@ static void job_free_strings(bt_qjob *j) {
   free(j->state);
   free(j->endpoint);
   free(j->last_error);
+  for (size_t i = 0; i < j->n_stages; i++) {
+    job_free_strings(&j->stages[i].job);
+    free(j->stages[i].stage_name);
+  }
+  free(j->stages);
+  j->stages = NULL;
+  j->n_stages = 0;
 }
 
 /* Prepared once per list: counts and recent completions for each visible job. */
@@ -202,23 +212,111 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   return BT_OK;
 }
 
+/* A pipeline as one row with the columns of JOB_COLUMNS (plus 1: "a pipeline"), summed over
+ * its stage jobs (found by the jobs_pipeline_stage index). Provider and model join the stages'
+ * so the list's filter finds a pipeline by them; the view draws them from the stages. */
+#define PIPELINE_OPEN "(max(j.hold) > 0 OR max(j.state NOT IN ('completed','failed','cancelled')))"
+#define PIPELINE_COLUMNS                                                                           \
+  "p.id, p.name, group_concat(j.provider, ' '), group_concat(j.model, ' '),"                       \
+  " CASE WHEN " PIPELINE_OPEN " THEN 'running' WHEN max(j.state = 'cancelled') THEN 'cancelled'"   \
+  " WHEN max(j.state = 'failed') THEN 'failed' ELSE 'completed' END, '', NULL,"                    \
+  " total(j.est_cost_usd), total(j.est_cost_std_usd), total(j.actual_cost_usd),"                   \
+  " sum(j.est_input_tokens), sum(j.est_output_tokens), sum(j.actual_input_tokens),"                \
+  " sum(j.actual_output_tokens), p.created_at, max(p.updated_at, max(j.updated_at)),"              \
+  " CASE WHEN " PIPELINE_OPEN " THEN 0 ELSE max(coalesce(j.finished_at, 0)) END, 1"
+#define PIPELINE_FROM " FROM pipelines p JOIN jobs j ON j.pipeline_id = p.id"
+
+/* The pipeline rows, named as JOB_COLUMNS reads them (plus pipe = 1). */
+#define PIPELINES_CTE                                                                              \
+  "WITH pl(id, name, provider, model, state, endpoint, last_error, est_cost_usd,"                  \
+  " est_cost_std_usd, actual_cost_usd, est_input_tokens, est_output_tokens,"                       \
+  " actual_input_tokens, actual_output_tokens, created_at, updated_at, finished_at, pipe) AS ("    \
+  "SELECT " PIPELINE_COLUMNS PIPELINE_FROM " GROUP BY p.id) "
+
+/* The state sort's key, an output column of both halves of the list (a compound SELECT can
+ * only be ordered by its output columns). */
+#define STATE_RANK                                                                                 \
+  "CASE state WHEN 'running' THEN 0 WHEN 'submitting' THEN 1 WHEN 'draft' THEN 2"                  \
+  " WHEN 'failed' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END"
+
+/* The stage jobs of pipeline row j with their counts and rates; j's counts and rate become
+ * their sums. A pipeline's ETA stays unknown: later stages grow as rows flow in. */
+static bt_status load_stages(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt_error *err) {
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT " JOB_COLUMNS ", stage_no, stage_name, hold,"
+                              " (SELECT count(*) FROM pipeline_skips k WHERE k.job_id = jobs.id)"
+                              " FROM jobs WHERE pipeline_id = ? ORDER BY stage_no",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
+  size_t cap = 0;
+  int rc;
+  memset(&j->counts, 0, sizeof j->counts);
+  j->rate_per_min = 0;
+  j->eta_ms = -1;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    bt_qstage *g;
+    if (j->n_stages == cap) {
+      size_t nc = cap ? cap * 2 : 4;
+      g = realloc(j->stages, nc * sizeof *g);
+      if (!g) {
+        r = error_set(err, BT_ERR_NOMEM, "out of memory reading stages");
+        break;
+      }
+      memset(g + cap, 0, (nc - cap) * sizeof *g);
+      j->stages = g;
+      cap = nc;
+    }
+    g = &j->stages[j->n_stages++];
+    read_job(st, &g->job);
+    g->stage_no = sqlite3_column_int64(st, 17);
+    g->stage_name = col_dup(st, 18);
+    g->hold = sqlite3_column_int(st, 19);
+    g->skipped = sqlite3_column_int64(st, 20);
+    if ((r = extras_fill(s, x, &g->job, now, err)))
+      break;
+    for (int k = 0; k < TASK_STATE_COUNT; k++)
+      j->counts.n[k] += g->job.counts.n[k];
+    j->counts.total += g->job.counts.total;
+    j->rate_per_min += g->job.rate_per_min;
+  }
+  if (!r && rc != SQLITE_DONE)
+    r = store_fail(s, err, "reading stages");
+  sqlite3_finalize(st);
+  return r;
+}
+
 bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   char *pat = (o->filter && o->filter[0]) ? like_pattern(o->filter) : NULL;
-  static const char *const where =
-      " WHERE (name LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\' OR provider LIKE ?1"
+  /* Jobs outside pipelines, then the pipelines, as one compound SELECT: ordered by creation,
+   * SQLite merges the jobs_created index walk with the few pipeline rows and stops at LIMIT,
+   * so the home view stays an index range read however many jobs there are. */
+  static const char *const filter =
+      " (name LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\' OR provider LIKE ?1"
       " ESCAPE '\\' OR model LIKE ?1 ESCAPE '\\' OR state LIKE ?1 ESCAPE '\\')";
   static const char *const order[QSORT_COUNT] = {
       " ORDER BY created_at DESC, id DESC",
       " ORDER BY created_at ASC, id ASC",
       " ORDER BY name COLLATE NOCASE, created_at DESC",
-      " ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'submitting' THEN 1 WHEN 'draft' THEN 2"
-      " WHEN 'failed' THEN 3 WHEN 'cancelled' THEN 4 ELSE 5 END, created_at DESC",
+      " ORDER BY st_rank, created_at DESC",
       " ORDER BY actual_cost_usd DESC, est_cost_usd DESC, created_at DESC",
   };
   bt_qsort sort = (unsigned)o->sort < QSORT_COUNT ? o->sort : QSORT_NEWEST;
-  char sql[1024];
-  snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs%s", pat ? where : "");
+  const char *and_f = pat ? " AND" : "", *where_f = pat ? " WHERE" : "", *f = pat ? filter : "";
+  char sql[4096];
+  if (pat)
+    snprintf(sql, sizeof sql,
+             PIPELINES_CTE "SELECT (SELECT count(*) FROM jobs WHERE pipeline_id IS NULL AND%s)"
+                           " + (SELECT count(*) FROM pl WHERE%s)",
+             filter, filter);
+  else /* counts over the smallest index and the stage index, not a scan of the jobs table */
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM jobs) - (SELECT count(*) FROM jobs"
+             " WHERE pipeline_id IS NOT NULL) + (SELECT count(*) FROM pipelines p WHERE EXISTS"
+             " (SELECT 1 FROM jobs j WHERE j.pipeline_id = p.id))");
   sqlite3_stmt *st = NULL;
   extras x;
   bt_status r = extras_init(s, &x, err);
@@ -236,8 +334,11 @@ bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *ou
   sqlite3_finalize(st);
   st = NULL;
 
-  snprintf(sql, sizeof sql, "SELECT " JOB_COLUMNS " FROM jobs%s%s LIMIT ?2 OFFSET ?3",
-           pat ? where : "", order[sort]);
+  snprintf(sql, sizeof sql,
+           PIPELINES_CTE "SELECT " JOB_COLUMNS ", 0 AS pipe, " STATE_RANK " AS st_rank FROM jobs"
+                         " WHERE pipeline_id IS NULL%s%s UNION ALL SELECT " JOB_COLUMNS
+                         ", pipe, " STATE_RANK " FROM pl%s%s%s LIMIT ?2 OFFSET ?3",
+           and_f, f, where_f, f, order[sort]);
   if ((r = store_prepare(s, sql, &st, err)))
     goto out;
   if (pat)
@@ -254,7 +355,11 @@ bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *o, bt_qjob_list *ou
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < (size_t)limit) {
     bt_qjob *j = &out->rows[out->n++];
     read_job(st, j);
-    if ((r = extras_fill(s, &x, j, o->now_ms, err)))
+    if (sqlite3_column_int(st, 17))
+      r = load_stages(s, &x, j, o->now_ms, err);
+    else
+      r = extras_fill(s, &x, j, o->now_ms, err);
+    if (r)
       goto out;
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -271,6 +376,48 @@ void store_query_jobs_cleanup(bt_qjob_list *l) {
     job_free_strings(&l->rows[i]);
   free(l->rows);
   memset(l, 0, sizeof *l);
+}
+
+const char *store_query_stage_state(const bt_qstage *g) {
+  return g->hold ? "held" : g->job.state;
+}
+
+bt_status store_query_pipeline(bt_store *s, const char *id, int64_t now_ms, bt_qpipeline *out,
+                               bt_error *err) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT " PIPELINE_COLUMNS ", p.path, p.input_path" PIPELINE_FROM
+                              " WHERE p.id = ? GROUP BY p.id",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    read_job(st, &out->row);
+    out->path = col_dup(st, 18);
+    out->input_path = col_dup(st, 19);
+  } else if (rc == SQLITE_DONE) {
+    r = error_set(err, BT_ERR_NOT_FOUND, "no pipeline '%s'", id);
+  } else {
+    r = store_fail(s, err, "reading a pipeline");
+  }
+  sqlite3_finalize(st);
+  if (r)
+    return r;
+  extras x;
+  if ((r = extras_init(s, &x, err)) == BT_OK)
+    r = load_stages(s, &x, &out->row, now_ms, err);
+  extras_cleanup(&x);
+  return r;
+}
+
+void store_query_pipeline_cleanup(bt_qpipeline *p) {
+  job_free_strings(&p->row);
+  free(p->path);
+  free(p->input_path);
+  memset(p, 0, sizeof *p);
 }
 
 /* Grow *arr (of elem bytes) to hold n+1 items. */
@@ -577,6 +724,9 @@ void store_query_tasks_cleanup(bt_qtask_list *l) {
   memset(l, 0, sizeof *l);
 }
 
+static bt_status load_attempts(bt_store *s, int64_t task_id, bt_qattempt **arr, size_t *n,
+                               bt_error *err);
+
 bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   sqlite3_stmt *st;
@@ -610,6 +760,15 @@ bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out, b
   sqlite3_finalize(st);
   if (r)
     return r;
+  return load_attempts(s, task_id, &out->attempts, &out->n_att, err);
+}
+
+/* Every attempt at a task, oldest first, into *arr (grown; the caller frees). */
+static bt_status load_attempts(bt_store *s, int64_t task_id, bt_qattempt **arr, size_t *n,
+                               bt_error *err) {
+  sqlite3_stmt *st;
+  bt_status r;
+  int rc;
   if ((r = store_prepare(s,
                          "SELECT a.id, a.attempt_no, a.batch_id, coalesce(a.http_status, 0),"
                          " a.state, b.remote_id, a.response, a.output, a.error_code,"
@@ -620,13 +779,13 @@ bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out, b
                          &st, err)))
     return r;
   sqlite3_bind_int64(st, 1, task_id);
-  size_t cap = 0;
+  size_t cap = *n;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&out->attempts, out->n_att, &cap, sizeof *out->attempts)) {
+    if (grow((void **)arr, *n, &cap, sizeof **arr)) {
       r = error_set(err, BT_ERR_NOMEM, "out of memory reading attempts");
       break;
     }
-    bt_qattempt *a = &out->attempts[out->n_att++];
+    bt_qattempt *a = &(*arr)[(*n)++];
     int i = 0;
     a->id = sqlite3_column_int64(st, i++);
     a->attempt_no = sqlite3_column_int64(st, i++);
@@ -651,15 +810,9 @@ bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out, b
   return r;
 }
 
-void store_query_task_cleanup(bt_qtask_detail *d) {
-  free(d->custom_id);
-  free(d->state);
-  free(d->input);
-  free(d->request);
-  free(d->error_code);
-  free(d->output);
-  for (size_t i = 0; i < d->n_att; i++) {
-    bt_qattempt *a = &d->attempts[i];
+static void attempts_free(bt_qattempt *arr, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    bt_qattempt *a = &arr[i];
     free(a->state);
     free(a->batch_remote_id);
     free(a->response);
@@ -667,8 +820,107 @@ void store_query_task_cleanup(bt_qtask_detail *d) {
     free(a->error_code);
     free(a->error_message);
   }
-  free(d->attempts);
+  free(arr);
+}
+
+void store_query_task_cleanup(bt_qtask_detail *d) {
+  free(d->custom_id);
+  free(d->state);
+  free(d->input);
+  free(d->request);
+  free(d->error_code);
+  free(d->output);
+  attempts_free(d->attempts, d->n_att);
   memset(d, 0, sizeof *d);
+}
+
+/* The row's task in one stage (state, output) and whether the stage skipped it. */
+static bt_status lineage_stage(bt_store *s, sqlite3_stmt *task, sqlite3_stmt *skip,
+                               bt_qlineage_stage *g, int64_t row_no, const char *before,
+                               bt_error *err) {
+  sqlite3_reset(task);
+  sqlite3_bind_text(task, 1, g->job_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(task, 2, row_no);
+  int rc = sqlite3_step(task);
+  if (rc == SQLITE_ROW) {
+    g->task_id = sqlite3_column_int64(task, 0);
+    g->status = col_dup(task, 1);
+    g->output = col_dup(task, 2);
+    return load_attempts(s, g->task_id, &g->attempts, &g->n_att, err);
+  }
+  if (rc != SQLITE_DONE)
+    return store_fail(s, err, "reading a row's task");
+  sqlite3_reset(skip);
+  sqlite3_bind_text(skip, 1, g->job_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(skip, 2, row_no);
+  rc = sqlite3_step(skip);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return store_fail(s, err, "reading a row's skip");
+  g->status = util_xstrdup(pipeline_absent_status(rc == SQLITE_ROW, before));
+  return BT_OK;
+}
+
+bt_status store_query_lineage(bt_store *s, const char *job_id, int64_t row_no, bt_qlineage *out,
+                              bt_error *err) {
+  memset(out, 0, sizeof *out);
+  out->row_no = row_no;
+  sqlite3_stmt *st = NULL, *task = NULL, *skip = NULL;
+  bt_status r = store_prepare(s,
+                              "SELECT p.name, j.id, j.stage_no, j.stage_name, j.provider, j.model"
+                              " FROM jobs o JOIN pipelines p ON p.id = o.pipeline_id"
+                              " JOIN jobs j ON j.pipeline_id = p.id WHERE o.id = ?"
+                              " ORDER BY j.stage_no",
+                              &st, err);
+  if (!r)
+    r = store_prepare(s, "SELECT id, state, output FROM tasks WHERE job_id = ?1 AND row_no = ?2",
+                      &task, err);
+  if (!r)
+    r = store_prepare(s, "SELECT 1 FROM pipeline_skips WHERE job_id = ?1 AND row_no = ?2", &skip,
+                      err);
+  if (r)
+    goto out;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&out->stages, out->n, &cap, sizeof *out->stages)) {
+      r = error_set(err, BT_ERR_NOMEM, "out of memory reading a lineage");
+      goto out;
+    }
+    if (!out->pipeline_name)
+      out->pipeline_name = col_dup(st, 0);
+    bt_qlineage_stage *g = &out->stages[out->n++];
+    util_strlcpy(g->job_id, (const char *)sqlite3_column_text(st, 1), sizeof g->job_id);
+    g->stage_no = sqlite3_column_int64(st, 2);
+    g->stage_name = col_dup(st, 3);
+    g->provider = col_dup(st, 4);
+    g->model = col_dup(st, 5);
+    const char *before = out->n > 1 ? out->stages[out->n - 2].status : NULL;
+    if ((r = lineage_stage(s, task, skip, g, row_no, before, err)))
+      goto out;
+  }
+  if (rc != SQLITE_DONE)
+    r = store_fail(s, err, "reading a lineage");
+out:
+  sqlite3_finalize(st);
+  sqlite3_finalize(task);
+  sqlite3_finalize(skip);
+  return r;
+}
+
+void store_query_lineage_cleanup(bt_qlineage *l) {
+  for (size_t i = 0; i < l->n; i++) {
+    bt_qlineage_stage *g = &l->stages[i];
+    free(g->stage_name);
+    free(g->provider);
+    free(g->model);
+    free(g->status);
+    free(g->output);
+    attempts_free(g->attempts, g->n_att);
+  }
+  free(l->stages);
+  free(l->pipeline_name);
+  memset(l, 0, sizeof *l);
 }
 
 int64_t store_query_data_version(bt_store *s) {

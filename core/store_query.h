@@ -27,7 +27,7 @@
 /* Header totals. */
 typedef struct bt_qtotals {
   int64_t jobs;            /* every job in the store */
-  int64_t running_jobs;    /* submitting or running */
+  int64_t running_jobs;    /* submitting or running; a pipeline counts once */
   int64_t tasks_in_flight; /* tasks in state running, over all jobs */
   double spend_today_usd;  /* cost of attempts that finished since day_start_ms */
   double spend_total_usd;  /* actual cost of every job */
@@ -53,7 +53,13 @@ typedef enum {
 
 const char *store_query_sort_name(bt_qsort s);
 
-/* One row of the jobs list. */
+typedef struct bt_qstage bt_qstage;
+
+/* One row of the jobs list: a job, or a whole pipeline (n_stages > 0). A pipeline row carries
+ * the pipeline's id and name; its counts, costs, tokens and rate are sums over its stage jobs;
+ * its state is "running" while any stage has not ended or is held, else "cancelled" when a
+ * stage was cancelled, "failed" when one failed, else "completed". Its provider and model are
+ * its stages' joined by spaces (for the filter); stages[] has each stage's own. */
 typedef struct bt_qjob {
   char id[BT_JOB_ID_LEN + 1];
   char *name, *provider, *model, *state, *endpoint, *last_error;
@@ -66,7 +72,18 @@ typedef struct bt_qjob {
   int64_t reported_ok, reported_failed;
   double rate_per_min; /* tasks finished per minute over the rate window; 0 when none */
   int64_t eta_ms;      /* remaining / rate; -1 when unknown or finished */
+  bt_qstage *stages;   /* a pipeline row: its stage jobs in stage order; NULL for a job */
+  size_t n_stages;
 } bt_qjob;
+
+/* One stage of a pipeline: its job (name "<pipeline>/<stage>", counts, cost) and its place. */
+struct bt_qstage {
+  bt_qjob job;
+  int64_t stage_no; /* 1..N */
+  char *stage_name;
+  int hold;        /* rows can still flow in from the stage before */
+  int64_t skipped; /* rows its where-condition filtered out */
+};
 
 typedef struct bt_qjobs_opts {
   bt_qsort sort;
@@ -81,12 +98,30 @@ typedef struct bt_qjob_list {
   int64_t total; /* rows matching the filter, all pages */
 } bt_qjob_list;
 
+/* A stage's state as the dashboard shows it: "held" while rows can still flow in from the
+ * stage before, else its job's state. */
+const char *store_query_stage_state(const bt_qstage *g);
+
+/* The jobs list: ordinary jobs, and each pipeline as one row in place of its stage jobs (the
+ * filter also matches a pipeline by any stage's provider or model). */
 bt_status store_query_jobs(bt_store *s, const bt_qjobs_opts *opts, bt_qjob_list *out,
                            bt_error *err) BT_WUR;
 /* The counts to show for a job's progress: its task counts with the tasks the provider has
  * reported done (reported_ok/failed) moved from running to succeeded/failed. Still adds up. */
 void store_query_progress(const bt_qjob *j, bt_counts *out);
 void store_query_jobs_cleanup(bt_qjob_list *l);
+
+/* One pipeline: the row the jobs list shows (with its stages), and where it came from. */
+typedef struct bt_qpipeline {
+  bt_qjob row;
+  char *path;       /* the pipeline file */
+  char *input_path; /* its input */
+} bt_qpipeline;
+
+/* BT_ERR_NOT_FOUND when there is no pipeline with that id. */
+bt_status store_query_pipeline(bt_store *s, const char *id, int64_t now_ms, bt_qpipeline *out,
+                               bt_error *err) BT_WUR;
+void store_query_pipeline_cleanup(bt_qpipeline *p);
 
 /* One batch of a job. */
 typedef struct bt_qbatch {
@@ -171,6 +206,33 @@ typedef struct bt_qtask_detail {
 bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out,
                            bt_error *err) BT_WUR;
 void store_query_task_cleanup(bt_qtask_detail *d);
+
+/* One input row's way through a pipeline: every stage in order, with the row's status there
+ * (its task's state, or "skipped", "blocked" or "waiting" as pipeline_results() says), its
+ * output and every attempt. The same input row has the same row_no in every stage. */
+typedef struct bt_qlineage_stage {
+  int64_t stage_no;
+  char *stage_name, *provider, *model;
+  char job_id[BT_JOB_ID_LEN + 1];
+  char *status;
+  int64_t task_id;       /* 0 when the row has no task in this stage */
+  char *output;          /* NULL when none */
+  bt_qattempt *attempts; /* oldest first */
+  size_t n_att;
+} bt_qlineage_stage;
+
+typedef struct bt_qlineage {
+  char *pipeline_name; /* NULL (and n = 0) when the job is in no pipeline */
+  int64_t row_no;
+  bt_qlineage_stage *stages;
+  size_t n;
+} bt_qlineage;
+
+/* The lineage of row_no in the pipeline of job_id; empty (n = 0) for a job outside pipelines.
+ * Index lookups only: per stage one task by (job_id, row_no), one skip, its attempts. */
+bt_status store_query_lineage(bt_store *s, const char *job_id, int64_t row_no, bt_qlineage *out,
+                              bt_error *err) BT_WUR;
+void store_query_lineage_cleanup(bt_qlineage *l);
 
 /* A job's name into buf ("" when there is no such job). */
 bt_status store_query_job_name(bt_store *s, const char *id, char *buf, size_t size,

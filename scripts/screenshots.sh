@@ -6,7 +6,8 @@
 #                                      the normal path (needs the engine: `batchtop submit`)
 #   scripts/screenshots.sh --fixture   the fixed store of the golden tests (tests/render/
 #                                      fixture.sql), for before the engine exists; the pictures
-#                                      say "fixture" in their title
+#                                      say "fixture" in their title. Also the fixture's
+#                                      pipeline: pipeline-*.png and lineage-*.png
 # Needs tmux, python3, rsvg-convert (Debian librsvg2-bin) and a monospace font
 # (fonts-dejavu-core); missing packages are installed when apt-get can.
 set -euo pipefail
@@ -116,4 +117,15 @@ for size in 120x40 80x24; do
   keys "examples/lab" Tab Enter "examples/fe" Tab Enter
   wait_for "substituted values marked"
   shot "preview-$size" "$cols" "$rows"
+  # The fixture's pipeline (third row): its stages, then a failed row's lineage.
+  if [ "$MODE" = fixture ]; then
+    keys Escape g j j Enter
+    wait_for "Stages 3"
+    shot "pipeline-$size" "$cols" "$rows"
+    keys Enter Enter Enter # label, its error group, row 12
+    wait_for "Input row"
+    [ "$rows" -lt 40 ] && keys PgDn # 80x24: the lineage is on the second page
+    wait_for "through pipeline"
+    shot "lineage-$size" "$cols" "$rows"
+  fi
 done

@@ -39,6 +39,7 @@ typedef struct bt_app bt_app;
 /* What a view is opened on. Strings are copied by the view. */
 typedef struct bt_view_arg {
   const char *job_id;
+  const char *pipeline_id; /* pipeline view */
   int64_t task_id;
   const char *error_code;                 /* tasks view: preset error-group filter */
   int state;                              /* tasks view: preset state filter, -1 none */
@@ -76,7 +77,7 @@ typedef struct bt_view_ops {
 } bt_view_ops;
 
 extern const bt_view_ops view_jobs_ops, view_job_ops, view_tasks_ops, view_inspector_ops,
-    view_help_ops, view_preview_ops;
+    view_help_ops, view_preview_ops, view_pipeline_ops;
 
 typedef struct bt_app_opts {
   const bt_config *cfg;    /* poll_ms, keys */

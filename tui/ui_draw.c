@@ -208,6 +208,58 @@ void ui_spark(WINDOW *w, int y, int x, int width, const int64_t *v, int n) {
   }
 }
 
+void ui_table_header(WINDOW *win, int y, int w, ui_col *cols, int n) {
+  ui_cols_layout(cols, n, w - 2);
+  ui_fill(win, y, 0, w, UI_COLUMN);
+  ui_cols_header(win, y, 1, w - 2, cols, n);
+}
+
+void ui_section(WINDOW *win, int y, int w, const char *title, const char *extra) {
+  int x = ui_put(win, y, 1, ui_text_width(title), UI_SECTION, title);
+  if (extra && extra[0])
+    ui_put(win, y, 2 + x, w - x - 3, UI_DIM, extra);
+}
+
+int ui_field(WINDOW *win, int y, int x, int width, const char *label, ui_elem e,
+             const char *value) {
+  int need = ui_text_width(label) + 1 + ui_text_width(value) + 3;
+  if (need > width)
+    return 0;
+  int lw = ui_put(win, y, x, ui_text_width(label) + 1, UI_LABEL, label) + 1;
+  ui_put(win, y, x + lw, need - lw, e, value);
+  return need;
+}
+
+ui_elem ui_cost_elem(double est_usd, double actual_usd) {
+  /* Spend above the estimate (by more than 10%) is the number to notice. */
+  return est_usd > 0 && actual_usd > est_usd * 1.1 ? UI_COST_HIGH : UI_COST;
+}
+
+const char *ui_fmt_done(const bt_counts *c, char *buf, size_t size) {
+  int64_t done = c->total - c->n[TASK_PENDING] - c->n[TASK_RUNNING];
+  char a[16], b[16];
+  if (c->total < 100000)
+    snprintf(buf, size, "%lld/%lld", (long long)done, (long long)c->total);
+  else
+    snprintf(buf, size, "%s/%s", util_fmt_count((double)done, a, sizeof a),
+             util_fmt_count((double)c->total, b, sizeof b));
+  return buf;
+}
+
+void ui_progress(WINDOW *w, int y, int x, int width, const bt_counts *c, ui_elem text_elem) {
+  int64_t done = c->total - c->n[TASK_PENDING] - c->n[TASK_RUNNING];
+  int pct = c->total > 0 ? (int)(done * 100 / c->total) : 0;
+  char p[8];
+  snprintf(p, sizeof p, "%3d%%", pct);
+  if (width >= 10) {
+    ui_bar(w, y, x, width - 5, c);
+    ui_put(w, y, x + width - 5, 5, text_elem, "");
+    ui_put_right(w, y, x + width - 4, 4, text_elem, p);
+  } else {
+    ui_put_right(w, y, x, width, text_elem, p);
+  }
+}
+
 ui_elem ui_state_elem(const char *s) {
   if (!s)
     return UI_NORMAL;
@@ -222,7 +274,9 @@ ui_elem ui_state_elem(const char *s) {
              {"cancelling", UI_STATE_CANCELLED}, {"draft", UI_STATE_DRAFT},
              {"validating", UI_STATE_RUNNING},   {"in_progress", UI_STATE_RUNNING},
              {"finalizing", UI_STATE_RUNNING},   {"uploading", UI_STATE_PENDING},
-             {"intent", UI_STATE_PENDING}};
+             {"intent", UI_STATE_PENDING},       {"held", UI_STATE_PENDING},
+             {"waiting", UI_STATE_PENDING},      {"skipped", UI_STATE_CANCELLED},
+             {"blocked", UI_STATE_CANCELLED}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].name, s) == 0)
       return map[i].e;

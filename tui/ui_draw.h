@@ -42,14 +42,32 @@ void ui_cols_header(WINDOW *w, int y, int x, int width, const ui_col *cols, int 
 /* One cell of a row: the column's text, aligned as the column says. */
 void ui_cols_cell(WINDOW *w, int y, int x0, const ui_col *c, ui_elem e, const char *text);
 
+/* A table's column header across the whole width w of row y (the margins in the same colour),
+ * laying the columns out in w - 2 cells from x = 1. */
+void ui_table_header(WINDOW *win, int y, int w, ui_col *cols, int n);
+/* A section title at column 1 of row y, with extra (may be NULL) dim after it. */
+void ui_section(WINDOW *win, int y, int w, const char *title, const char *extra);
+/* "Label value  " at x: the label in UI_LABEL, the value in e; returns the width used, 0 (and
+ * nothing drawn) when it does not fit in width. */
+int ui_field(WINDOW *win, int y, int x, int width, const char *label, ui_elem e, const char *value);
+
 /* Progress bar of a job's counts in width cells: succeeded, failed (failed, expired,
  * cancelled), running and pending parts in their own elements. */
 void ui_bar(WINDOW *w, int y, int x, int width, const bt_counts *c);
 /* Sparkline of n values in width cells (values resampled to the width). */
 void ui_spark(WINDOW *w, int y, int x, int width, const int64_t *v, int n);
 
-/* Element of a task or job state name ("failed" -> UI_STATE_FAILED). */
+/* A progress bar of counts with its percentage after it ("███▓▒░  66%"), in width cells (only
+ * the percentage when narrower than 10); the percentage in element text_elem. */
+void ui_progress(WINDOW *w, int y, int x, int width, const bt_counts *c, ui_elem text_elem);
+/* "done/total" of counts (done = ended in any state); large numbers abbreviated. */
+const char *ui_fmt_done(const bt_counts *c, char *buf, size_t size);
+
+/* Element of a task or job state name ("failed" -> UI_STATE_FAILED), including a pipeline's
+ * "held" stage and a row's "waiting", "skipped" and "blocked" in a stage. */
 ui_elem ui_state_elem(const char *state);
+/* Element of a spend: UI_COST_HIGH when it is more than 10% above a (non-zero) estimate. */
+ui_elem ui_cost_elem(double est_usd, double actual_usd);
 
 /* The footer: key hints for the given actions on row y; remembers where each hint is so a
  * mouse click on it becomes that action (ui_footer_hit). */

@@ -1,5 +1,6 @@
 /* view_inspector: one task: its input row, the rendered request, the response text, the error,
- * tokens and cost, every attempt, and the raw JSON pretty-printed. Scrolls as one document.
+ * tokens and cost, every attempt, for a task of a pipeline stage the row's lineage (every stage
+ * and attempt it went through), and the raw JSON pretty-printed. Scrolls as one document.
  * Every string passes through secret_scrub() first: an API key never reaches the screen. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,13 @@
 #include "secret.h"
 #include "store_query.h"
 #include "ui_doc.h"
+#include "ui_text.h"
 #include "util.h"
 
 typedef struct {
   int64_t task_id;
   bt_qtask_detail t;
+  bt_qlineage lin; /* empty outside pipelines */
   char job_name[128];
   ui_doc doc;
   int loaded;
@@ -156,6 +159,69 @@ static void add_json(ui_doc *d, const char *text) {
   free(pretty);
 }
 
+/* A task's cost: one request costs fractions of a cent, so small amounts keep their digits. */
+static const char *fmt_cost(double usd, char *buf, size_t size) {
+  if (usd > 0 && usd < 0.0001)
+    snprintf(buf, size, "$%.7f", usd);
+  else
+    util_fmt_usd(usd, buf, size);
+  return buf;
+}
+
+/* Colour the first occurrence of word at or after byte from of line li in word's state element. */
+static void state_span(ui_doc *d, size_t li, size_t from, const char *word) {
+  const char *sp = strstr(d->lines[li].text + from, word);
+  if (sp)
+    ui_doc_span(d, li, (size_t)(sp - d->lines[li].text), strlen(word), ui_state_elem(word));
+}
+
+/* The row's way through its pipeline: each stage (this task's marked) with its status, the
+ * first line of its output, and every attempt there. */
+static void add_lineage(inspector_view *v) {
+  ui_doc *d = &v->doc;
+  const bt_qlineage *l = &v->lin;
+  heading(d, "Lineage");
+  size_t li = ui_doc_addf(d, UI_DIM, 3, "row %lld through pipeline %s, stage by stage",
+                          (long long)l->row_no, l->pipeline_name);
+  const char *mark = ui_text_utf8() ? "\xe2\x96\xb8" : ">";
+  for (size_t k = 0; k < l->n; k++) {
+    const bt_qlineage_stage *g = &l->stages[k];
+    int here = !strcmp(g->job_id, v->t.job_id);
+    char first[512] = "", out[256] = "";
+    if (g->output) {
+      size_t n = strcspn(g->output, "\n");
+      snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first - 1 ? n : sizeof first - 1),
+               g->output);
+      secret_scrub(first); /* before the cut, which could split a key the doc would miss */
+      ui_text_cut(first, 48, out, sizeof out);
+    }
+    char model[160];
+    snprintf(model, sizeof model, "%s/%s", g->provider ? g->provider : "-",
+             g->model ? g->model : "-");
+    li = ui_doc_addf(d, UI_NORMAL, 3, "%s %lld %-10s %-9s %-28s %s", here ? mark : " ",
+                     (long long)g->stage_no, g->stage_name ? g->stage_name : g->job_id, g->status,
+                     model, out);
+    size_t name_at = strlen(here ? mark : " ") + 1;
+    ui_doc_span(d, li, 0, name_at + 1 + strlen(g->stage_name ? g->stage_name : g->job_id) + 2,
+                here ? UI_VALUE : UI_NORMAL);
+    state_span(d, li, name_at, g->status);
+    for (size_t i = 0; i < g->n_att; i++) {
+      const bt_qattempt *at = &g->attempts[i];
+      char a[32], b[32], usd[32];
+      li = ui_doc_addf(d, UI_DIM, 7, "#%lld  %-22s %-9s %s%sin %s / out %s  %s",
+                       (long long)at->attempt_no, at->batch_remote_id ? at->batch_remote_id : "-",
+                       at->state, at->error_code ? at->error_code : "", at->error_code ? "  " : "",
+                       util_fmt_count((double)at->input_tokens, a, sizeof a),
+                       util_fmt_count((double)at->output_tokens, b, sizeof b),
+                       fmt_cost(at->cost_usd, usd, sizeof usd));
+      state_span(d, li, 0, at->state);
+      if (at->error_code)
+        ui_doc_span(d, li, (size_t)(strstr(d->lines[li].text, at->error_code) - d->lines[li].text),
+                    strlen(at->error_code), UI_ERROR_CODE);
+    }
+  }
+}
+
 static void build(inspector_view *v, bt_app *app) {
   ui_doc *d = &v->doc;
   const bt_qtask_detail *t = &v->t;
@@ -212,14 +278,10 @@ static void build(inspector_view *v, bt_app *app) {
     cost += t->attempts[i].cost_usd;
   }
   char usd[32];
-  if (cost > 0 && cost < 0.0001) /* one request costs fractions of a cent */
-    snprintf(usd, sizeof usd, "$%.7f", cost);
-  else
-    util_fmt_usd(cost, usd, sizeof usd);
   snprintf(buf, sizeof buf, "input %s \xc2\xb7 output %s \xc2\xb7 cached %s \xc2\xb7 cost %s",
            util_fmt_count((double)in_tok, a, sizeof a),
            util_fmt_count((double)out_tok, b, sizeof b),
-           util_fmt_count((double)cached, c, sizeof c), usd);
+           util_fmt_count((double)cached, c, sizeof c), fmt_cost(cost, usd, sizeof usd));
   add_text(d, UI_NORMAL, 3, buf);
 
   heading(d, "Attempts");
@@ -246,6 +308,9 @@ static void build(inspector_view *v, bt_app *app) {
                   ui_state_elem(at->state));
   }
 
+  if (v->lin.n)
+    add_lineage(v);
+
   heading(d, "Raw response (JSON)");
   add_json(d, last ? last->response : NULL);
   heading(d, "Raw request (JSON)");
@@ -263,6 +328,9 @@ static int inspector_load(void *st, bt_app *app) {
     app_message(app, 1, "%s", err.message);
     return UI_REDRAW;
   }
+  store_query_lineage_cleanup(&v->lin);
+  if (store_query_lineage(app->store, v->t.job_id, v->t.row_no, &v->lin, &err) != BT_OK)
+    app_message(app, 1, "%s", err.message); /* the task itself still shows */
   int64_t scroll = v->doc.scroll;
   build(v, app);
   v->doc.scroll = scroll;
@@ -277,6 +345,7 @@ static void *inspector_open(bt_app *app, const bt_view_arg *arg) {
   v->task_id = arg->task_id;
   inspector_load(v, app);
   if (!v->loaded) {
+    store_query_lineage_cleanup(&v->lin);
     ui_doc_cleanup(&v->doc);
     free(v);
     return NULL;
@@ -291,6 +360,7 @@ static void *inspector_open(bt_app *app, const bt_view_arg *arg) {
 static void inspector_close(void *st) {
   inspector_view *v = st;
   store_query_task_cleanup(&v->t);
+  store_query_lineage_cleanup(&v->lin);
   ui_doc_cleanup(&v->doc);
   free(v);
 }

@@ -75,16 +75,6 @@ static int legend(int y, int x, int w, ui_elem e, int64_t n, const char *what) {
   return need;
 }
 
-/* Labelled value "Label value  " at x; returns the width used (0 if it does not fit). */
-static int field(int y, int x, int w, const char *label, ui_elem e, const char *value) {
-  int need = ui_text_width(label) + 1 + ui_text_width(value) + 3;
-  if (need > w)
-    return 0;
-  int lw = ui_put(stdscr, y, x, ui_text_width(label) + 1, UI_LABEL, label) + 1;
-  ui_put(stdscr, y, x + lw, need - lw, e, value);
-  return need;
-}
-
 enum { B_NO, B_REMOTE, B_STATUS, B_DONE, B_FAILED, B_CREATED, B_ENDED, B_EXPIRES, B_N };
 static const ui_col batch_cols[B_N] = {
     [B_NO] = {"#", 4, 0, 0, 0, 1, 0, 0},
@@ -158,23 +148,24 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   char c1[32], c2[32];
   snprintf(buf, sizeof buf, "%s (standard %s)", util_fmt_usd(j->est_cost_usd, c1, sizeof c1),
            util_fmt_usd(j->est_cost_std_usd, c2, sizeof c2));
-  x += field(y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE, buf);
-  ui_elem ce =
-      j->est_cost_usd > 0 && j->actual_cost_usd > j->est_cost_usd * 1.1 ? UI_COST_HIGH : UI_COST;
-  x += field(y + 3, x, w - x, "Spent", ce, util_fmt_usd(j->actual_cost_usd, c1, sizeof c1));
+  x += ui_field(stdscr, y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE, buf);
+  ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);
+  x += ui_field(stdscr, y + 3, x, w - x, "Spent", ce,
+                util_fmt_usd(j->actual_cost_usd, c1, sizeof c1));
   snprintf(buf, sizeof buf, "in %s / out %s",
            util_fmt_count((double)j->actual_input_tokens, a, sizeof a),
            util_fmt_count((double)j->actual_output_tokens, b, sizeof b));
-  x += field(y + 3, x, w - x, "Tokens", UI_NORMAL, buf);
+  x += ui_field(stdscr, y + 3, x, w - x, "Tokens", UI_NORMAL, buf);
 
   /* Line 5: throughput and the completions sparkline. */
   x = 1;
-  x += field(y + 4, x, w - x, "Rate", UI_NORMAL, ui_fmt_rate(j->rate_per_min, a, sizeof a));
+  x += ui_field(stdscr, y + 4, x, w - x, "Rate", UI_NORMAL,
+                ui_fmt_rate(j->rate_per_min, a, sizeof a));
   if (j->eta_ms >= 0)
     util_fmt_duration(j->eta_ms, b, sizeof b);
   else
     snprintf(b, sizeof b, "-");
-  x += field(y + 4, x, w - x, "ETA", UI_NORMAL, b);
+  x += ui_field(stdscr, y + 4, x, w - x, "ETA", UI_NORMAL, b);
   int sw = w - x - 24;
   if (sw > SPARK_BUCKETS)
     sw = SPARK_BUCKETS;
@@ -188,24 +179,10 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   }
 }
 
-static void section(int y, int w, const char *title, int focused, const char *extra) {
-  int x = ui_put(stdscr, y, 1, ui_text_width(title), UI_SECTION, title);
-  if (extra && extra[0])
-    ui_put(stdscr, y, 2 + x, w - x - 3, UI_DIM, extra);
-  (void)focused;
-}
-
-/* A table's column header across the whole width (the margins in the same colour). */
-static void table_header(int y, int w, ui_col *cols, int n) {
-  ui_cols_layout(cols, n, w - 2);
-  ui_fill(stdscr, y, 0, w, UI_COLUMN);
-  ui_cols_header(stdscr, y, 1, w - 2, cols, n);
-}
-
 static void draw_batches(job_view *v, bt_app *app, int y, int rows, int w) {
   ui_col cols[B_N];
   memcpy(cols, batch_cols, sizeof cols);
-  table_header(y, w, cols, B_N);
+  ui_table_header(stdscr, y, w, cols, B_N);
   ui_list_fix(&v->batches, rows);
   int64_t now = util_now_ms();
   for (int r = 0; r < rows; r++) {
@@ -249,7 +226,7 @@ static void draw_errors(job_view *v, bt_app *app, int y, int rows, int w) {
   (void)app;
   ui_col cols[E_N];
   memcpy(cols, error_cols, sizeof cols);
-  table_header(y, w, cols, E_N);
+  ui_table_header(stdscr, y, w, cols, E_N);
   ui_list_fix(&v->errors, rows);
   for (int r = 0; r < rows; r++) {
     int64_t i = v->errors.top + r;
@@ -295,7 +272,7 @@ static void job_draw(void *st, bt_app *app, int top, int height) {
       rounds = v->d.batches[i].round;
   snprintf(extra, sizeof extra, "%zu%s", v->d.n_batches,
            rounds > 1 ? " (N.R = chunk N, retry round R)" : "");
-  section(y, w, "Batches", v->focus == 0, extra);
+  ui_section(stdscr, y, w, "Batches", extra);
   draw_batches(v, app, y + 1, bat_rows, w);
   v->batch_top_y = y + 2 - top;
   y += 2 + bat_rows + 1;
@@ -304,7 +281,7 @@ static void job_draw(void *st, bt_app *app, int top, int height) {
     failed += v->d.errors[i].n;
   snprintf(extra, sizeof extra, "%zu group%s, %lld task%s", v->d.n_errors,
            v->d.n_errors == 1 ? "" : "s", (long long)failed, failed == 1 ? "" : "s");
-  section(y, w, "Errors", v->focus == 1, n_err ? extra : "");
+  ui_section(stdscr, y, w, "Errors", n_err ? extra : "");
   if (n_err) {
     draw_errors(v, app, y + 1, err_rows, w);
     v->error_top_y = y + 2 - top;

@@ -1,4 +1,5 @@
-/* view_jobs: the home view: one row per job with its progress, throughput, ETA and cost. */
+/* view_jobs: the home view: one row per job with its progress, throughput, ETA and cost, and one
+ * row per pipeline (in place of its stage jobs) with a funnel of its stages. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,29 +76,56 @@ static void jobs_close(void *st) {
   free(v);
 }
 
-static const char *fmt_done(const bt_counts *c, char *buf, size_t size) {
-  int64_t done = c->total - c->n[TASK_PENDING] - c->n[TASK_RUNNING];
-  char a[16], b[16];
-  if (c->total < 100000)
-    snprintf(buf, size, "%lld/%lld", (long long)done, (long long)c->total);
-  else
-    snprintf(buf, size, "%s/%s", util_fmt_count((double)done, a, sizeof a),
-             util_fmt_count((double)c->total, b, sizeof b));
+/* A pipeline's providers, "openai→anthropic→openai", or "3 stages" when that does not fit. */
+static const char *pipeline_models(const bt_qjob *j, int width, char *buf, size_t size) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t k = 0; k < j->n_stages && n < size; k++) {
+    int w = snprintf(buf + n, size - n, "%s%s", k ? (ui_text_utf8() ? "\xe2\x86\x92" : ">") : "",
+                     j->stages[k].job.provider);
+    n += w > 0 ? (size_t)w : 0;
+  }
+  if (n >= size || ui_text_width(buf) > width)
+    snprintf(buf, size, "%zu stages", j->n_stages);
   return buf;
 }
 
-/* Progress bar with its percentage, in width cells. */
-static void draw_progress(int y, int x, int width, const bt_counts *c, ui_elem text_elem) {
-  int64_t done = c->total - c->n[TASK_PENDING] - c->n[TASK_RUNNING];
-  int pct = c->total > 0 ? (int)(done * 100 / c->total) : 0;
-  char p[8];
-  snprintf(p, sizeof p, "%3d%%", pct);
-  if (width >= 10) {
-    ui_bar(stdscr, y, x, width - 5, c);
-    ui_put(stdscr, y, x + width - 5, 5, text_elem, "");
-    ui_put_right(stdscr, y, x + width - 4, 4, text_elem, p);
-  } else {
-    ui_put_right(stdscr, y, x, width, text_elem, p);
+/* The funnel of a pipeline's stages in width cells: "12/12›4/8›2/4" (done/total per stage, each
+ * in its stage's state colour) when it fits, else one small bar per stage. */
+static void draw_funnel(int y, int x, int width, const bt_qjob *j, int sel) {
+  const char *sep = ui_text_utf8() ? "\xe2\x80\xba" : ">";
+  char text[256] = "", part[48];
+  size_t n = 0;
+  for (size_t k = 0; k < j->n_stages; k++) {
+    ui_fmt_done(&j->stages[k].job.counts, part, sizeof part);
+    int w = snprintf(text + n, sizeof text - n, "%s%s", k ? sep : "", part);
+    n += w > 0 ? (size_t)w : 0;
+    if (n >= sizeof text)
+      break;
+  }
+  ui_elem base = sel ? UI_SELECTION : UI_NORMAL;
+  ui_fill(stdscr, y, x, width, base);
+  int cx = x, n_st = (int)j->n_stages;
+  if (n < sizeof text && ui_text_width(text) <= width) {
+    for (size_t k = 0; k < j->n_stages; k++) {
+      if (k)
+        cx += ui_put(stdscr, y, cx, 1, sel ? base : UI_DIM, sep);
+      const char *st = store_query_stage_state(&j->stages[k]);
+      ui_fmt_done(&j->stages[k].job.counts, part, sizeof part);
+      cx += ui_put(stdscr, y, cx, ui_text_width(part), sel ? base : ui_state_elem(st), part);
+    }
+    return;
+  }
+  int seg = n_st ? (width - (n_st - 1)) / n_st : 0;
+  if (seg < 1) {
+    ui_putf(stdscr, y, x, width, base, "%d stages", n_st);
+    return;
+  }
+  for (int k = 0; k < n_st; k++) {
+    if (k)
+      cx += ui_put(stdscr, y, cx, 1, sel ? base : UI_DIM, sep);
+    ui_bar(stdscr, y, cx, seg, &j->stages[k].job.counts);
+    cx += seg;
   }
 }
 
@@ -126,14 +154,19 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
     ui_fill(stdscr, y, 0, w, base);
     char buf[256];
     ui_cols_cell(stdscr, y, 1, &cols[C_NAME], sel ? base : UI_VALUE, j->name);
-    snprintf(buf, sizeof buf, "%s/%s", j->provider, j->model);
+    if (j->n_stages)
+      pipeline_models(j, cols[C_MODEL].w, buf, sizeof buf);
+    else
+      snprintf(buf, sizeof buf, "%s/%s", j->provider, j->model);
     ui_cols_cell(stdscr, y, 1, &cols[C_MODEL], sel ? base : UI_DIM, buf);
     ui_cols_cell(stdscr, y, 1, &cols[C_STATE], sel ? base : ui_state_elem(j->state), j->state);
     bt_counts shown; /* with what the provider reported before the results are in */
     store_query_progress(j, &shown);
-    if (cols[C_PROGRESS].w)
-      draw_progress(y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, &shown, base);
-    ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, fmt_done(&shown, buf, sizeof buf));
+    if (cols[C_PROGRESS].w && j->n_stages)
+      draw_funnel(y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, j, sel);
+    else if (cols[C_PROGRESS].w)
+      ui_progress(stdscr, y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, &shown, base);
+    ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, ui_fmt_done(&shown, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_RATE], base, ui_fmt_rate(j->rate_per_min, buf, sizeof buf));
     if (j->eta_ms >= 0)
       util_fmt_duration(j->eta_ms, buf, sizeof buf);
@@ -142,9 +175,7 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
     ui_cols_cell(stdscr, y, 1, &cols[C_ETA], base, buf);
     ui_cols_cell(stdscr, y, 1, &cols[C_EST], sel ? base : UI_COST_ESTIMATE,
                  util_fmt_usd(j->est_cost_usd, buf, sizeof buf));
-    /* Spend above the estimate (by more than 10%) is the number to notice. */
-    ui_elem ce =
-        j->est_cost_usd > 0 && j->actual_cost_usd > j->est_cost_usd * 1.1 ? UI_COST_HIGH : UI_COST;
+    ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);
     ui_cols_cell(stdscr, y, 1, &cols[C_COST], sel && ce == UI_COST ? base : ce,
                  util_fmt_usd(j->actual_cost_usd, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_AGE], sel ? base : UI_DIM,
@@ -159,19 +190,49 @@ static void filter_set(bt_app *app, void *ud, const char *text) {
   (void)app;
 }
 
+/* p: the job's template previewed over its input. */
+static int jobs_preview(bt_app *app, const bt_qjob *j) {
+  if (j) {
+    bt_qjob_detail d;
+    bt_error err;
+    error_clear(&err);
+    if (store_query_job(app->store, j->id, util_now_ms(), 0, &d, &err) == BT_OK &&
+        d.template_path && d.input_path) {
+      bt_view_arg arg = {0};
+      arg.state = -1;
+      arg.template_path = d.template_path;
+      arg.input_path = d.input_path;
+      (void)app_push(app, &view_preview_ops, &arg);
+    } else {
+      app_message(app, 1, "this job has no template and input file to preview");
+    }
+    store_query_job_cleanup(&d);
+  }
+  return UI_HANDLED | UI_REDRAW;
+}
+
 static int jobs_key(void *st, bt_app *app, ui_action a, int key) {
   (void)key;
   jobs_view *v = st;
   if (ui_list_move(&v->list, a))
     return UI_HANDLED | UI_RELOAD;
   const bt_qjob *j = selected(v);
+  int stage_act = a == ACT_RETRY || a == ACT_RETRY_ONE || a == ACT_CANCEL || a == ACT_PREVIEW;
+  if (j && j->n_stages && stage_act) {
+    /* Retry, cancel and preview act on one stage's tasks and template. */
+    app_message(app, 0, "a pipeline acts stage by stage: Enter opens its stages");
+    return UI_HANDLED | UI_REDRAW;
+  }
   switch (a) {
   case ACT_OPEN:
     if (j) {
       bt_view_arg arg = {0};
-      arg.job_id = j->id;
       arg.state = -1;
-      (void)app_push(app, &view_job_ops, &arg);
+      if (j->n_stages)
+        arg.pipeline_id = j->id;
+      else
+        arg.job_id = j->id;
+      (void)app_push(app, j->n_stages ? &view_pipeline_ops : &view_job_ops, &arg);
     }
     return UI_HANDLED | UI_REDRAW;
   case ACT_SORT:
@@ -198,23 +259,7 @@ static int jobs_key(void *st, bt_app *app, ui_action a, int key) {
       app_copy(app, j->id);
     return UI_HANDLED | UI_REDRAW;
   case ACT_PREVIEW:
-    if (j) {
-      bt_qjob_detail d;
-      bt_error err;
-      error_clear(&err);
-      if (store_query_job(app->store, j->id, util_now_ms(), 0, &d, &err) == BT_OK &&
-          d.template_path && d.input_path) {
-        bt_view_arg arg = {0};
-        arg.state = -1;
-        arg.template_path = d.template_path;
-        arg.input_path = d.input_path;
-        (void)app_push(app, &view_preview_ops, &arg);
-      } else {
-        app_message(app, 1, "this job has no template and input file to preview");
-      }
-      store_query_job_cleanup(&d);
-    }
-    return UI_HANDLED | UI_REDRAW;
+    return jobs_preview(app, j);
   default:
     return 0;
   }

@@ -78,7 +78,7 @@ db.executescript("CREATE TEMP TABLE fx(now INTEGER); INSERT INTO fx VALUES (%d);
 PY
 wait_for "feedback-label"
 wait_for "747/1000" # 665 collected + 82 the provider reported
-wait_for "1 running"
+wait_for "2 running" # feedback-label and the triage pipeline (counted once)
 
 # Progress moves: 100 running tasks finish.
 sql <<'PY'
@@ -115,7 +115,7 @@ keys Escape
 wait_for "sort: newest"
 # A resize redraws at the new size (the footer and the narrow layout follow).
 tmux -L "$SOCK" resize-window -t bt -x 80 -y 24
-wait_for "job 2 of 4"
+wait_for "job 2 of 5"
 pane | grep -q "RATE" || fail "80 columns: the rate column is gone"
 pane | grep -q "PROVIDER/MODEL" && fail "80 columns: provider/model should make room"
 [ "$(pane | wc -l)" -eq 24 ] || fail "pane is not 24 rows"

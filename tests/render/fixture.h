@@ -42,4 +42,28 @@ static inline bt_store *fixture_open(const char *dir) {
   return s;
 }
 
+/* cmocka setup/teardown around a test that reads the fixture: *state is a fixture_ctx. */
+typedef struct {
+  char *dir;
+  bt_store *s;
+} fixture_ctx;
+
+static inline int fixture_setup(void **state) {
+  fixture_ctx *f = calloc(1, sizeof *f);
+  f->dir = tu_tmpdir();
+  f->s = fixture_open(f->dir);
+  *state = f;
+  return 0;
+}
+
+static inline int fixture_teardown(void **state) {
+  fixture_ctx *f = *state;
+  store_close(f->s);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  util_clock_set(NULL);
+  return 0;
+}
+
 #endif

@@ -1,5 +1,5 @@
 -- The dashboard's fixed store: four jobs in different states, batches in every remote status,
--- error groups, retried tasks, attempts spread over time. Used by the golden-screen tests,
+-- error groups, retried tasks, attempts spread over time, and a three-stage pipeline. Used by the golden-screen tests,
 -- the store_query unit tests and (as a clearly labelled fixture) the screenshots before a
 -- live engine exists. Times are relative to fx.now (unix ms), which the caller sets first:
 --   CREATE TEMP TABLE fx(now INTEGER); INSERT INTO fx VALUES (<now>);
@@ -187,6 +187,140 @@ INSERT INTO tasks (job_id, row_no, line_no, custom_id, state, input, request, re
                    est_input_tokens, updated_at)
 SELECT 'dr1ft5zz', i, i, 'doc-' || i, 'pending', json_object('doc', 'Quarterly report ' || i),
        json_object('custom_id', 'doc-' || i), 100, 41000, (SELECT now FROM fx) - 180000 FROM seq;
+
+-- Pipeline triage (examples/triage.pipeline.yaml) over 12 feedback rows, started 40 minutes
+-- ago: label (openai) is done with one row failed twice; reply (anthropic, where output !=
+-- "praise") skipped the three praise rows, is blocked on the failed one, has 4 rows answered
+-- and 4 still running; priority (openai) is held while rows can still flow in from reply, with
+-- 2 rows answered and 2 running.
+INSERT INTO pipelines (id, name, path, spec, input_path, n_stages, created_at, updated_at)
+SELECT 'tg7p1pe4', 'triage', 'examples/triage.pipeline.yaml', 'name: triage',
+       'examples/feedback.csv', 3, now - 2400000, now - 60000 FROM fx;
+INSERT INTO jobs (id, name, provider, model, endpoint, state, template_path, input_path,
+                  input_format, input_fields, est_cost_usd, est_cost_std_usd, est_input_tokens,
+                  est_output_tokens, pipeline_id, stage_no, stage_name, hold, created_at,
+                  updated_at, finished_at)
+SELECT 'tg1label', 'triage/label', 'openai', 'gpt-4o-mini', '/v1/chat/completions', 'completed',
+       'examples/triage/label.tmpl', 'examples/feedback.csv', 'csv',
+       '["id","customer","channel","feedback"]', 0.0009, 0.0018, 1200, 60, 'tg7p1pe4', 1,
+       'label', 0, now - 2400000, now - 1500000, now - 1500000 FROM fx
+UNION ALL
+SELECT 'tg2reply', 'triage/reply', 'anthropic', 'claude-haiku-4-5', '/v1/messages', 'running',
+       'examples/triage/reply.tmpl', 'examples/feedback.csv', 'csv',
+       '["id","customer","channel","feedback"]', 0.0120, 0.0240, 1800, 720, 'tg7p1pe4', 2,
+       'reply', 0, now - 2400000, now - 60000, NULL FROM fx
+UNION ALL
+SELECT 'tg3prio0', 'triage/priority', 'openai', 'gpt-4o-mini', '/v1/chat/completions', 'running',
+       'examples/triage/priority.tmpl', 'examples/feedback.csv', 'csv',
+       '["id","customer","channel","feedback"]', 0.0030, 0.0060, 2400, 36, 'tg7p1pe4', 3,
+       'priority', 1, now - 2400000, now - 60000, NULL FROM fx;
+
+-- The 12 rows; labels: rows 1, 5, 9 praise, the rest bug, feature or other; row 12 failed.
+CREATE TEMP TABLE tg_rows AS
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < 12)
+SELECT i, CASE i % 4 WHEN 1 THEN 'praise' WHEN 2 THEN 'bug' WHEN 3 THEN 'feature'
+         ELSE 'other' END AS label,
+       CASE i % 4 WHEN 1 THEN 'Love how fast it is to share from the checkout!'
+         WHEN 2 THEN 'Crashes when I filter in the export to CSV'
+         WHEN 3 THEN 'Please let me pick the export folder'
+         ELSE 'Where do I change my billing address?' END AS feedback
+FROM seq;
+
+INSERT INTO batches (id, job_id, chunk_no, round, provider, tag, state, remote_id, remote_status,
+                     n_requests, n_succeeded, n_failed, created_at, submitted_at,
+                     remote_created_at, in_progress_at, finalizing_at, ended_at, expires_at,
+                     updated_at)
+SELECT 9, 'tg1label', 1, 1, 'openai', 'bt-tg1label-1-1', 'done', 'batch_67b0c1d2e3f4', 'completed',
+       12, 11, 1, now - 2390000, now - 2380000, now - 2380000, now - 2300000, now - 2000000,
+       now - 1980000, now + 84000000, now - 1980000 FROM fx
+UNION ALL
+SELECT 10, 'tg1label', 1, 2, 'openai', 'bt-tg1label-1-2', 'done', 'batch_67b0c9a8b7c6', 'completed',
+       1, 0, 1, now - 1700000, now - 1690000, now - 1690000, now - 1650000, now - 1520000,
+       now - 1500000, now + 84700000, now - 1500000 FROM fx
+UNION ALL
+SELECT 11, 'tg2reply', 1, 1, 'anthropic', 'bt-tg2reply-1-1', 'done', 'msgbatch_01TgRp1Ab3Cd',
+       'ended', 4, 4, 0, now - 1970000, now - 1960000, now - 1960000, now - 1900000, NULL,
+       now - 1200000, now + 84400000, now - 1200000 FROM fx
+UNION ALL
+SELECT 12, 'tg2reply', 2, 1, 'anthropic', 'bt-tg2reply-2-1', 'remote', 'msgbatch_01TgRp2Ef4Gh',
+       'in_progress', 4, 0, 0, now - 1960000, now - 1950000, now - 1950000, now - 1900000, NULL,
+       NULL, now + 84450000, now - 60000 FROM fx
+UNION ALL
+SELECT 13, 'tg3prio0', 1, 1, 'openai', 'bt-tg3prio0-1-1', 'remote', 'batch_67b0d4c3b2a1',
+       'in_progress', 4, 2, 0, now - 1190000, now - 1180000, now - 1180000, now - 1100000, NULL,
+       NULL, now + 85200000, now - 300000 FROM fx;
+
+-- Stage label: every row.
+INSERT INTO tasks (job_id, row_no, line_no, custom_id, state, input, request, request_bytes,
+                   est_input_tokens, attempts, error_code, output, updated_at)
+SELECT 'tg1label', i, i + 1, 'row-' || i, CASE WHEN i = 12 THEN 'failed' ELSE 'succeeded' END,
+       json_object('id', printf('fb-%04d', i), 'customer', 'Chen', 'channel', 'email',
+         'feedback', feedback),
+       json_object('custom_id', 'row-' || i, 'method', 'POST', 'url', '/v1/chat/completions',
+         'body', json_object('model', 'gpt-4o-mini', 'max_tokens', 5, 'messages', json_array(
+           json_object('role', 'user', 'content', 'Label this feedback: ' || feedback)))),
+       240, 100, CASE WHEN i = 12 THEN 2 ELSE 1 END,
+       CASE WHEN i = 12 THEN 'server_error' END, CASE WHEN i < 12 THEN label END,
+       (SELECT now FROM fx) - 1500000
+FROM tg_rows;
+INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, http_status, output,
+                      error_code, error_message, input_tokens, output_tokens, cost_usd,
+                      created_at, finished_at)
+SELECT t.id, 9, 'tg1label', 1, t.state, CASE WHEN t.row_no = 12 THEN 500 ELSE 200 END, t.output,
+       t.error_code,
+       CASE WHEN t.row_no = 12 THEN 'The server had an error while processing your request.' END,
+       CASE WHEN t.row_no = 12 THEN 0 ELSE 98 END, CASE WHEN t.row_no = 12 THEN 0 ELSE 1 END,
+       CASE WHEN t.row_no = 12 THEN 0 ELSE 0.00005 END,
+       (SELECT now FROM fx) - 2380000, (SELECT now FROM fx) - 2000000 + t.row_no * 1000
+FROM tasks t WHERE t.job_id = 'tg1label';
+INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, http_status, error_code,
+                      error_message, created_at, finished_at)
+SELECT t.id, 10, 'tg1label', 2, 'failed', 500, 'server_error',
+       'The server had an error while processing your request.',
+       (SELECT now FROM fx) - 1690000, (SELECT now FROM fx) - 1510000
+FROM tasks t WHERE t.job_id = 'tg1label' AND t.row_no = 12;
+
+-- Stage reply: the rows that are not praise; rows 2-6 answered, 7-11 still running.
+INSERT INTO pipeline_skips (job_id, row_no) SELECT 'tg2reply', i FROM tg_rows WHERE label = 'praise';
+INSERT INTO tasks (job_id, row_no, line_no, custom_id, state, input, request, request_bytes,
+                   est_input_tokens, attempts, output, updated_at)
+SELECT 'tg2reply', i, i + 1, 'row-' || i, CASE WHEN i <= 6 THEN 'succeeded' ELSE 'running' END,
+       json_object('id', printf('fb-%04d', i), 'customer', 'Chen', 'channel', 'email',
+         'feedback', feedback, 'label.output', label, 'prev.output', label),
+       json_object('custom_id', 'row-' || i, 'params', json_object('model', 'claude-haiku-4-5',
+         'max_tokens', 60, 'messages', json_array(json_object('role', 'user', 'content',
+         'A customer wrote this ' || label || ' through email: ' || feedback)))),
+       300, 150, 1,
+       CASE WHEN i <= 6 THEN 'Thanks Chen, we are on it and will write back within a day.' || char(10)
+         || '(draft)' END,
+       (SELECT now FROM fx) - 60000
+FROM tg_rows WHERE label <> 'praise' AND i < 12;
+INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, output, input_tokens,
+                      output_tokens, cost_usd, created_at, finished_at)
+SELECT t.id, CASE WHEN t.row_no <= 6 THEN 11 ELSE 12 END, 'tg2reply', 1, t.state, t.output,
+       CASE WHEN t.row_no <= 6 THEN 150 ELSE 0 END, CASE WHEN t.row_no <= 6 THEN 18 ELSE 0 END,
+       CASE WHEN t.row_no <= 6 THEN 0.0009 ELSE 0 END, (SELECT now FROM fx) - 1960000,
+       CASE WHEN t.row_no <= 6 THEN (SELECT now FROM fx) - 1300000 + t.row_no * 10000 END
+FROM tasks t WHERE t.job_id = 'tg2reply';
+
+-- Stage priority (held): the rows reply answered; 2 and 3 rated, 4 and 6 running.
+INSERT INTO tasks (job_id, row_no, line_no, custom_id, state, input, request, request_bytes,
+                   est_input_tokens, attempts, output, updated_at)
+SELECT 'tg3prio0', i, i + 1, 'row-' || i, CASE WHEN i <= 3 THEN 'succeeded' ELSE 'running' END,
+       json_object('id', printf('fb-%04d', i), 'customer', 'Chen', 'channel', 'email',
+         'feedback', feedback, 'label.output', label),
+       json_object('custom_id', 'row-' || i, 'body', json_object('model', 'gpt-4o-mini',
+         'max_tokens', 3)),
+       200, 120, 1, CASE i WHEN 2 THEN 'high' WHEN 3 THEN 'low' END, (SELECT now FROM fx) - 300000
+FROM tg_rows WHERE label <> 'praise' AND i <= 6;
+INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, output, input_tokens,
+                      output_tokens, cost_usd, created_at, finished_at)
+SELECT t.id, 13, 'tg3prio0', 1, t.state, t.output, CASE WHEN t.row_no <= 3 THEN 118 ELSE 0 END,
+       CASE WHEN t.row_no <= 3 THEN 1 ELSE 0 END, CASE WHEN t.row_no <= 3 THEN 0.00006 ELSE 0 END,
+       (SELECT now FROM fx) - 1180000,
+       CASE WHEN t.row_no <= 3 THEN (SELECT now FROM fx) - 400000 + t.row_no * 20000 END
+FROM tasks t WHERE t.job_id = 'tg3prio0';
+DROP TABLE tg_rows;
 
 -- A job's running rows all sit in batches; make last_attempt_id point at the newest attempt.
 UPDATE tasks SET last_attempt_id = (SELECT a.id FROM attempts a WHERE a.task_id = tasks.id

@@ -6,7 +6,7 @@
 /* clang-format off */
 /* golden job_80x24 */
 static const char job_80x24[] =
-    " batchtop jobs › feedback-label         1 running · 325 in flight · today $0.17\n"
+    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
@@ -62,7 +62,7 @@ static const char job_80x24_elems[] =
 
 /* golden job_120x40 */
 static const char job_120x40[] =
-    " batchtop jobs › feedback-label                                   1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs › feedback-label                                   2 running · 331 in flight · today $0.18 · total $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running                                                   created 12m ago\n"
     " ██████████████████████████████████████████████████████████████████████████████▓▓▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks  (82 reported, results not in yet)\n"
@@ -106,7 +106,7 @@ static const char job_120x40[] =
 
 /* golden job_retry_group_80x24 */
 static const char job_retry_group_80x24[] =
-    " batchtop jobs › feedback-label         1 running · 325 in flight · today $0.17\n"
+    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"

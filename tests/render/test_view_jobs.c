@@ -7,10 +7,11 @@
 /* clang-format off */
 /* golden jobs_80x24 */
 static const char jobs_80x24[] =
-    " batchtop jobs            1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
+    " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
     " product-tags 🚀 ün… failed    ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00\n"
     "\n"
@@ -28,8 +29,7 @@ static const char jobs_80x24[] =
     "\n"
     "\n"
     "\n"
-    "\n"
-    " job 1 of 4 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_80x24 */
 
@@ -39,9 +39,9 @@ static const char jobs_80x24_elems[] =
     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n"
     "dddddddddddddddddddddddddddddddwwwwwwwwwwwdddddddddddddddddddddddddddddddddddddd\n"
     ".hhhhhhhhhhhhhhhhhhh.ooooooooo.ttttttttuvv...............................xxxxxxx\n"
+    ".hhhhhhhhhhhhhhhhhhh.ooooooooo.pppppgooognnn.............................xxxxxxx\n"
     ".hhhhhhhhhhhhhhhhhhh.ppppppppp.ttttttttttt...............................xxxxxxx\n"
     ".hhhhhhhhhhhhhhhhhhh.qqqqqqqqq.tttttttuuuu...............................xxxxxxx\n"
-    "................................................................................\n"
     "................................................................................\n"
     "................................................................................\n"
     "................................................................................\n"
@@ -63,10 +63,11 @@ static const char jobs_80x24_elems[] =
 
 /* golden jobs_120x40 */
 static const char jobs_120x40[] =
-    " batchtop jobs                                                    1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs                                                    2 running · 331 in flight · today $0.18 · total $0.18\n"
     " NAME                       PROVIDER/MODEL   STATE     PROGRESS            DONE/TOTAL   RATE    ETA     EST    COST  AGE\n"
     " draft-summaries            openai/gpt-4o    draft     ░░░░░░░░░░░░░░   0%       0/10      -      -   $1.25   $0.00   3m\n"
     " feedback-label             openai/gpt-4o-m… running   ██████████▓▒▒▒  74%   747/1000  106/m  2m23s   $0.04   $0.02  12m\n"
+    " triage                     3 stages         running   12/12›4/8›2/4            18/24  2.0/m      -   $0.02 $0.0043  40m\n"
     " support-triage             anthropic/claud… completed ██████████████ 100%    200/200  6.7/m      -   $0.31   $0.16   2h\n"
     " product-tags 🚀 ünïcødé c… local/llama3.1:… failed    ████████▓▓▓▓▓▓ 100%      50/50  0.8/m      -   $0.00   $0.00   1d\n"
     "\n"
@@ -100,19 +101,19 @@ static const char jobs_120x40[] =
     "\n"
     "\n"
     "\n"
-    "\n"
-    " job 1 of 4 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  p preview  y copy  ? help  q quit\n";
 /* end jobs_120x40 */
 
 /* golden jobs_sorted_80x24 */
 static const char jobs_sorted_80x24[] =
-    " batchtop jobs            1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
     " product-tags 🚀 ün… failed    ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
+    " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
     "\n"
     "\n"
     "\n"
@@ -128,20 +129,19 @@ static const char jobs_sorted_80x24[] =
     "\n"
     "\n"
     "\n"
-    "\n"
-    " job 2 of 4 · sort: name · watching the store (read-only)\n"
+    " job 2 of 5 · sort: name · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_sorted_80x24 */
 
 /* golden jobs_retry_80x24 */
 static const char jobs_retry_80x24[] =
-    " batchtop jobs            1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
     " product-tags 🚀 ün… failed    ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
-    "\n"
+    " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
     "\n"
     "\n"
     "        ┌─ Retry ──────────────────────────────────────────────────────┐\n"
@@ -157,15 +157,16 @@ static const char jobs_retry_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 4 · sort: name · watching the store (read-only)\n"
+    " job 2 of 5 · sort: name · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_retry_80x24 */
 
 /* golden jobs_filter_80x24 */
 static const char jobs_filter_80x24[] =
-    " batchtop jobs            1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
+    " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
     "\n"
     "\n"
     "\n"
@@ -184,17 +185,17 @@ static const char jobs_filter_80x24[] =
     "\n"
     "\n"
     "\n"
-    "\n"
-    " job 1 of 1 · sort: name · filter: anthropic · watching the store (read-only)\n"
+    " job 1 of 2 · sort: name · filter: anthropic · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_filter_80x24 */
 
 /* golden jobs_ascii_80x24 */
 static const char jobs_ascii_80x24[] =
-    " batchtop jobs            1 running | 325 in flight | today $0.17 | total $0.17\n"
+    " batchtop jobs            2 running | 331 in flight | today $0.18 | total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ...........   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ########x>>  74%   747/1000  106/m  2m23s   $0.02\n"
+    " triage              running   12/12>4/8>2/4         18/24  2.0/m      - $0.0043\n"
     " support-triage      completed ########### 100%    200/200  6.7/m      -   $0.16\n"
     " product-tags ? ?n?~ failed    #######xxxx 100%      50/50  0.8/m      -   $0.00\n"
     "\n"
@@ -212,8 +213,7 @@ static const char jobs_ascii_80x24[] =
     "\n"
     "\n"
     "\n"
-    "\n"
-    " job 1 of 4 | sort: newest | watching the store (read-only)\n"
+    " job 1 of 5 | sort: newest | watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_ascii_80x24 */
 /* clang-format on */

@@ -49,6 +49,15 @@ static void test_sizes(void **state) {
   draw_all_sizes(app, "inspector at the end");
   golden_keys(app, "?");
   draw_all_sizes(app, "help");
+  /* Back to the jobs list, then the pipeline (the third row) and a row's lineage. */
+  while (app->depth > 1)
+    app_pop(app);
+  golden_keys(app, "gjj\n");
+  assert_string_equal(app->stack[app->depth - 1].ops->name, "pipeline");
+  draw_all_sizes(app, "pipeline");
+  golden_keys(app, "\n\n\n");
+  assert_string_equal(app->stack[app->depth - 1].ops->name, "inspector");
+  draw_all_sizes(app, "inspector with a lineage");
   bt_view_arg arg = {0};
   arg.state = -1;
   arg.template_path = "examples/label.tmpl";

@@ -6,7 +6,7 @@
 /* clang-format off */
 /* golden tasks_80x24 */
 static const char tasks_80x24[] =
-    " batchtop jobs › feedback-label › tasks 1 running · 325 in flight · today $0.17\n"
+    " batchtop jobs › feedback-label › tasks 2 running · 331 in flight · today $0.18\n"
     " Filter state any  error any  text -                                 1000 tasks\n"
     "    ROW CUSTOM ID      STATE     TRIES ERROR           OUTPUT / MESSAGE\n"
     "      1 row-1          succeeded     1                 feature\n"
@@ -62,7 +62,7 @@ static const char tasks_80x24_elems[] =
 
 /* golden tasks_120x40 */
 static const char tasks_120x40[] =
-    " batchtop jobs › feedback-label › tasks                           1 running · 325 in flight · today $0.17 · total $0.17\n"
+    " batchtop jobs › feedback-label › tasks                           2 running · 331 in flight · today $0.18 · total $0.18\n"
     " Filter state any  error any  text -                                                                         1000 tasks\n"
     "    ROW CUSTOM ID             STATE     TRIES ERROR                 OUTPUT / MESSAGE\n"
     "      1 row-1                 succeeded     1                       feature\n"
@@ -106,7 +106,7 @@ static const char tasks_120x40[] =
 
 /* golden tasks_failed_80x24 */
 static const char tasks_failed_80x24[] =
-    " batchtop jobs › feedback-label › tasks 1 running · 325 in flight · today $0.17\n"
+    " batchtop jobs › feedback-label › tasks 2 running · 331 in flight · today $0.18\n"
     " Filter state failed  error any  text -                                40 tasks\n"
     "    ROW CUSTOM ID      STATE     TRIES ERROR           OUTPUT / MESSAGE\n"
     "    642 row-642        failed        1 rate_limit_exc… Rate limit reached for …\n"
@@ -134,7 +134,7 @@ static const char tasks_failed_80x24[] =
 
 /* golden tasks_search_80x24 */
 static const char tasks_search_80x24[] =
-    " batchtop jobs › feedback-label › tasks 1 running · 325 in flight · today $0.17\n"
+    " batchtop jobs › feedback-label › tasks 2 running · 331 in flight · today $0.18\n"
     " Filter state succeeded  error any  text CSV                          124 tasks\n"
     "    ROW CUSTOM ID      STATE     TRIES ERROR           OUTPUT / MESSAGE\n"
     "      3 row-3          succeeded     1                 bug\n"

@@ -5,52 +5,34 @@
 #include "../render/fixture.h"
 #include "store_query.h"
 
-typedef struct {
-  char *dir;
-  bt_store *s;
-} fixture;
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  f->dir = tu_tmpdir();
-  f->s = fixture_open(f->dir);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  store_close(f->s);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  util_clock_set(NULL);
-  return 0;
-}
-
 static void test_totals(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qtotals t;
   bt_error err;
   /* Day start: 2026-11-27 00:00 UTC. */
   assert_int_equal(store_query_totals(f->s, FIXTURE_NOW - 12 * 3600000LL, &t, &err), BT_OK);
-  assert_int_equal(t.jobs, 4);
-  assert_int_equal(t.running_jobs, 1);
-  assert_int_equal(t.tasks_in_flight, 325); /* rows 666-990 of feedback-label */
-  /* Today: 620 * 0.0000278 (feedback-label) + 200 * 0.00078 (support-triage). */
-  assert_float_equal(t.spend_today_usd, 620 * 0.0000278 + 200 * 0.00078, 1e-9);
+  assert_int_equal(t.jobs, 7);         /* four jobs and the pipeline's three stage jobs */
+  assert_int_equal(t.running_jobs, 2); /* feedback-label and the pipeline (counted once) */
+  /* Rows 666-990 of feedback-label, 4 rows of triage/reply and 2 of triage/priority. */
+  assert_int_equal(t.tasks_in_flight, 331);
+  /* Today: 620 * 0.0000278 (feedback-label) + 200 * 0.00078 (support-triage) + the pipeline's
+   * 11 labels, 4 replies and 2 priorities. */
+  assert_float_equal(t.spend_today_usd,
+                     620 * 0.0000278 + 200 * 0.00078 + 11 * 0.00005 + 4 * 0.0009 + 2 * 0.00006,
+                     1e-9);
   assert_float_equal(t.spend_total_usd, t.spend_today_usd, 1e-9);
 }
 
 static void test_jobs_page_and_sorts(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qjob_list l;
   bt_error err;
   bt_qjobs_opts o = {QSORT_NEWEST, NULL, 0, 10, FIXTURE_NOW};
   assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
-  assert_int_equal(l.total, 4);
-  assert_int_equal(l.n, 4);
+  assert_int_equal(l.total, 5); /* the pipeline is one row */
+  assert_int_equal(l.n, 5);
   assert_string_equal(l.rows[0].id, "dr1ft5zz");
+  assert_string_equal(l.rows[2].id, "tg7p1pe4");
   assert_string_equal(l.rows[1].id, "fb7k2m9q");
   bt_qjob *fb = &l.rows[1];
   assert_int_equal(fb->counts.total, 1000);
@@ -87,8 +69,9 @@ static void test_jobs_page_and_sorts(void **state) {
 
   o = (bt_qjobs_opts){QSORT_COST, "anthropic", 0, 10, FIXTURE_NOW};
   assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
-  assert_int_equal(l.total, 1);
+  assert_int_equal(l.total, 2); /* support-triage and the pipeline (its reply stage) */
   assert_string_equal(l.rows[0].id, "ctb93xq1");
+  assert_string_equal(l.rows[1].id, "tg7p1pe4");
   assert_true(l.rows[0].finished_at > 0);
   assert_float_equal(l.rows[0].rate_per_min, 200.0 / 30.0, 1e-6); /* 200 over 30 minutes */
   store_query_jobs_cleanup(&l);
@@ -101,7 +84,7 @@ static void test_jobs_page_and_sorts(void **state) {
 }
 
 static void test_job_detail(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qjob_detail d;
   bt_error err;
   assert_int_equal(store_query_job(f->s, "fb7k2m9q", FIXTURE_NOW, 24, &d, &err), BT_OK);
@@ -129,7 +112,7 @@ static void test_job_detail(void **state) {
 }
 
 static void test_tasks_filters(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qtask_list l;
   bt_error err;
   bt_qtasks_opts o = {"fb7k2m9q", -1, NULL, NULL, 0, 20};
@@ -165,7 +148,7 @@ static void test_tasks_filters(void **state) {
 }
 
 static void test_task_detail(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   bt_qtask_list l;
   bt_error err;
   bt_qtasks_opts o = {"fb7k2m9q", -1, "rate_limit_exceeded", NULL, 0, 1};
@@ -188,7 +171,7 @@ static void test_task_detail(void **state) {
 }
 
 static void test_data_version(void **state) {
-  fixture *f = *state;
+  fixture_ctx *f = *state;
   char name[64];
   bt_error err;
   assert_int_equal(store_query_job_name(f->s, "ctb93xq1", name, sizeof name, &err), BT_OK);
@@ -200,12 +183,12 @@ static void test_data_version(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_totals, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_job_detail, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_tasks_filters, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_task_detail, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_totals, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_job_detail, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tasks_filters, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_task_detail, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_data_version, fixture_setup, fixture_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
