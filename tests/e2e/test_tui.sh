@@ -174,4 +174,13 @@ keys NPage
 wait_for "Theme: mono"
 keys q
 wait_for "exit=0"
+# `batchtop preview TEMPLATE INPUT --tui`: the dashboard opened on the preview.
+start "$BIN preview $SRC/examples/label.tmpl $SRC/examples/feedback.csv --tui"
+wait_for "Label this feedback"
+wait_for "Row 1 of 200"
+keys j
+wait_for "Row 2 of 200"
+keys q
+wait_for "exit=0"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "preview --tui left the alternate screen on"
 echo "ok: dashboard e2e (read-only mode)"
