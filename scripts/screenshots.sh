@@ -53,8 +53,11 @@ else
   SIM_PID=$SIMPROC_PID
   read -r -t 10 PORT <&"${SIMPROC[0]}" || { echo "the sim did not start" >&2; exit 1; }
   ENV="$ENV OPENAI_BASE_URL=http://127.0.0.1:$PORT/v1 OPENAI_API_KEY=sk-demo-synthetic"
+  ENV="$ENV ANTHROPIC_BASE_URL=http://127.0.0.1:$PORT ANTHROPIC_API_KEY=sk-ant-demo-synthetic"
   env $ENV "$BUILD/batchtop" submit "$ROOT/examples/label.tmpl" "$ROOT/examples/feedback.csv" \
     --provider openai --name feedback-demo --chunk-size 50 >/dev/null
+  # ... and the example pipeline, whose later stages the dashboard then drives.
+  env $ENV "$BUILD/batchtop" run "$ROOT/examples/triage.pipeline.yaml" >/dev/null 2>&1
   LABEL="live run against batchtop-sim (synthetic answers)"
   DASH_FLAGS=""
 fi
@@ -93,8 +96,9 @@ for size in 120x40 80x24; do
     sleep 2
   fi
   shot "jobs-$size" "$cols" "$rows"
-  # The job with failures: feedback-label (fixture, second row) or feedback-demo (live, first).
-  [ "$MODE" = fixture ] && keys j
+  # The job with failures, second row: feedback-label (fixture) or feedback-demo (live, below
+  # the newer pipeline).
+  keys g j
   keys Enter
   wait_for "Errors"
   # Live: wait until the first failures have come back, so the error group shows.
@@ -117,10 +121,17 @@ for size in 120x40 80x24; do
   keys "examples/lab" Tab Enter "examples/fe" Tab Enter
   wait_for "substituted values marked"
   shot "preview-$size" "$cols" "$rows"
-  # The fixture's pipeline (third row): its stages, then a failed row's lineage.
-  if [ "$MODE" = fixture ]; then
+  # The pipeline: the fixture's is the third row; live, examples/triage.pipeline.yaml is
+  # started now (it becomes the first row) and the dashboard drives it.
+  if [ "$MODE" = live ]; then
+    keys Escape g Enter
+    wait_for "Stages 3"
+    [ "$size" = 120x40 ] && sleep 8 # let rows flow into the later stages
+  else
     keys Escape g j j Enter
     wait_for "Stages 3"
+  fi
+  if true; then
     shot "pipeline-$size" "$cols" "$rows"
     keys Enter Enter Enter # label, its error group, row 12
     wait_for "Input row"
