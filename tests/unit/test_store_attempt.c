@@ -369,7 +369,22 @@ static void test_bulk_apply(void **state) {
   batch_list_free(list, n);
   bt_result late[] = {result("row-4", TASK_FAILED, NULL, "late"),
                       result("row-2", TASK_SUCCEEDED, "again", NULL)};
+  /* b2's download is under way (staged, not applied) while b1's is applied: b2's lines stay */
+  bt_ingest *g2;
+  assert_int_equal(ingest_new(f->s, f->job, b2, "openai", "gpt-4o-mini", &g2, &err), BT_OK);
+  bt_result pending = result("row-2", TASK_FAILED, NULL, "partial");
+  pending.custom_id = strdup("row-2");
+  pending.error_code = strdup("partial");
+  pending.error_message = NULL;
+  assert_int_equal(ingest_add(g2, &pending, &err), BT_OK);
+  assert_int_equal(ingest_flush(g2, &err), BT_OK);
+  ingest_free(g2);
   assert_int_equal(stage_apply(f, b1, late, 1), 1);
+  assert_int_equal(store_query_int(f->s, &err, &v, 0,
+                                   "SELECT count(*) FROM staged_results WHERE batch_id = ?", "i",
+                                   b2),
+                   BT_OK);
+  assert_int_equal(v, 1);
   assert_int_equal(stage_apply(f, b2, late + 1, 1), 1);
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 4);
