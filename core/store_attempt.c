@@ -390,7 +390,7 @@ static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
 }
 
 /* The steps of ingest_apply, in order, all inside one transaction (?1 batch, ?2 job, ?3 now).
- * The per-row triggers stand aside while store_flags.bulk = 1 (migration 4): the job's
+ * The per-row triggers stand aside while store_flags.bulk = 1 (migration 5): the job's
  * counts and actual cost/tokens are corrected once, by the statements marked below. */
 static const char *const apply_sql[] = {
     "UPDATE store_flags SET bulk = 1",

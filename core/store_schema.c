@@ -209,7 +209,7 @@ static const bt_migration migrations[] = {
      "  row_no INTEGER NOT NULL,\n"
      "  PRIMARY KEY (job_id, row_no)\n"
      ") WITHOUT ROWID;\n"},
-    /* 4 (ingest): a downloaded result file is applied as a set instead of row by row. While
+    /* 5 (ingest): a downloaded result file is applied as a set instead of row by row. While
      * store_flags.bulk is 1 the per-row count and cost triggers stand aside and the applying
      * transaction corrects job_counts and jobs' actual cost/tokens once for the whole file;
      * bulk is set and cleared inside that one transaction, so no reader or other writer ever
@@ -217,7 +217,7 @@ static const bt_migration migrations[] = {
      * (the first staged line of an attempt wins, as the first applied did before) and their
      * index gives the attempt order the apply walks in. Staged lines belong to downloads in
      * progress, which start over by clearing them, so dropping them here loses nothing. */
-    {4,
+    {5,
      "CREATE TABLE store_flags (bulk INTEGER NOT NULL);\n"
      "INSERT INTO store_flags(bulk) VALUES (0);\n"
      "DELETE FROM staged_results;\n"
