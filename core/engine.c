@@ -489,7 +489,9 @@ static int64_t schedule(bt_engine *e) {
       job_reload(e, j);
       j->next_reload = now + 1000;
     }
-    if (j->leased && !j->gave_up) {
+    /* Without a usable provider (no key) nothing can be sent or polled: the job was failed
+     * where it could be, and its remote batches wait until a key is given. */
+    if (j->leased && !j->gave_up && j->prov_ok) {
       for (ebatch *b = j->batches; b; b = b->next) {
         if (b->done || b->busy)
           continue;

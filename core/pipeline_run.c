@@ -364,50 +364,15 @@ bt_status pipeline_resolve(bt_store *s, const char *ref, char id_out[BT_PIPELINE
   return BT_OK;
 }
 
-/* Job ids from a query with one text parameter. */
-static bt_status job_id_list(bt_store *s, const char *sql, const char *arg,
-                             char (**ids)[BT_JOB_ID_LEN + 1], size_t *n, bt_error *err) {
-  *ids = NULL;
-  *n = 0;
-  sqlite3_stmt *st;
-  bt_status r = store_prepare(s, sql, &st, err);
-  if (r)
-    return r;
-  sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-  size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 8;
-      char(*p)[BT_JOB_ID_LEN + 1] = realloc(*ids, cap * sizeof **ids);
-      if (!p) {
-        r = error_set(err, BT_ERR_NOMEM, "out of memory");
-        break;
-      }
-      *ids = p;
-    }
-    util_strlcpy((*ids)[(*n)++], (const char *)sqlite3_column_text(st, 0), BT_JOB_ID_LEN + 1);
-  }
-  if (!r && rc != SQLITE_DONE)
-    r = store_fail(s, err, "listing stage jobs");
-  sqlite3_finalize(st);
-  if (r) {
-    free(*ids);
-    *ids = NULL;
-    *n = 0;
-  }
-  return r;
-}
-
 bt_status pipeline_stage_jobs(bt_store *s, const char *pipeline_id,
                               char (**ids)[BT_JOB_ID_LEN + 1], size_t *n, bt_error *err) {
-  return job_id_list(s, "SELECT id FROM jobs WHERE pipeline_id = ? ORDER BY stage_no",
-                     pipeline_id, ids, n, err);
+  return store_job_ids(s, "SELECT id FROM jobs WHERE pipeline_id = ? ORDER BY stage_no",
+                       pipeline_id, ids, n, err);
 }
 
 bt_status pipeline_later_stages(bt_store *s, const char *job_id, char (**ids)[BT_JOB_ID_LEN + 1],
                                 size_t *n, bt_error *err) {
-  return job_id_list(s,
+  return store_job_ids(s,
                      "SELECT j.id FROM jobs j, jobs me WHERE me.id = ?1 AND"
                      " j.pipeline_id = me.pipeline_id AND j.stage_no > me.stage_no"
                      " ORDER BY j.stage_no",
@@ -811,11 +776,14 @@ static const char *row_status(result_stage *rs, int64_t row_no, const char **out
   if (!rs->has_prev)
     return "waiting";
   const char *o, *e;
-  const char *before = row_status(rs - 1, row_no, &o, &e);
-  if (!strcmp(before, "skipped"))
+  return pipeline_absent_status(0, row_status(rs - 1, row_no, &o, &e));
+}
+
+const char *pipeline_absent_status(int skipped, const char *before) {
+  if (skipped || (before && !strcmp(before, "skipped")))
     return "skipped";
-  if (!strcmp(before, "failed") || !strcmp(before, "expired") || !strcmp(before, "cancelled") ||
-      !strcmp(before, "blocked"))
+  if (before && (!strcmp(before, "failed") || !strcmp(before, "expired") ||
+                 !strcmp(before, "cancelled") || !strcmp(before, "blocked")))
     return "blocked";
   return "waiting";
 }

@@ -84,6 +84,12 @@ bt_status pipeline_reopen_downstream(bt_store *s, const char *job_id, bt_error *
 bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *format, FILE *out,
                            int64_t *rows, bt_error *err) BT_WUR;
 
+/* The status of a row in a stage where it has no task, as pipeline_results() reports it:
+ * "skipped" when this stage's where-condition dropped it (skipped != 0) or an earlier one did,
+ * "blocked" when it did not succeed upstream, else "waiting". before: the row's status in the
+ * stage before (a task state or one of these), NULL in the first stage. Pure; any thread. */
+const char *pipeline_absent_status(int skipped, const char *before);
+
 /* 1 when every stage job of the pipeline has ended (and none is held). */
 bt_status pipeline_done(bt_store *s, const char *pipeline_id, int *done, bt_error *err) BT_WUR;
 

@@ -117,6 +117,8 @@ static bt_status auth_headers(const bt_provider_conn *p, bt_http_req *r, bt_erro
 
 static bt_status new_req(const bt_provider_conn *p, const char *method, const char *path,
                          long timeout_ms, bt_http_req **out, bt_error *err) {
+  if (!p->base_url)
+    return error_set(err, BT_ERR_PROVIDER, "the provider is not set up (no base URL or key)");
   bt_buf url;
   buf_init(&url, 0);
   if (buf_puts(&url, p->base_url) || buf_puts(&url, path)) {

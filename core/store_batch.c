@@ -297,31 +297,8 @@ bt_status store_job_settle(bt_store *s, const char *job_id, int cancel_requested
 
 bt_status store_job_unfinished(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], size_t *n,
                                bt_error *err) {
-  *ids = NULL;
-  *n = 0;
-  sqlite3_stmt *st;
-  bt_status r = store_prepare(s,
-                              "SELECT id FROM jobs WHERE state IN ('submitting','running')"
-                              " ORDER BY created_at DESC",
-                              &st, err);
-  if (r)
-    return r;
-  size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 8;
-      char(*p)[BT_JOB_ID_LEN + 1] = realloc(*ids, cap * sizeof **ids);
-      if (!p) {
-        r = error_set(err, BT_ERR_NOMEM, "out of memory");
-        break;
-      }
-      *ids = p;
-    }
-    util_strlcpy((*ids)[(*n)++], (const char *)sqlite3_column_text(st, 0), BT_JOB_ID_LEN + 1);
-  }
-  if (!r && rc != SQLITE_DONE)
-    r = store_fail(s, err, "listing jobs");
-  sqlite3_finalize(st);
-  return r;
+  return store_job_ids(s,
+                       "SELECT id FROM jobs WHERE state IN ('submitting','running')"
+                       " ORDER BY created_at DESC",
+                       NULL, ids, n, err);
 }

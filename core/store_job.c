@@ -210,15 +210,16 @@ bt_status store_job_resolve(bt_store *s, const char *ref, char id_out[BT_JOB_ID_
   return BT_OK;
 }
 
-bt_status store_job_list_ids(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], size_t *n,
-                             bt_error *err) {
+bt_status store_job_ids(bt_store *s, const char *sql, const char *arg,
+                        char (**ids)[BT_JOB_ID_LEN + 1], size_t *n, bt_error *err) {
   *ids = NULL;
   *n = 0;
   sqlite3_stmt *st;
-  bt_status r =
-      store_prepare(s, "SELECT id FROM jobs ORDER BY created_at DESC, id DESC", &st, err);
+  bt_status r = store_prepare(s, sql, &st, err);
   if (r)
     return r;
+  if (arg)
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -226,20 +227,28 @@ bt_status store_job_list_ids(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], size_
       cap = cap ? cap * 2 : 16;
       char(*p)[BT_JOB_ID_LEN + 1] = realloc(*ids, cap * sizeof **ids);
       if (!p) {
-        sqlite3_finalize(st);
-        free(*ids);
-        *ids = NULL;
-        *n = 0;
-        return error_set(err, BT_ERR_NOMEM, "out of memory");
+        r = error_set(err, BT_ERR_NOMEM, "out of memory");
+        break;
       }
       *ids = p;
     }
     util_strlcpy((*ids)[(*n)++], (const char *)sqlite3_column_text(st, 0), BT_JOB_ID_LEN + 1);
   }
-  if (rc != SQLITE_DONE)
+  if (!r && rc != SQLITE_DONE)
     r = store_fail(s, err, "listing jobs");
   sqlite3_finalize(st);
+  if (r) {
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+  }
   return r;
+}
+
+bt_status store_job_list_ids(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], size_t *n,
+                             bt_error *err) {
+  return store_job_ids(s, "SELECT id FROM jobs ORDER BY created_at DESC, id DESC", NULL, ids, n,
+                       err);
 }
 
 bt_status store_job_set_state(bt_store *s, const char *id, const char *state, bt_error *err) {

@@ -90,6 +90,11 @@ bt_status store_job_resolve(bt_store *s, const char *ref, char id_out[BT_JOB_ID_
 bt_status store_job_list_ids(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], size_t *n,
                              bt_error *err) BT_WUR;
 
+/* The job ids a query returns (first column), with at most one text parameter (arg, may be
+ * NULL); *ids is freed by the caller. For the store_*.c modules. */
+bt_status store_job_ids(bt_store *s, const char *sql, const char *arg,
+                        char (**ids)[BT_JOB_ID_LEN + 1], size_t *n, bt_error *err) BT_WUR;
+
 bt_status store_job_set_state(bt_store *s, const char *id, const char *state,
                               bt_error *err) BT_WUR;
 

@@ -209,6 +209,16 @@ static const bt_migration migrations[] = {
      "  row_no INTEGER NOT NULL,\n"
      "  PRIMARY KEY (job_id, row_no)\n"
      ") WITHOUT ROWID;\n"},
+    /* 4: read-side indexes for the dashboard (core/store_query.c). A job's task page filtered
+     * by state comes out in row order without a sort; the header's "spend today" and "running
+     * jobs" are index range reads instead of table scans. tasks_job_state is a prefix of the
+     * new index, so it goes. */
+    {4,
+     "DROP INDEX tasks_job_state;\n"
+     "CREATE INDEX tasks_job_state_row ON tasks(job_id, state, row_no);\n"
+     "CREATE INDEX jobs_state ON jobs(state);\n"
+     "CREATE INDEX attempts_finished ON attempts(finished_at, cost_usd)\n"
+     "  WHERE finished_at IS NOT NULL;\n"},
     /* 5 (ingest): a downloaded result file is applied as a set instead of row by row. While
      * store_flags.bulk is 1 the per-row count and cost triggers stand aside and the applying
      * transaction corrects job_counts and jobs' actual cost/tokens once for the whole file;

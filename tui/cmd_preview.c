@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "cmd_render.h"
 
 const bt_cmd_help cmd_preview_help = {
@@ -176,7 +177,7 @@ int cmd_preview(bt_cli *cli, int argc, char **argv) {
   if (rcli_positionals(&o, cmd, argc, argv, optind))
     goto out;
   if (tui) {
-    fprintf(stderr, "batchtop preview: --tui is not built yet (issue #6)\n");
+    rc = dashboard_preview(cli, o.template_path, o.input_path, &o.ro);
     goto out;
   }
   marks m = {"\xe2\x9f\xa6", "\xe2\x9f\xa7"};

@@ -26,7 +26,7 @@ static const command commands[] = {
 static void print_main_help(FILE *out) {
   fprintf(out,
           "batchtop %s: htop for AI batch jobs\n\n"
-          "usage: batchtop [--theme NAME]              open the dashboard\n"
+          "usage: batchtop [--theme NAME] [--read-only] open the dashboard\n"
           "       batchtop COMMAND [ARGS] [--help]\n\n"
           "commands:\n",
           BATCHTOP_VERSION);

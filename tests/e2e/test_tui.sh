@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# e2e: the real dashboard in tmux, watching a store another process writes (read-only mode):
+# it starts on an empty store, a job appears, progress moves, Enter opens the job, the error
+# groups show, r asks with the count and cost, the tasks and inspector open, the terminal is
+# restored on q and on SIGTERM, and bad flags or themes fail before the screen is taken.
+set -euo pipefail
+BIN="${BATCHTOP_BIN:?}"
+SRC="${BATCHTOP_SOURCE_DIR:?}"
+TMP="$(mktemp -d)"
+SOCK="bt-tui-$$-0"
+RUNS=0
+cleanup() {
+  for ((i = 0; i <= RUNS; i++)); do tmux -L "bt-tui-$$-$i" kill-server 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+export BATCHTOP_HOME="$TMP/home" BATCHTOP_CONFIG="$TMP/config" BATCHTOP_POLL_MS=100
+: >"$BATCHTOP_CONFIG"
+unset NO_COLOR
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- pane ---" >&2
+  tmux -L "$SOCK" capture-pane -p -t bt 2>/dev/null >&2 || true
+  exit 1
+}
+pane() { tmux -L "$SOCK" capture-pane -p -t bt; }
+# wait_for TEXT [SECONDS]: poll the pane until TEXT shows (a bounded deadline, no fixed sleeps).
+wait_for() {
+  local deadline=$((SECONDS + ${2:-10}))
+  while ((SECONDS < deadline)); do
+    pane | grep -qF -- "$1" && return 0
+    sleep 0.05
+  done
+  fail "'$1' did not appear"
+}
+wait_gone() {
+  local deadline=$((SECONDS + ${2:-10}))
+  while ((SECONDS < deadline)); do
+    pane | grep -qF -- "$1" || return 0
+    sleep 0.05
+  done
+  fail "'$1' did not go away"
+}
+keys() { tmux -L "$SOCK" send-keys -t bt "$@"; }
+sql() { python3 - "$BATCHTOP_HOME/batchtop.db" "$@"; }
+
+# Flags and themes are checked before the screen is taken over.
+rc=0; "$BIN" --bogus >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "unknown option '--bogus'; try 'batchtop --help'" "$TMP/err" ||
+  fail "bad flag: $rc $(cat "$TMP/err")"
+rc=0; "$BIN" --theme nope >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "unknown theme 'nope'" "$TMP/err" || fail "bad theme: $rc $(cat "$TMP/err")"
+printf 'normal = default default\nstate.failed = red purple\n' >"$TMP/bad.theme"
+rc=0; "$BIN" --theme "$TMP/bad.theme" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "bad.theme:2:20: unknown colour 'purple'" "$TMP/err" ||
+  fail "theme error location: $rc $(cat "$TMP/err")"
+
+# The dashboard on an empty store.
+# Each run gets its own tmux server (a killed server's socket can linger for a moment).
+start() {
+  tmux -L "$SOCK" kill-server 2>/dev/null || true
+  RUNS=$((RUNS + 1))
+  SOCK="bt-tui-$$-$RUNS"
+  tmux -L "$SOCK" -f /dev/null new-session -d -s bt -x 100 -y 30 \
+    "env TERM=xterm-256color BATCHTOP_HOME='$BATCHTOP_HOME' BATCHTOP_CONFIG='$BATCHTOP_CONFIG' \
+     BATCHTOP_POLL_MS=100 $* ; echo \"exit=\$?\"; sleep 60"
+}
+start "$BIN --read-only"
+wait_for "No jobs yet. Press n"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 1 ] || fail "not on the alternate screen"
+
+# Another process writes a job: it appears without a key press.
+sql "$SRC/tests/render/fixture.sql" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+db.executescript("CREATE TEMP TABLE fx(now INTEGER); INSERT INTO fx VALUES (%d); BEGIN; %s; COMMIT;"
+                 % (int(time.time() * 1000), open(sys.argv[2], encoding="utf-8").read()))
+PY
+wait_for "feedback-label"
+wait_for "747/1000" # 665 collected + 82 the provider reported
+wait_for "2 running" # feedback-label and the triage pipeline (counted once)
+
+# Progress moves: 100 running tasks finish.
+sql <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE tasks SET state = 'succeeded' WHERE job_id = 'fb7k2m9q' AND row_no BETWEEN 666 AND 765")
+db.commit()
+PY
+wait_for "847/1000"
+
+# Enter opens the job (second row, newest first); its error groups show.
+keys j Enter
+wait_for "Errors 3 groups, 45 tasks"
+wait_for "rate_limit_exceeded"
+wait_for "finalizing"
+# r asks first, stating how many tasks and what they should cost; n does nothing.
+keys r
+wait_for "Retry 45 failed, expired or cancelled tasks"
+wait_for "Estimated cost"
+keys n
+wait_for "nothing was done"
+# Enter on the error group lists its tasks; Enter again inspects one.
+keys Enter
+wait_for "25 tasks"
+keys Enter
+wait_for "Rate limit reached for gpt-4o-mini"
+wait_for "Attempts"
+# ? shows the help generated from the key table; Esc goes back up.
+keys '?'
+wait_for "retry the selected error group or task"
+keys Escape Escape Escape
+wait_for "Batches 6"
+keys Escape
+wait_for "sort: newest"
+# A resize redraws at the new size (the footer and the narrow layout follow).
+tmux -L "$SOCK" resize-window -t bt -x 80 -y 24
+wait_for "job 2 of 5"
+pane | grep -q "RATE" || fail "80 columns: the rate column is gone"
+pane | grep -q "PROVIDER/MODEL" && fail "80 columns: provider/model should make room"
+[ "$(pane | wc -l)" -eq 24 ] || fail "pane is not 24 rows"
+pane | python3 -c '
+import sys, unicodedata
+w = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+sys.exit(any(w(l.rstrip("\n")) > 80 for l in sys.stdin))' || fail "a line is wider than 80 columns"
+tmux -L "$SOCK" resize-window -t bt -x 100 -y 30
+wait_for "PROVIDER/MOD"
+# Idle: no busy loop. Two seconds of watching cost well under a tenth of a CPU.
+pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+[ -n "$pid" ] || fail "no batchtop process"
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+before="$(cpu "$pid")"
+sleep 2 # measuring idle time needs idle time
+after="$(cpu "$pid")"
+ticks=$((after - before))
+[ "$ticks" -lt 20 ] || fail "idle dashboard used $ticks clock ticks in 2 s"
+echo "idle: $ticks clock ticks in 2 s"
+# q quits with status 0 and leaves the alternate screen.
+keys q
+wait_for "exit=0"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "alternate screen left on"
+
+# SIGTERM restores the terminal too.
+start "$BIN --read-only"
+wait_for "feedback-label"
+pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+[ -n "$pid" ] || fail "no batchtop process"
+kill -TERM "$pid"
+wait_for "exit=0"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGTERM left the alternate screen on"
+
+# A crash (SIGSEGV) gives the terminal back too, then dies as it would have.
+start "$BIN --read-only"
+wait_for "feedback-label"
+pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+[ -n "$pid" ] || fail "no batchtop process"
+kill -SEGV "$pid"
+wait_for "exit=139"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "a crash left the alternate screen on"
+
+# Ctrl-C (SIGINT) as well.
+start "$BIN --read-only"
+wait_for "feedback-label"
+keys C-c
+wait_for "exit=0"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "SIGINT left the alternate screen on"
+
+# NO_COLOR: the mono theme (the help says so).
+start "env NO_COLOR=1 $BIN --read-only"
+wait_for "feedback-label"
+keys '?'
+wait_for "Keys"
+keys NPage
+wait_for "Theme: mono"
+keys q
+wait_for "exit=0"
+# `batchtop preview TEMPLATE INPUT --tui`: the dashboard opened on the preview.
+start "$BIN preview $SRC/examples/label.tmpl $SRC/examples/feedback.csv --tui"
+wait_for "Label this feedback"
+wait_for "Row 1 of 200"
+keys j
+wait_for "Row 2 of 200"
+keys q
+wait_for "exit=0"
+[ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 0 ] || fail "preview --tui left the alternate screen on"
+echo "ok: dashboard e2e (read-only mode)"
