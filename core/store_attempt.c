@@ -385,8 +385,8 @@ static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
   const unsigned char *state = sqlite3_value_text(v[0]);
   int64_t in = sqlite3_value_int64(v[1]), out = sqlite3_value_int64(v[2]);
   int ok = state && !strcmp((const char *)state, "succeeded");
-  sqlite3_result_double(ctx, ok || in || out ? provider_cost_usd(g->provider, g->model, in, out)
-                                             : 0.0);
+  sqlite3_result_double(ctx,
+                        ok || in || out ? provider_cost_usd(g->provider, g->model, in, out) : 0.0);
 }
 
 /* The steps of ingest_apply, in order, all inside one transaction (?1 batch, ?2 job, ?3 now).
@@ -471,8 +471,8 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
                         g->batch_id);
   if (!r)
     r = others ? ingest_stage_clear(g, err)
-               : store_run(g->s, err, "clearing staged results", NULL,
-                           "DELETE FROM staged_results", "");
+               : store_run(g->s, err, "clearing staged results", NULL, "DELETE FROM staged_results",
+                           "");
   if (!r)
     r = store_commit(g->s, err);
   if (r)

@@ -122,8 +122,8 @@ int main(int argc, char **argv) {
       lines_cleanup(&l);
       ingest_free(c.g);
       int64_t t_end = util_now_ms();
-      fprintf(stderr, "ingested %lld lines, %lld applied (stage %.2f s, apply %.2f s)\n",
-              c.lines, (long long)c.applied, (t_staged - t0) / 1e3, (t_end - t_staged) / 1e3);
+      fprintf(stderr, "ingested %lld lines, %lld applied (stage %.2f s, apply %.2f s)\n", c.lines,
+              (long long)c.applied, (t_staged - t0) / 1e3, (t_end - t_staged) / 1e3);
     } else {
       int64_t rows;
       if (results_export_file(s, job, "csv", argv[3], &rows, &err))

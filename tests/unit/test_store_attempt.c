@@ -307,8 +307,8 @@ static void check_invariants(fixture *f) {
   int64_t v = -1;
   assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT bulk FROM store_flags", ""), BT_OK);
   assert_int_equal(v, 0);
-  assert_int_equal(
-      store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM staged_results", ""), BT_OK);
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM staged_results", ""),
+                   BT_OK);
   assert_int_equal(v, 0);
 }
 
@@ -329,8 +329,8 @@ static void test_bulk_apply(void **state) {
       result("row-3", TASK_SUCCEEDED, "three", NULL),
       result("row-1", TASK_SUCCEEDED, "one", NULL),
       result("row-2", TASK_FAILED, NULL, "server_error"),
-      result("row-3", TASK_FAILED, NULL, "dup"),  /* a repeated line: the first one wins */
-      result("row-6", TASK_FAILED, NULL, "late"), /* terminal already: left alone */
+      result("row-3", TASK_FAILED, NULL, "dup"),   /* a repeated line: the first one wins */
+      result("row-6", TASK_FAILED, NULL, "late"),  /* terminal already: left alone */
       result("row-99", TASK_SUCCEEDED, "x", NULL), /* not ours */
   };
   size_t nfile = sizeof file / sizeof file[0];
