@@ -219,6 +219,35 @@ static const bt_migration migrations[] = {
      "CREATE INDEX jobs_state ON jobs(state);\n"
      "CREATE INDEX attempts_finished ON attempts(finished_at, cost_usd)\n"
      "  WHERE finished_at IS NOT NULL;\n"},
+    /* 5 (ingest): a downloaded result file is applied as a set instead of row by row. While
+     * store_flags.bulk is 1 the per-row count and cost triggers stand aside and the applying
+     * transaction corrects job_counts and jobs' actual cost/tokens once for the whole file;
+     * bulk is set and cleared inside that one transaction, so no reader or other writer ever
+     * sees it set and counts add up at every commit. Staged lines are unique per attempt
+     * (the first staged line of an attempt wins, as the first applied did before) and their
+     * index gives the attempt order the apply walks in. Staged lines belong to downloads in
+     * progress, which start over by clearing them, so dropping them here loses nothing. */
+    {5,
+     "CREATE TABLE store_flags (bulk INTEGER NOT NULL);\n"
+     "INSERT INTO store_flags(bulk) VALUES (0);\n"
+     "DELETE FROM staged_results;\n"
+     "DROP INDEX staged_results_batch;\n"
+     "CREATE UNIQUE INDEX staged_results_attempt ON staged_results(batch_id, attempt_id);\n"
+     "DROP TRIGGER tasks_count_update;\n"
+     "CREATE TRIGGER tasks_count_update AFTER UPDATE OF state ON tasks\n"
+     "  WHEN OLD.state <> NEW.state AND (SELECT bulk FROM store_flags) = 0 BEGIN\n"
+     "  UPDATE job_counts SET n = n - 1 WHERE job_id = OLD.job_id AND state = OLD.state;\n"
+     "  INSERT INTO job_counts(job_id, state, n) VALUES (NEW.job_id, NEW.state, 1)\n"
+     "    ON CONFLICT(job_id, state) DO UPDATE SET n = n + 1;\n"
+     "END;\n"
+     "DROP TRIGGER attempts_cost_update;\n"
+     "CREATE TRIGGER attempts_cost_update AFTER UPDATE OF cost_usd, input_tokens, output_tokens\n"
+     "  ON attempts WHEN (SELECT bulk FROM store_flags) = 0 BEGIN\n"
+     "  UPDATE jobs SET actual_cost_usd = actual_cost_usd + NEW.cost_usd - OLD.cost_usd,\n"
+     "    actual_input_tokens = actual_input_tokens + NEW.input_tokens - OLD.input_tokens,\n"
+     "    actual_output_tokens = actual_output_tokens + NEW.output_tokens - OLD.output_tokens\n"
+     "  WHERE id = NEW.job_id;\n"
+     "END;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

@@ -257,6 +257,142 @@ static void test_chunks_and_ingest(void **state) {
   json_decref(o);
 }
 
+/* Stage the lines as the download path does (ingest_add takes copies), then apply them. */
+static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, size_t n) {
+  bt_ingest *g;
+  bt_error err;
+  assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  assert_int_equal(ingest_stage_clear(g, &err), BT_OK);
+  for (size_t i = 0; i < n; i++) {
+    bt_result c = lines[i];
+    c.custom_id = strdup(lines[i].custom_id);
+    c.output = lines[i].output ? strdup(lines[i].output) : NULL;
+    c.error_code = lines[i].error_code ? strdup(lines[i].error_code) : NULL;
+    c.error_message = lines[i].error_message ? strdup(lines[i].error_message) : NULL;
+    c.response = strdup("{\"raw\":1}");
+    assert_int_equal(ingest_add(g, &c, &err), BT_OK);
+  }
+  int64_t applied = 0;
+  assert_int_equal(ingest_apply(g, &applied, &err), BT_OK);
+  ingest_free(g);
+  return applied;
+}
+
+/* What the store promises after every commit: counts add up, spend is the attempts' sum,
+ * the bulk flag is down and nothing is left staged. */
+static void check_invariants(fixture *f) {
+  bt_error err;
+  bt_counts c, scan;
+  assert_int_equal(store_job_counts(f->s, f->job, &c, &err), BT_OK);
+  assert_int_equal(store_job_counts_scan(f->s, f->job, &scan, &err), BT_OK);
+  assert_int_equal(c.total, scan.total);
+  for (int i = 0; i < TASK_STATE_COUNT; i++)
+    assert_int_equal(c.n[i], scan.n[i]);
+  bt_job job;
+  assert_int_equal(store_job_get(f->s, f->job, &job, &err), BT_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(store_prepare(f->s,
+                                 "SELECT total(cost_usd), total(input_tokens),"
+                                 " total(output_tokens) FROM attempts WHERE job_id = ?",
+                                 &st, &err),
+                   BT_OK);
+  sqlite3_bind_text(st, 1, f->job, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  double cost = sqlite3_column_double(st, 0);
+  assert_true(job.actual_cost_usd > cost - 1e-9 && job.actual_cost_usd < cost + 1e-9);
+  assert_int_equal(job.actual_input_tokens, (int64_t)sqlite3_column_double(st, 1));
+  assert_int_equal(job.actual_output_tokens, (int64_t)sqlite3_column_double(st, 2));
+  sqlite3_finalize(st);
+  job_cleanup(&job);
+  int64_t v = -1;
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT bulk FROM store_flags", ""), BT_OK);
+  assert_int_equal(v, 0);
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM staged_results", ""),
+                   BT_OK);
+  assert_int_equal(v, 0);
+}
+
+static void test_bulk_apply(void **state) {
+  fixture *f = *state;
+  make_job(f, 6, 6);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  int64_t b1 = list[0].id;
+  batch_list_free(list, n);
+  assert_int_equal(store_attempt_tasks_running(f->s, b1, &err), BT_OK);
+  /* row-6 already came in one by one: its attempt is terminal */
+  bt_result r6 = result("row-6", TASK_SUCCEEDED, "six", NULL);
+  ingest(f, b1, &r6, 1);
+  bt_result file[] = {
+      result("row-3", TASK_SUCCEEDED, "three", NULL),
+      result("row-1", TASK_SUCCEEDED, "one", NULL),
+      result("row-2", TASK_FAILED, NULL, "server_error"),
+      result("row-3", TASK_FAILED, NULL, "dup"),   /* a repeated line: the first one wins */
+      result("row-6", TASK_FAILED, NULL, "late"),  /* terminal already: left alone */
+      result("row-99", TASK_SUCCEEDED, "x", NULL), /* not ours */
+  };
+  size_t nfile = sizeof file / sizeof file[0];
+  assert_int_equal(stage_apply(f, b1, file, nfile), 3);
+  bt_counts c;
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 3);
+  assert_int_equal(c.n[TASK_FAILED], 1);
+  assert_int_equal(c.n[TASK_RUNNING], 2);
+  check_invariants(f);
+  int64_t v = 0;
+  assert_int_equal(store_query_int(f->s, &err, &v, 0,
+                                   "SELECT count(*) FROM tasks WHERE custom_id = 'row-3' AND"
+                                   " state = 'succeeded' AND output = 'three'",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(v, 1);
+  assert_int_equal(store_query_int(f->s, &err, &v, 0,
+                                   "SELECT count(*) FROM attempts WHERE response = '{\"raw\":1}'"
+                                   " AND cost_usd > 0",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(v, 3);
+  /* the same file again (a crash mid-download, then a fresh download): nothing changes */
+  assert_int_equal(stage_apply(f, b1, file, nfile), 0);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 3);
+  check_invariants(f);
+  /* retry the failed row-2 in a new round; then a late failure of row-4 from the old batch
+   * still moves row-4 (b1 is its latest attempt) and a success from the new round wins */
+  int64_t nt = 0;
+  assert_int_equal(retry_apply(f->s, f->job, "failed", 0, -1, &nt, &err), BT_OK);
+  assert_int_equal(nt, 1);
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  int64_t b2 = list[n - 1].id;
+  batch_list_free(list, n);
+  bt_result late[] = {result("row-4", TASK_FAILED, NULL, "late"),
+                      result("row-2", TASK_SUCCEEDED, "again", NULL)};
+  /* b2's download is under way (staged, not applied) while b1's is applied: b2's lines stay */
+  bt_ingest *g2;
+  assert_int_equal(ingest_new(f->s, f->job, b2, "openai", "gpt-4o-mini", &g2, &err), BT_OK);
+  bt_result pending = result("row-2", TASK_FAILED, NULL, "partial");
+  pending.custom_id = strdup("row-2");
+  pending.error_code = strdup("partial");
+  pending.error_message = NULL;
+  assert_int_equal(ingest_add(g2, &pending, &err), BT_OK);
+  assert_int_equal(ingest_flush(g2, &err), BT_OK);
+  ingest_free(g2);
+  assert_int_equal(stage_apply(f, b1, late, 1), 1);
+  assert_int_equal(store_query_int(f->s, &err, &v, 0,
+                                   "SELECT count(*) FROM staged_results WHERE batch_id = ?", "i",
+                                   b2),
+                   BT_OK);
+  assert_int_equal(v, 1);
+  assert_int_equal(stage_apply(f, b2, late + 1, 1), 1);
+  counts(f, &c);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 4);
+  assert_int_equal(c.n[TASK_FAILED], 1);
+  assert_int_equal(c.n[TASK_RUNNING], 1);
+  check_invariants(f);
+}
+
 static void test_budget_refused(void **state) {
   fixture *f = *state;
   bt_job_opts o;
@@ -313,6 +449,7 @@ static void test_lease(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_chunks_and_ingest, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bulk_apply, setup, teardown),
       cmocka_unit_test_setup_teardown(test_budget_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
   };
