@@ -192,9 +192,11 @@ int engine_wake_fd(const bt_engine *e) {
 size_t engine_events(bt_engine *e, bt_engine_event *out, size_t max) {
   pthread_mutex_lock(&e->mu);
   size_t n = e->ev_n < max ? e->ev_n : max;
-  memcpy(out, e->ev, n * sizeof *out);
-  memmove(e->ev, e->ev + n, (e->ev_n - n) * sizeof *out);
-  e->ev_n -= n;
+  if (n) { /* the queue may not be allocated yet */
+    memcpy(out, e->ev, n * sizeof *out);
+    memmove(e->ev, e->ev + n, (e->ev_n - n) * sizeof *out);
+    e->ev_n -= n;
+  }
   if (e->ev_n == 0) {
     char drain[64];
     while (read(e->wake_r, drain, sizeof drain) > 0) {
