@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 
+#include "logger.h"
 #include "prices.h"
 #include "provider_impl.h"
 #include "util.h"
@@ -492,12 +493,25 @@ bt_status provider_parse_exec(long status, const char *body, size_t len, bt_resu
 
 /* ---- cost ---- */
 
-/* The price table: the built-in one (core/prices.h), loaded once for the whole process. */
+/* The price table, loaded once for the whole process: the LiteLLM-format file named by
+ * provider_prices_use() (the config's `prices`), else the built-in one (core/prices.h). */
 static bt_prices *price_table;
 static pthread_once_t price_once = PTHREAD_ONCE_INIT;
+static char *price_path;
+
+void provider_prices_use(const char *litellm_path) {
+  free(price_path);
+  price_path = litellm_path && *litellm_path ? util_xstrdup(litellm_path) : NULL;
+}
 
 static void price_load(void) {
   bt_error err;
+  error_clear(&err);
+  if (price_path) {
+    if (prices_load_litellm(price_path, &price_table, &err) == BT_OK)
+      return;
+    log_warn("prices: %s; using the built-in table", err.message);
+  }
   if (prices_builtin(&price_table, &err) != BT_OK)
     price_table = NULL; /* no prices: costs show as 0, never a guess */
 }

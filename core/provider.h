@@ -146,6 +146,11 @@ int64_t provider_parse_rfc3339(const char *s);
 
 /* Cost in USD at batch prices (local: 0; a model without a known price: 0), from the
  * built-in price table (core/prices.h). The one place the engine applies prices. */
+/* Take prices from a LiteLLM-format file instead of the built-in table (the config's `prices`).
+ * Call once on the main thread before any cost is computed; a file that cannot be read is
+ * logged and the built-in table used. */
+void provider_prices_use(const char *litellm_path);
+
 double provider_cost_usd(const char *provider, const char *model, int64_t input_tokens,
                          int64_t output_tokens);
 /* The same at standard (non-batch) prices, for the estimate shown beside it. */

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "home.h"
 #include "logger.h"
+#include "provider.h"
 
 typedef struct {
   const char *name;
@@ -110,6 +111,8 @@ int main(int argc, char **argv) {
     config_cleanup(&cli.cfg);
     return EXIT_USAGE;
   }
+  /* Costs everywhere (job estimates, actual spend) follow the configured price table. */
+  provider_prices_use(cli.cfg.prices);
   /* curl_global_init before any thread exists (style.md). */
   curl_global_init(CURL_GLOBAL_DEFAULT);
   optind = 0; /* commands parse their own options with getopt_long */
