@@ -14,6 +14,9 @@
 #include "store_sql.h"
 #include "util.h"
 
+/* Pages of the provider's batch list an import without ids reads at most. */
+#define IMPORT_MAX_PAGES 50
+
 /* One blocking request with the engine's retry policy. The caller frees *out. */
 static bt_status perform(const bt_provider_conn *p, bt_http_req *r, bt_error *err) {
   for (int attempt = 0;; attempt++) {
@@ -142,27 +145,51 @@ bt_status job_import(bt_store *s, const bt_config *cfg, const char *provider,
   bt_remote_batch *rbs = NULL;
   size_t n = 0;
   if (n_ids == 0) {
-    bt_http_req *l;
+    /* Every untracked batch the provider lists, page by page (newest first), up to a bound so
+     * an account with years of batches cannot make this run away. */
     char *after = NULL;
-    int more;
-    r = provider_req_list(&p, NULL, &l, err);
-    if (!r)
-      r = perform(&p, l, err);
-    bt_remote_batch *items = NULL;
-    size_t k = 0;
-    if (!r)
-      r = provider_parse_list(p.kind, l->body.data, l->body.len, &items, &k, &after, &more, err);
-    http_req_free(l);
-    free(after);
-    rbs = calloc(k ? k : 1, sizeof *rbs);
-    for (size_t i = 0; i < k; i++) {
-      int known = 1;
-      if (!r && store_batch_remote_known(s, p.name, items[i].id, &known, err) == BT_OK && !known)
-        rbs[n++] = items[i];
-      else
-        remote_batch_cleanup(&items[i]);
+    int more = 1;
+    size_t cap = 0;
+    for (int page = 0; !r && more && page < IMPORT_MAX_PAGES; page++) {
+      bt_http_req *l;
+      char *next = NULL;
+      r = provider_req_list(&p, after, &l, err);
+      if (!r)
+        r = perform(&p, l, err);
+      bt_remote_batch *items = NULL;
+      size_t k = 0;
+      more = 0;
+      if (!r)
+        r = provider_parse_list(p.kind, l->body.data, l->body.len, &items, &k, &next, &more,
+                                err);
+      http_req_free(l);
+      free(after);
+      after = next;
+      if (!r && n + k > cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        while (ncap < n + k)
+          ncap *= 2;
+        bt_remote_batch *grown = realloc(rbs, ncap * sizeof *rbs);
+        if (!grown)
+          r = error_set(err, BT_ERR_NOMEM, "out of memory");
+        else
+          rbs = grown, cap = ncap;
+      }
+      for (size_t i = 0; i < k; i++) {
+        int known = 1;
+        if (!r && store_batch_remote_known(s, p.name, items[i].id, &known, err) == BT_OK &&
+            !known)
+          rbs[n++] = items[i];
+        else
+          remote_batch_cleanup(&items[i]);
+      }
+      free(items);
+      if (!after)
+        more = 0;
     }
-    free(items);
+    free(after);
+    if (!rbs)
+      rbs = calloc(1, sizeof *rbs);
   } else {
     rbs = calloc(n_ids, sizeof *rbs);
     for (size_t i = 0; i < n_ids && !r; i++) {

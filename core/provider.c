@@ -193,13 +193,16 @@ bt_status provider_req_get(const bt_provider_conn *p, const char *remote_id, bt_
 
 bt_status provider_req_list(const bt_provider_conn *p, const char *after, bt_http_req **out,
                             bt_error *err) {
+  /* Page size: the providers' maximum for OpenAI (100); BATCHTOP_LIST_LIMIT lowers it so tests
+   * can page through a few batches. */
+  long limit = 100;
+  const char *env = getenv("BATCHTOP_LIST_LIMIT");
+  if (env && atol(env) >= 1 && atol(env) < 100)
+    limit = atol(env);
   char path[512];
-  if (p->kind == PROVIDER_ANTHROPIC)
-    snprintf(path, sizeof path, "%s?limit=100%s%s", ant_prefix(p), after ? "&after_id=" : "",
-             after ? after : "");
-  else
-    snprintf(path, sizeof path, "%s?limit=100%s%s", ant_prefix(p), after ? "&after=" : "",
-             after ? after : "");
+  snprintf(path, sizeof path, "%s?limit=%ld%s%s", ant_prefix(p), limit,
+           after ? (p->kind == PROVIDER_ANTHROPIC ? "&after_id=" : "&after=") : "",
+           after ? after : "");
   return new_req(p, "GET", path, 60000, out, err);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `import`: batches created elsewhere (here: by another store) are tracked by a new job, polled
-# and collected like our own; importing one twice is refused.
+# and collected like our own; importing one twice is refused; without ids, every untracked
+# batch on every page of the provider's list is imported.
 source "$(dirname "$0")/engine_lib.bash"
 
 start_sim --request-ms 2 --validate-ms 40 --finalize-ms 40
@@ -27,5 +28,11 @@ for provider in openai anthropic; do
   set -e
   [ "$code" = 1 ] && grep -q "already tracked" "$WORK/err.txt" || fail "$provider: imported twice"
   assert_no_canary "$WORK/err.txt"
+  # Without ids: every untracked batch the provider lists, across pages (one batch a page here).
+  new_home
+  imp="$(BATCHTOP_LIST_LIMIT=1 "$BIN" import --provider "$provider" --wait 2>"$WORK/err.txt")" ||
+    { cat "$WORK/err.txt"; fail "$provider: import without ids failed"; }
+  [ "$(status_field "$imp" 'len(d["batches"])')" = 2 ] || fail "$provider: not both pages imported"
+  [ "$(status_field "$imp" 'd["counts"]["succeeded"]')" = 6 ] || fail "$provider: paged import: not 6 results"
 done
 note "ok"
