@@ -280,7 +280,7 @@ static void job_reload(bt_engine *e, ejob *j) {
   }
   /* A later pipeline stage pulls the rows that have finished upstream as new chunks. */
   int64_t flowed = 0;
-  if (pipeline_flow(e->store, j->id, &flowed, &err))
+  if (j->flows && pipeline_flow(e->store, j->id, &flowed, &err))
     log_warn("engine: pipeline stage %s: %s", j->id, err.message);
   else if (flowed)
     j->dirty = 1;
@@ -339,6 +339,7 @@ static void job_add(bt_engine *e, const char *id) {
   j->provider_name = util_xstrdup(row.provider);
   j->max_cost = row.max_cost_usd;
   j->imported = row.options && strstr(row.options, "\"imported\":true") != NULL;
+  j->flows = row.pipeline_id && row.stage_no > 1;
   int terminal = job_state_terminal(row.state);
   job_cleanup(&row);
   j->next = e->jobs;

@@ -77,6 +77,7 @@ struct ejob {
   int gave_up;     /* retries did not overcome an error; job stays resumable */
   int dirty;       /* rows changed since the last ENGINE_EV_CHANGED */
   int imported;    /* batches made elsewhere (job_import.h): results may create tasks */
+  int flows;       /* a later pipeline stage: rows flow in from the stage before */
   double max_cost; /* < 0: none */
   int64_t next_reload, next_lease;
   ebatch *batches;

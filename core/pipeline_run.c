@@ -248,16 +248,8 @@ static bt_status make_held_stage(bt_store *s, const bt_pipeline *p, size_t k,
   job.pipeline_id = util_xstrdup(pipeline_id);
   job.stage_no = (int64_t)k + 1;
   job.stage_name = util_xstrdup(st->name);
-  r = store_begin(s, err);
-  if (!r)
-    r = store_job_insert(s, &job, err);
-  if (!r)
-    r = store_run(s, err, "holding a stage", NULL, "UPDATE jobs SET hold = 1 WHERE id = ?", "t",
-                  job.id);
-  if (!r)
-    r = store_commit(s, err);
-  else
-    store_rollback(s);
+  job.hold = 1;
+  r = store_job_insert(s, &job, err);
   job_cleanup(&job);
   return r;
 }

@@ -252,11 +252,9 @@ bt_status store_job_settle(bt_store *s, const char *job_id, int cancel_requested
     return BT_OK;
   }
   /* A pipeline stage is held open while rows can still flow into it (pipeline_run.h). */
-  int64_t hold = 0;
-  r = store_query_int(s, err, &hold, 0, "SELECT hold FROM jobs WHERE id = ?", "t", job_id);
-  if (r || hold) {
+  if (job.hold) {
     job_cleanup(&job);
-    return r;
+    return BT_OK;
   }
   bt_counts c;
   r = store_job_counts(s, job_id, &c, err);

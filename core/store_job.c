@@ -61,8 +61,8 @@ bt_status store_job_insert(bt_store *s, bt_job *job, bt_error *err) {
       "INSERT INTO jobs(id, name, provider, model, endpoint, state, template_path,"
       " template_text, input_path, input_format, input_fields, options, chunk_size,"
       " max_cost_usd, est_cost_usd, est_cost_std_usd, est_input_tokens, est_output_tokens,"
-      " pipeline_id, stage_no, stage_name, created_at, updated_at)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+      " pipeline_id, stage_no, stage_name, hold, created_at, updated_at)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
       &st, err);
   if (r)
     return r;
@@ -95,6 +95,7 @@ bt_status store_job_insert(bt_store *s, bt_job *job, bt_error *err) {
   else
     sqlite3_bind_null(st, i++);
   bind_text_or_null(st, i++, job->stage_name);
+  sqlite3_bind_int64(st, i++, job->hold);
   sqlite3_bind_int64(st, i++, job->created_at);
   sqlite3_bind_int64(st, i++, job->updated_at);
   if (sqlite3_step(st) != SQLITE_DONE)
@@ -117,7 +118,7 @@ bt_status store_job_get(bt_store *s, const char *id, bt_job *out, bt_error *err)
       " input_path, input_format, input_fields, options, chunk_size, max_cost_usd,"
       " est_cost_usd, est_cost_std_usd, est_input_tokens, est_output_tokens,"
       " actual_cost_usd, actual_input_tokens, actual_output_tokens, last_error,"
-      " pipeline_id, stage_no, stage_name, created_at, updated_at, finished_at"
+      " pipeline_id, stage_no, stage_name, hold, created_at, updated_at, finished_at"
       " FROM jobs WHERE id = ?",
       &st, err);
   if (r)
@@ -153,6 +154,7 @@ bt_status store_job_get(bt_store *s, const char *id, bt_job *out, bt_error *err)
     out->pipeline_id = col_dup(st, i++);
     out->stage_no = sqlite3_column_int64(st, i++);
     out->stage_name = col_dup(st, i++);
+    out->hold = sqlite3_column_int64(st, i++);
     out->created_at = sqlite3_column_int64(st, i++);
     out->updated_at = sqlite3_column_int64(st, i++);
     out->finished_at = sqlite3_column_int64(st, i++);

@@ -68,6 +68,7 @@ typedef struct bt_job {
   char *pipeline_id;
   int64_t stage_no;
   char *stage_name;
+  int64_t hold; /* 1: a pipeline stage rows can still flow into (it cannot end yet) */
   int64_t created_at, updated_at, finished_at; /* unix ms; finished_at 0 = not finished */
 } bt_job;
 

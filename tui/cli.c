@@ -46,8 +46,3 @@ int cli_open_store(const char *cmd, bt_store **out) {
   }
   return 0;
 }
-
-int cli_not_built(const char *cmd, const char *issue) {
-  fprintf(stderr, "batchtop %s: not built yet (%s); nothing was done\n", cmd, issue);
-  return EXIT_USAGE;
-}

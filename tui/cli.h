@@ -71,7 +71,4 @@ void cli_print_help(FILE *out, const char *cmd, const bt_cmd_help *help);
 /* Open the store (home or BATCHTOP_HOME); prints the error and returns non-zero on failure. */
 int cli_open_store(const char *cmd, bt_store **out);
 
-/* Say plainly that a command is not built yet, and return EXIT_USAGE. */
-int cli_not_built(const char *cmd, const char *issue);
-
 #endif

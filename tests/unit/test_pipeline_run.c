@@ -82,8 +82,7 @@ static void finish_stage(fx *f, const char *job, const char *const outputs[3], i
              outputs[row - 1], job, row, outputs[row - 1], job, row);
     exec_sql(f, sql);
   }
-  snprintf(sql, sizeof sql, "UPDATE batches SET state = 'done' WHERE job_id = '%s';%s", job,
-           complete ? "" : "");
+  snprintf(sql, sizeof sql, "UPDATE batches SET state = 'done' WHERE job_id = '%s'", job);
   exec_sql(f, sql);
   if (complete) {
     snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'completed' WHERE id = '%s'", job);
