@@ -73,14 +73,20 @@ bt_status estimate_file(const char *template_path, const char *input_path,
   bt_status s = render_open(template_path, input_path, opts, &r, err);
   if (s)
     return s;
+  if (model_out)
+    util_strlcpy(model_out, render_info(r)->model, 128);
+  s = estimate_render(r, chunk_size, out, err);
+  render_close(r);
+  return s;
+}
+
+bt_status estimate_render(bt_render *r, int64_t chunk_size, bt_estimate *out, bt_error *err) {
   const bt_render_info *info = render_info(r);
   estimate_init(out, info->provider_id, info->endpoint_id, chunk_size);
-  if (model_out)
-    util_strlcpy(model_out, info->model, 128);
   const bt_rendered *row;
+  bt_status s;
   while (!(s = render_next(r, &row, err)) && row)
     if ((s = estimate_add(out, row, err)))
       break;
-  render_close(r);
   return s;
 }

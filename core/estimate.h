@@ -61,6 +61,9 @@ double estimate_usd(const bt_price *price, int64_t input_tokens, int64_t output_
 /* Convenience: render a whole file and estimate it (what `estimate` and `submit --max-cost`
  * do). *info_out, when not NULL, gets the provider/model/endpoint copied (model up to 127
  * bytes). */
+/* The same over a render already open (its remaining rows); the caller closes it. */
+bt_status estimate_render(bt_render *r, int64_t chunk_size, bt_estimate *out,
+                          bt_error *err) BT_WUR;
 bt_status estimate_file(const char *template_path, const char *input_path,
                         const bt_render_opts *opts, int64_t chunk_size, bt_estimate *out,
                         char model_out[128], bt_error *err) BT_WUR;

@@ -147,23 +147,21 @@ bt_status pipeline_plan(const bt_pipeline *p, const bt_prices *prices, bt_stage_
     plan_ctx pc = {p, k, placeholder};
     ro.lookup = plan_lookup;
     ro.lookup_ud = &pc;
-    char model[128];
-    s = estimate_file(st->template_path, p->input_path, &ro, st->chunk_size, &plans[k].est, model,
-                      err);
-    if (s) {
-      error_prefix(err, "stage '%s'", st->name);
-      break;
-    }
-    /* provider, model and endpoint as the stage will send them */
     s = render_open(st->template_path, p->input_path, &ro, &r, err);
     if (s)
       break;
+    /* provider, model and endpoint as the stage will send them */
     const bt_render_info *info = render_info(r);
     util_strlcpy(plans[k].provider, info->provider, sizeof plans[k].provider);
     util_strlcpy(plans[k].model, info->model, sizeof plans[k].model);
     util_strlcpy(plans[k].endpoint, info->endpoint, sizeof plans[k].endpoint);
     int64_t max_tokens = info->max_tokens > 0 ? info->max_tokens : ESTIMATE_NO_MAX_OUTPUT;
+    s = estimate_render(r, st->chunk_size, &plans[k].est, err);
     render_close(r);
+    if (s) {
+      error_prefix(err, "stage '%s'", st->name);
+      break;
+    }
     const bt_price *price = prices ? prices_find(prices, plans[k].model, plans[k].provider) : NULL;
     estimate_cost(&plans[k].est, price, &plans[k].cost);
     size_t len = (size_t)(max_tokens > 4096 ? 4096 : max_tokens) * 4;
