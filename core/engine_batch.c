@@ -626,8 +626,7 @@ static void poll_done(bt_http_req *r, void *ud) {
     b->dl_which = 0;
     /* Lines staged by an interrupted earlier download are dropped: the files come again. */
     if (store_batch_set_results_state(e->store, b->id, "downloading", &err) ||
-        store_run(e->store, &err, "clearing staged results", NULL,
-                  "DELETE FROM staged_results WHERE batch_id = ?", "i", b->id))
+        store_staged_clear(e->store, b->id, &err))
       log_error("engine: %s", err.message);
     download_next(e, b);
     return;

@@ -126,15 +126,51 @@ typedef struct {
   int64_t aid, tid;
 } ingest_row;
 
+/* The batch's custom_id -> (attempt, task) map, read in one pass when the first line comes,
+ * so joining a line costs a hash lookup instead of two index seeks. Open addressing over a
+ * power-of-two table; keys live in one arena. */
+typedef struct {
+  uint64_t hash;
+  int64_t aid, tid;
+  size_t key; /* offset in keys; the slot is empty when aid is 0 */
+} join_slot;
+
 struct bt_ingest {
   bt_store *s;
   int autocreate;
   ingest_row *buf;
   size_t n;
-  sqlite3_stmt *find, *upd_attempt, *upd_task;
+  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *ins_staged;
   char job_id[16];
   int64_t batch_id;
   char *provider, *model;
+  int join; /* 0: not read yet, 1: the map answers, -1: ask the store line by line */
+  join_slot *slots;
+  size_t mask;
+  char *keys;
+  size_t keys_len, keys_cap;
+};
+
+/* Past this many attempts in one batch the map is not built (its memory would grow with the
+ * batch); lines are joined by index seeks instead. Provider batches hold at most 50,000
+ * (OpenAI) or 100,000 (Anthropic) requests. */
+#define INGEST_JOIN_MAX 250000
+
+static const char *const ingest_sql[] = {
+    "SELECT a.id, a.task_id FROM tasks t JOIN attempts a ON a.task_id = t.id AND"
+    " a.batch_id = ?3 WHERE t.job_id = ?1 AND t.custom_id = ?2",
+    "UPDATE attempts SET state = ?2, http_status = ?3, response_id = ?4, output = ?5,"
+    " error_code = ?6, error_message = ?7, input_tokens = ?8, output_tokens = ?9,"
+    " cached_tokens = ?10, cost_usd = ?11, finished_at = ?12 WHERE id = ?1 AND"
+    " state = 'running'",
+    "UPDATE tasks SET state = ?2, output = ?3, error_code = ?4, updated_at = ?5,"
+    " last_attempt_id = CASE WHEN ?2 = 'succeeded' THEN ?6 ELSE last_attempt_id END WHERE"
+    " id = ?1 AND state <> 'succeeded' AND (last_attempt_id = ?6 OR ?2 = 'succeeded')",
+    "INSERT INTO responses(body) VALUES (?)",
+    "DELETE FROM responses WHERE id = ?",
+    "INSERT OR IGNORE INTO staged_results(batch_id, attempt_id, task_id, state, http_status,"
+    " response_id, output, error_code, error_message, input_tokens, output_tokens,"
+    " cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 };
 
 bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const char *provider,
@@ -153,25 +189,11 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
     ignored.message[0] = '\0'; /* only a speed-up */
   g->provider = util_xstrdup(provider ? provider : "");
   g->model = util_xstrdup(model ? model : "");
-  bt_status r = store_prepare(s,
-                              "SELECT a.id, a.task_id FROM tasks t JOIN attempts a ON"
-                              " a.task_id = t.id AND a.batch_id = ?3 WHERE t.job_id = ?1 AND"
-                              " t.custom_id = ?2",
-                              &g->find, err);
-  if (!r)
-    r = store_prepare(s,
-                      "UPDATE attempts SET state = ?2, http_status = ?3, response = ?4,"
-                      " output = ?5, error_code = ?6, error_message = ?7, input_tokens = ?8,"
-                      " output_tokens = ?9, cached_tokens = ?10, cost_usd = ?11,"
-                      " finished_at = ?12 WHERE id = ?1 AND state = 'running'",
-                      &g->upd_attempt, err);
-  if (!r)
-    r = store_prepare(s,
-                      "UPDATE tasks SET state = ?2, output = ?3, error_code = ?4,"
-                      " updated_at = ?5, last_attempt_id = CASE WHEN ?2 = 'succeeded' THEN ?6"
-                      " ELSE last_attempt_id END WHERE id = ?1 AND state <> 'succeeded' AND"
-                      " (last_attempt_id = ?6 OR ?2 = 'succeeded')",
-                      &g->upd_task, err);
+  sqlite3_stmt **st[] = {&g->find,         &g->upd_attempt,  &g->upd_task,
+                         &g->ins_response, &g->del_response, &g->ins_staged};
+  bt_status r = BT_OK;
+  for (size_t i = 0; i < sizeof st / sizeof st[0] && !r; i++)
+    r = store_prepare(s, ingest_sql[i], st[i], err);
   if (r) {
     ingest_free(g);
     return r;
@@ -190,9 +212,12 @@ void ingest_free(bt_ingest *g) {
   for (size_t i = 0; i < g->n; i++)
     result_cleanup(&g->buf[i].r);
   free(g->buf);
-  sqlite3_finalize(g->find);
-  sqlite3_finalize(g->upd_attempt);
-  sqlite3_finalize(g->upd_task);
+  sqlite3_stmt *st[] = {g->find,         g->upd_attempt,  g->upd_task,
+                        g->ins_response, g->del_response, g->ins_staged};
+  for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+    sqlite3_finalize(st[i]);
+  free(g->slots);
+  free(g->keys);
   free(g->provider);
   free(g->model);
   free(g);
@@ -212,6 +237,31 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v, int scrub) {
   sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
+/* A result's body into responses; *id = 0 when it has none. */
+static bt_status response_insert(bt_ingest *g, const char *body, int64_t *id, bt_error *err) {
+  *id = 0;
+  if (!body)
+    return BT_OK;
+  bind_text(g->ins_response, 1, body, 1);
+  int rc = sqlite3_step(g->ins_response);
+  sqlite3_reset(g->ins_response);
+  sqlite3_clear_bindings(g->ins_response);
+  if (rc != SQLITE_DONE)
+    return store_fail(g->s, err, "storing a response");
+  *id = sqlite3_last_insert_rowid(store_db(g->s));
+  return BT_OK;
+}
+
+/* Take back the body of a line that did not apply. */
+static bt_status response_delete(bt_ingest *g, int64_t id, bt_error *err) {
+  if (!id)
+    return BT_OK;
+  sqlite3_bind_int64(g->del_response, 1, id);
+  int rc = sqlite3_step(g->del_response);
+  sqlite3_reset(g->del_response);
+  return rc == SQLITE_DONE ? BT_OK : store_fail(g->s, err, "dropping a response");
+}
+
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) {
   *applied = 0;
@@ -219,7 +269,10 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   double cost = r->state == TASK_SUCCEEDED || r->input_tokens || r->output_tokens
                     ? provider_cost_usd(g->provider, g->model, r->input_tokens, r->output_tokens)
                     : 0.0;
-  int64_t now = util_now_ms();
+  int64_t now = util_now_ms(), rid;
+  bt_status res = response_insert(g, r->response, &rid, err);
+  if (res)
+    return res;
   sqlite3_stmt *st = g->upd_attempt;
   sqlite3_bind_int64(st, 1, attempt_id);
   sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
@@ -227,7 +280,10 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
     sqlite3_bind_int64(st, 3, r->http_status);
   else
     sqlite3_bind_null(st, 3);
-  bind_text(st, 4, r->response, 1);
+  if (rid)
+    sqlite3_bind_int64(st, 4, rid);
+  else
+    sqlite3_bind_null(st, 4);
   bind_text(st, 5, r->output, 1);
   bind_text(st, 6, r->error_code, 1);
   bind_text(st, 7, r->error_message, 1);
@@ -242,8 +298,8 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE)
     return store_fail(g->s, err, "storing a result");
-  if (!changed)
-    return BT_OK; /* already terminal: a repeated line or a second download */
+  if (!changed) /* already terminal: a repeated line or a second download */
+    return response_delete(g, rid, err);
   st = g->upd_task;
   sqlite3_bind_int64(st, 1, task_id);
   sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
@@ -260,10 +316,99 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   return BT_OK;
 }
 
+static uint64_t join_hash(const char *k) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *k; k++)
+    h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+  return h;
+}
+
+static join_slot *join_slot_for(bt_ingest *g, const char *key, uint64_t h) {
+  for (size_t i = h & g->mask;; i = (i + 1) & g->mask) {
+    join_slot *sl = &g->slots[i];
+    if (!sl->aid || (sl->hash == h && !strcmp(g->keys + sl->key, key)))
+      return sl;
+  }
+}
+
+/* Read the batch's attempts into the map. A batch too large for it (or no memory) is joined
+ * in the store line by line instead. */
+static bt_status join_load(bt_ingest *g, bt_error *err) {
+  int64_t n;
+  g->join = -1;
+  bt_status r = store_query_int(g->s, err, &n, 0, "SELECT count(*) FROM attempts WHERE batch_id = ?",
+                                "i", g->batch_id);
+  if (r || n > INGEST_JOIN_MAX)
+    return r;
+  size_t cap = 16;
+  while (cap < (size_t)n * 2)
+    cap *= 2;
+  g->slots = calloc(cap, sizeof *g->slots);
+  if (!g->slots)
+    return BT_OK;
+  g->mask = cap - 1;
+  sqlite3_stmt *st;
+  r = store_prepare(g->s,
+                    "SELECT t.custom_id, a.id, a.task_id FROM attempts a JOIN tasks t ON"
+                    " t.id = a.task_id WHERE a.batch_id = ?",
+                    &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_int64(st, 1, g->batch_id);
+  int rc, full = 0;
+  while (!full && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *key = (const char *)sqlite3_column_text(st, 0);
+    size_t len = (size_t)sqlite3_column_bytes(st, 0) + 1;
+    uint64_t h = join_hash(key);
+    join_slot *sl = join_slot_for(g, key, h);
+    if (sl->aid)
+      continue; /* custom_ids are unique within a job */
+    if (g->keys_len + len > g->keys_cap) {
+      size_t c = g->keys_cap ? g->keys_cap * 2 : 1 << 16;
+      while (c < g->keys_len + len)
+        c *= 2;
+      char *k = realloc(g->keys, c);
+      if (!k) {
+        full = 1;
+        break;
+      }
+      g->keys = k;
+      g->keys_cap = c;
+    }
+    memcpy(g->keys + g->keys_len, key, len);
+    *sl = (join_slot){h, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), g->keys_len};
+    g->keys_len += len;
+  }
+  if (!full && rc == SQLITE_DONE)
+    g->join = 1;
+  else if (!full)
+    r = store_fail(g->s, err, "reading a batch's tasks");
+  sqlite3_finalize(st);
+  if (g->join != 1) { /* out of memory half way: the store answers instead */
+    free(g->slots);
+    g->slots = NULL;
+  }
+  return r;
+}
+
 /* The attempt of this batch for r's custom_id (creating the task for imported batches);
  * *aid = 0 when there is none. */
 static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out, int64_t *tid_out,
                              bt_error *err) {
+  *aid_out = *tid_out = 0;
+  if (!g->join) {
+    bt_status res = join_load(g, err);
+    if (res)
+      return res;
+  }
+  if (g->join == 1) {
+    const join_slot *sl = join_slot_for(g, r->custom_id, join_hash(r->custom_id));
+    if (sl->aid || !g->autocreate) {
+      *aid_out = sl->aid;
+      *tid_out = sl->tid;
+      return BT_OK; /* the map holds every attempt of the batch */
+    }
+  }
   sqlite3_stmt *st = g->find;
   sqlite3_bind_text(st, 1, g->job_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, r->custom_id, -1, SQLITE_STATIC);
@@ -312,47 +457,68 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
   return ingest_result_attempt(g, aid, tid, r, applied, err);
 }
 
+bt_status store_staged_clear(bt_store *s, int64_t batch_id, bt_error *err) {
+  /* A savepoint: both deletes or neither, inside a caller's transaction or not. */
+  bt_status r = store_exec(s, "SAVEPOINT staged_clear", err);
+  if (r)
+    return r;
+  r = store_run(s, err, "clearing staged results", NULL,
+                "DELETE FROM responses WHERE id IN (SELECT response_id FROM staged_results"
+                " WHERE batch_id = ?)",
+                "i", batch_id);
+  if (!r)
+    r = store_run(s, err, "clearing staged results", NULL,
+                  "DELETE FROM staged_results WHERE batch_id = ?", "i", batch_id);
+  if (r)
+    sqlite3_exec(store_db(s), "ROLLBACK TO staged_clear", NULL, NULL, NULL);
+  sqlite3_exec(store_db(s), "RELEASE staged_clear", NULL, NULL, NULL);
+  return r;
+}
+
 bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) {
-  return store_run(g->s, err, "clearing staged results", NULL,
-                   "DELETE FROM staged_results WHERE batch_id = ?", "i", g->batch_id);
+  return store_staged_clear(g->s, g->batch_id, err);
+}
+
+/* One buffered line: its body into responses, the rest into staged_results. */
+static bt_status stage_row(bt_ingest *g, ingest_row *x, bt_error *err) {
+  bt_status r = ingest_find(g, &x->r, &x->aid, &x->tid, err);
+  if (r || !x->aid)
+    return r; /* not ours: ignored */
+  int64_t rid;
+  r = response_insert(g, x->r.response, &rid, err);
+  if (r)
+    return r;
+  sqlite3_stmt *st = g->ins_staged;
+  sqlite3_bind_int64(st, 1, g->batch_id);
+  sqlite3_bind_int64(st, 2, x->aid);
+  sqlite3_bind_int64(st, 3, x->tid);
+  sqlite3_bind_text(st, 4, task_state_name(x->r.state), -1, SQLITE_STATIC);
+  if (x->r.http_status)
+    sqlite3_bind_int64(st, 5, x->r.http_status);
+  if (rid)
+    sqlite3_bind_int64(st, 6, rid);
+  bind_text(st, 7, x->r.output, 1);
+  bind_text(st, 8, x->r.error_code, 1);
+  bind_text(st, 9, x->r.error_message, 1);
+  sqlite3_bind_int64(st, 10, x->r.input_tokens);
+  sqlite3_bind_int64(st, 11, x->r.output_tokens);
+  sqlite3_bind_int64(st, 12, x->r.cached_tokens);
+  int rc = sqlite3_step(st);
+  int added = sqlite3_changes(store_db(g->s));
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE)
+    return store_fail(g->s, err, "staging a result");
+  /* A second line for the same attempt: the first one staged wins. */
+  return added ? BT_OK : response_delete(g, rid, err);
 }
 
 bt_status ingest_flush(bt_ingest *g, bt_error *err) {
   if (!g->n)
     return BT_OK;
   bt_status r = store_begin(g->s, err);
-  sqlite3_stmt *st = NULL;
-  if (!r)
-    r = store_prepare(g->s,
-                      "INSERT OR IGNORE INTO staged_results(batch_id, attempt_id, task_id, state,"
-                      " http_status, response, output, error_code, error_message,"
-                      " input_tokens, output_tokens, cached_tokens)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                      &st, err);
-  for (size_t i = 0; i < g->n && !r; i++) {
-    ingest_row *x = &g->buf[i];
-    r = ingest_find(g, &x->r, &x->aid, &x->tid, err);
-    if (r || !x->aid)
-      continue; /* not ours: ignored */
-    sqlite3_bind_int64(st, 1, g->batch_id);
-    sqlite3_bind_int64(st, 2, x->aid);
-    sqlite3_bind_int64(st, 3, x->tid);
-    sqlite3_bind_text(st, 4, task_state_name(x->r.state), -1, SQLITE_STATIC);
-    if (x->r.http_status)
-      sqlite3_bind_int64(st, 5, x->r.http_status);
-    bind_text(st, 6, x->r.response, 1);
-    bind_text(st, 7, x->r.output, 1);
-    bind_text(st, 8, x->r.error_code, 1);
-    bind_text(st, 9, x->r.error_message, 1);
-    sqlite3_bind_int64(st, 10, x->r.input_tokens);
-    sqlite3_bind_int64(st, 11, x->r.output_tokens);
-    sqlite3_bind_int64(st, 12, x->r.cached_tokens);
-    if (sqlite3_step(st) != SQLITE_DONE)
-      r = store_fail(g->s, err, "staging a result");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-  }
-  sqlite3_finalize(st);
+  for (size_t i = 0; i < g->n && !r; i++)
+    r = stage_row(g, &g->buf[i], err);
   if (!r)
     r = store_commit(g->s, err);
   if (r)
@@ -395,7 +561,10 @@ static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
 static const char *const apply_sql[] = {
     "UPDATE store_flags SET bulk = 1",
     /* A line whose attempt is already terminal changes nothing (a repeated download): drop
-     * it, so every line left applies and the sums below cover exactly those. */
+     * it with its body, so every line left applies and the sums below cover exactly those. */
+    "DELETE FROM responses WHERE id IN (SELECT s.response_id FROM staged_results s WHERE"
+    " s.batch_id = ?1 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND"
+    " a.state = 'running'))",
     "DELETE FROM staged_results AS s WHERE s.batch_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
     " attempts a WHERE a.id = s.attempt_id AND a.state = 'running')",
     /* actual cost/tokens (what attempts_cost_update adds per row) */
@@ -405,7 +574,8 @@ static const char *const apply_sql[] = {
     " c, coalesce(sum(s.input_tokens - a.input_tokens), 0) AS i,"
     " coalesce(sum(s.output_tokens - a.output_tokens), 0) AS o FROM staged_results s JOIN"
     " attempts a ON a.id = s.attempt_id WHERE s.batch_id = ?1) AS d WHERE jobs.id = ?2",
-    "UPDATE attempts SET state = s.state, http_status = s.http_status, response = s.response,"
+    "UPDATE attempts SET state = s.state, http_status = s.http_status,"
+    " response_id = s.response_id,"
     " output = s.output, error_code = s.error_code, error_message = s.error_message,"
     " input_tokens = s.input_tokens, output_tokens = s.output_tokens, cached_tokens ="
     " s.cached_tokens, cost_usd = bt_ingest_cost(s.state, s.input_tokens, s.output_tokens),"
@@ -424,7 +594,7 @@ static const char *const apply_sql[] = {
     " WHERE job_id = ?2 GROUP BY state",
     "UPDATE store_flags SET bulk = 0",
 };
-enum { APPLY_ATTEMPTS = 3 }; /* the step whose changes are the applied lines */
+enum { APPLY_ATTEMPTS = 4 }; /* the step whose changes are the applied lines */
 
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
   bt_status r = ingest_flush(g, err);
@@ -470,7 +640,8 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
                         "SELECT EXISTS (SELECT 1 FROM staged_results WHERE batch_id <> ?)", "i",
                         g->batch_id);
   if (!r)
-    r = others ? ingest_stage_clear(g, err)
+    r = others ? store_run(g->s, err, "clearing staged results", NULL,
+                           "DELETE FROM staged_results WHERE batch_id = ?", "i", g->batch_id)
                : store_run(g->s, err, "clearing staged results", NULL, "DELETE FROM staged_results",
                            "");
   if (!r)

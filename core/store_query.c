@@ -771,10 +771,11 @@ static bt_status load_attempts(bt_store *s, int64_t task_id, bt_qattempt **arr, 
   int rc;
   if ((r = store_prepare(s,
                          "SELECT a.id, a.attempt_no, a.batch_id, coalesce(a.http_status, 0),"
-                         " a.state, b.remote_id, a.response, a.output, a.error_code,"
+                         " a.state, b.remote_id, r.body, a.output, a.error_code,"
                          " a.error_message, a.input_tokens, a.output_tokens, a.cached_tokens,"
                          " a.cost_usd, a.created_at, coalesce(a.finished_at, 0)"
                          " FROM attempts a LEFT JOIN batches b ON b.id = a.batch_id"
+                         " LEFT JOIN responses r ON r.id = a.response_id"
                          " WHERE a.task_id = ? ORDER BY a.attempt_no, a.id",
                          &st, err)))
     return r;

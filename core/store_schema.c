@@ -248,6 +248,43 @@ static const bt_migration migrations[] = {
      "    actual_output_tokens = actual_output_tokens + NEW.output_tokens - OLD.output_tokens\n"
      "  WHERE id = NEW.job_id;\n"
      "END;\n"},
+    /* 6 (ingest): response bodies live in their own table, appended in the order the result
+     * lines arrive, and an attempt points at its body. Before, each body was written twice
+     * (staged, then copied into its attempt, growing a 60-byte row to ~500 bytes in place);
+     * now staging writes it once and the apply only moves small fields. Staged lines keep the
+     * body's id; lines that never apply (repeated, or for a terminal attempt) take their body
+     * with them. Old bodies move over with their attempt's id as theirs. */
+    {6,
+     "CREATE TABLE responses (\n"
+     "  id   INTEGER PRIMARY KEY,\n"
+     "  body TEXT NOT NULL\n"
+     ");\n"
+     "INSERT INTO responses(id, body) SELECT id, response FROM attempts\n"
+     "  WHERE response IS NOT NULL;\n"
+     "ALTER TABLE attempts ADD COLUMN response_id INTEGER;\n"
+     "UPDATE attempts SET response_id = id WHERE response IS NOT NULL;\n"
+     "ALTER TABLE attempts DROP COLUMN response;\n"
+     "CREATE TRIGGER attempts_response_delete AFTER DELETE ON attempts\n"
+     "  WHEN OLD.response_id IS NOT NULL BEGIN\n"
+     "  DELETE FROM responses WHERE id = OLD.response_id;\n"
+     "END;\n"
+     /* Staged lines belong to downloads in progress, which start over by clearing them. */
+     "DROP TABLE staged_results;\n"
+     "CREATE TABLE staged_results (\n"
+     "  batch_id      INTEGER NOT NULL,\n"
+     "  attempt_id    INTEGER NOT NULL,\n"
+     "  task_id       INTEGER NOT NULL,\n"
+     "  state         TEXT NOT NULL,\n"
+     "  http_status   INTEGER,\n"
+     "  response_id   INTEGER,\n"
+     "  output        TEXT,\n"
+     "  error_code    TEXT,\n"
+     "  error_message TEXT,\n"
+     "  input_tokens  INTEGER NOT NULL DEFAULT 0,\n"
+     "  output_tokens INTEGER NOT NULL DEFAULT 0,\n"
+     "  cached_tokens INTEGER NOT NULL DEFAULT 0\n"
+     ");\n"
+     "CREATE UNIQUE INDEX staged_results_attempt ON staged_results(batch_id, attempt_id);\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

@@ -92,8 +92,22 @@ UPDATE tasks SET state = CASE
 WHERE job_id = 'fb7k2m9q';
 UPDATE tasks SET state = 'pending', attempts = 0 WHERE job_id = 'fb7k2m9q' AND row_no > 990;
 
+-- Response bodies of the finished attempts (ids: the task's, 100000 + the task's for the retry).
+INSERT INTO responses (id, body)
+SELECT t.id,
+       CASE WHEN t.row_no <= 620 THEN json_object('id', 'chatcmpl-' || t.row_no, 'object',
+         'chat.completion', 'model', 'gpt-4o-mini-2024-07-18', 'choices', json_array(
+           json_object('index', 0, 'message', json_object('role', 'assistant', 'content',
+             t.output), 'finish_reason', 'stop')), 'usage', json_object('prompt_tokens', 181,
+           'completion_tokens', 1, 'total_tokens', 182))
+            WHEN t.row_no <= 660 THEN json_object('error', json_object('code', t.error_code)) END
+FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no <= 660;
+INSERT INTO responses (id, body)
+SELECT 100000 + t.id, '{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}'
+FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no = 621;
+
 -- Attempts: the finished ones spread evenly from 11 minutes ago to 20 s ago.
-INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, http_status, response, output,
+INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, http_status, response_id, output,
                       error_code, error_message, input_tokens, output_tokens, cached_tokens,
                       cost_usd, created_at, finished_at)
 SELECT t.id, CASE WHEN t.row_no <= 250 THEN 1 WHEN t.row_no <= 500 THEN 2
@@ -103,12 +117,7 @@ SELECT t.id, CASE WHEN t.row_no <= 250 THEN 1 WHEN t.row_no <= 500 THEN 2
             WHEN t.row_no <= 665 THEN 'expired' ELSE 'running' END,
        CASE WHEN t.row_no <= 620 THEN 200 WHEN t.row_no = 621 THEN 500 WHEN t.row_no <= 645 THEN 429
             WHEN t.row_no <= 660 THEN 400 END,
-       CASE WHEN t.row_no <= 620 THEN json_object('id', 'chatcmpl-' || t.row_no, 'object',
-         'chat.completion', 'model', 'gpt-4o-mini-2024-07-18', 'choices', json_array(
-           json_object('index', 0, 'message', json_object('role', 'assistant', 'content',
-             t.output), 'finish_reason', 'stop')), 'usage', json_object('prompt_tokens', 181,
-           'completion_tokens', 1, 'total_tokens', 182))
-            WHEN t.row_no <= 660 THEN json_object('error', json_object('code', t.error_code)) END,
+       CASE WHEN t.row_no <= 660 THEN t.id END,
        t.output,
        CASE WHEN t.row_no = 621 THEN 'server_error' ELSE t.error_code END,
        CASE WHEN t.row_no = 621 THEN 'The server had an error while processing your request.'
@@ -125,10 +134,9 @@ SELECT t.id, CASE WHEN t.row_no <= 250 THEN 1 WHEN t.row_no <= 500 THEN 2
 FROM tasks t WHERE t.job_id = 'fb7k2m9q' AND t.row_no <= 990;
 
 -- Row 621 was retried once (round 2) and failed again, on the rate limit this time.
-INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, http_status, response,
+INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, http_status, response_id,
                       error_code, error_message, created_at, finished_at)
-SELECT t.id, 6, 'fb7k2m9q', 2, 'failed', 429,
-       '{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}',
+SELECT t.id, 6, 'fb7k2m9q', 2, 'failed', 429, 100000 + t.id,
        'rate_limit_exceeded',
        'Rate limit reached for gpt-4o-mini in organization org-demo on requests per day (RPD): Limit 10000, Used 10000.',
        (SELECT now FROM fx) - 12000, (SELECT now FROM fx) - 6000

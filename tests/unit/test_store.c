@@ -90,6 +90,54 @@ static void test_migrations_from_empty(void **state) {
   assert_int_equal(st.st_mode & 077, 0);
 }
 
+/* A store written by the version before migration 6 (bodies inline in attempts) opens with
+ * each body moved to responses and its attempt pointing at it. */
+static void test_migration_6_moves_responses(void **state) {
+  fixture *f = *state;
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+  int n;
+  const bt_migration *m = store_schema_migrations(&n);
+  for (int i = 0; i < n && m[i].version <= 5; i++)
+    assert_int_equal(sqlite3_exec(db, m[i].sql, NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(
+      sqlite3_exec(db,
+                   "PRAGMA user_version = 5;"
+                   "INSERT INTO jobs(id, name, provider, model, endpoint, state, created_at,"
+                   " updated_at) VALUES ('j1', 'old', 'openai', 'gpt-4o-mini', '/v1/chat',"
+                   " 'completed', 1, 1);"
+                   "INSERT INTO tasks(id, job_id, row_no, line_no, custom_id, state, input,"
+                   " request, request_bytes, updated_at) VALUES (1, 'j1', 1, 2, 'r1',"
+                   " 'succeeded', '{}', '{}', 2, 1), (2, 'j1', 2, 3, 'r2', 'running', '{}',"
+                   " '{}', 2, 1);"
+                   "INSERT INTO batches(id, job_id, chunk_no, provider, tag, state, n_requests,"
+                   " created_at, updated_at) VALUES (1, 'j1', 1, 'openai', 't1', 'remote', 2,"
+                   " 1, 1);"
+                   "INSERT INTO attempts(id, task_id, batch_id, job_id, attempt_no, state,"
+                   " response, created_at) VALUES (7, 1, 1, 'j1', 1, 'succeeded',"
+                   " '{\"body\":1}', 1), (8, 2, 1, 'j1', 1, 'running', NULL, 1);",
+                   NULL, NULL, NULL),
+      SQLITE_OK);
+  sqlite3_close(db);
+  bt_store *s = open_ok(f->path);
+  assert_int_equal(store_schema_version(s), store_schema_latest());
+  sqlite3_stmt *st;
+  bt_error err;
+  assert_int_equal(store_prepare(s,
+                                 "SELECT a.id, r.body FROM attempts a LEFT JOIN responses r"
+                                 " ON r.id = a.response_id ORDER BY a.id",
+                                 &st, &err),
+                   BT_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int64(st, 0), 7);
+  assert_string_equal((const char *)sqlite3_column_text(st, 1), "{\"body\":1}");
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_type(st, 1), SQLITE_NULL);
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  store_close(s);
+}
+
 static void test_newer_schema_refused(void **state) {
   fixture *f = *state;
   bt_store *s = open_ok(f->path);
@@ -290,6 +338,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_migrations_from_empty, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_migration_6_moves_responses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_counts_invariant, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_custom_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_job_get_resolve_list, setup, teardown),

@@ -310,6 +310,13 @@ static void check_invariants(fixture *f) {
   assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM staged_results", ""),
                    BT_OK);
   assert_int_equal(v, 0);
+  /* every stored body belongs to exactly one attempt: lines that did not apply took theirs */
+  assert_int_equal(store_query_int(f->s, &err, &v, -1,
+                                   "SELECT (SELECT count(*) FROM responses) - (SELECT count(*)"
+                                   " FROM attempts a JOIN responses r ON r.id = a.response_id)",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(v, 0);
 }
 
 static void test_bulk_apply(void **state) {
@@ -349,8 +356,9 @@ static void test_bulk_apply(void **state) {
                    BT_OK);
   assert_int_equal(v, 1);
   assert_int_equal(store_query_int(f->s, &err, &v, 0,
-                                   "SELECT count(*) FROM attempts WHERE response = '{\"raw\":1}'"
-                                   " AND cost_usd > 0",
+                                   "SELECT count(*) FROM attempts a JOIN responses r ON"
+                                   " r.id = a.response_id WHERE r.body = '{\"raw\":1}'"
+                                   " AND a.cost_usd > 0",
                                    ""),
                    BT_OK);
   assert_int_equal(v, 3);
