@@ -558,6 +558,11 @@ static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
 /* The steps of ingest_apply, in order, all inside one transaction (?1 batch, ?2 job, ?3 now).
  * The per-row triggers stand aside while store_flags.bulk = 1 (migration 5): the job's
  * counts and actual cost/tokens are corrected once, by the statements marked below. */
+/* Which staged lines move their task (t): a task that succeeded stays; otherwise the line of
+ * its latest attempt, or any success, moves it. */
+#define APPLY_TASK_WHERE                                                                          \
+  " t.state <> 'succeeded' AND (t.last_attempt_id = s.attempt_id OR s.state = 'succeeded')"
+
 static const char *const apply_sql[] = {
     "UPDATE store_flags SET bulk = 1",
     /* A line whose attempt is already terminal changes nothing (a repeated download): drop
@@ -581,17 +586,21 @@ static const char *const apply_sql[] = {
     " s.cached_tokens, cost_usd = bt_ingest_cost(s.state, s.input_tokens, s.output_tokens),"
     " finished_at = ?3 FROM staged_results s WHERE s.batch_id = ?1 AND attempts.id ="
     " s.attempt_id",
+    /* job_counts (what tasks_count_update keeps per row): the tasks the next step changes
+     * leave their old state and join their new one. Counted from the staged lines, so the
+     * cost follows the file, not the size of the job. */
+    "UPDATE job_counts SET n = n - d.c FROM (SELECT t.state AS st, count(*) AS c FROM"
+    " staged_results s JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE
+    " GROUP BY t.state) AS d WHERE job_counts.job_id = ?2 AND job_counts.state = d.st",
+    "INSERT INTO job_counts(job_id, state, n) SELECT ?2, s.state, count(*) FROM staged_results s"
+    " JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE
+    " GROUP BY s.state ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
     /* A task follows its latest attempt; a success wins whichever attempt it came from. */
-    "UPDATE tasks SET state = s.state, output = CASE WHEN s.state = 'succeeded' THEN s.output"
-    " END, error_code = CASE WHEN s.state = 'succeeded' THEN NULL ELSE s.error_code END,"
-    " updated_at = ?3, last_attempt_id = CASE WHEN s.state = 'succeeded' THEN s.attempt_id"
-    " ELSE tasks.last_attempt_id END FROM staged_results s WHERE s.batch_id = ?1 AND"
-    " tasks.id = s.task_id AND tasks.state <> 'succeeded' AND (tasks.last_attempt_id ="
-    " s.attempt_id OR s.state = 'succeeded')",
-    /* job_counts (what tasks_count_update keeps per row): recounted from the tasks */
-    "DELETE FROM job_counts WHERE job_id = ?2",
-    "INSERT INTO job_counts(job_id, state, n) SELECT job_id, state, count(*) FROM tasks"
-    " WHERE job_id = ?2 GROUP BY state",
+    "UPDATE tasks AS t SET state = s.state, output = CASE WHEN s.state = 'succeeded' THEN"
+    " s.output END, error_code = CASE WHEN s.state = 'succeeded' THEN NULL ELSE s.error_code"
+    " END, updated_at = ?3, last_attempt_id = CASE WHEN s.state = 'succeeded' THEN"
+    " s.attempt_id ELSE t.last_attempt_id END FROM staged_results s WHERE s.batch_id = ?1 AND"
+    " t.id = s.task_id AND" APPLY_TASK_WHERE,
     "UPDATE store_flags SET bulk = 0",
 };
 enum { APPLY_ATTEMPTS = 4 }; /* the step whose changes are the applied lines */
