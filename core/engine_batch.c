@@ -108,6 +108,9 @@ void engine_job_fail_unsent(bt_engine *e, ejob *j, const char *code, const char 
   }
 }
 
+/* Actual spend plus the estimates of every chunk already committed to (past this check:
+ * uploading, uploaded, creating, remote; a chunk goes on from uploading to the provider without
+ * another check) and of b. Chunks still at intent are checked on their own turn. */
 int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
   if (j->max_cost < 0)
     return 0;
@@ -120,7 +123,7 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
                     " WHERE job_id = ?1)) FROM jobs WHERE id = ?1)"
                     " FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN batches b ON"
                     " b.id = a.batch_id WHERE a.job_id = ?1 AND a.state = 'running' AND"
-                    " (b.state IN ('creating','remote') OR b.id = ?2)",
+                    " (b.state IN ('uploading','uploaded','creating','remote') OR b.id = ?2)",
                     &st, &err))
     return 0;
   sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
