@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --max-cost mid-job: the engine stops sending chunks once actual spend plus the estimates of
 # the chunks it has committed to would pass the budget; the stopped chunk's tasks end
-# cancelled with budget_exceeded and are never sent.
+# cancelled with budget_exceeded and are never sent. A retry without --max-cost keeps to the
+# job's budget; `retry --max-cost X` lets the job spend X more than it has.
 #
 # Chunks of a fresh job are all checked in its first engine turn, before anything was spent,
 # so the stop only matters for chunks that start after spend is known. The realistic way here:
@@ -123,4 +124,26 @@ set -e
 st="$("$BIN" status "$job" --json)"
 [ "$(json_get "$st" 'd["counts"]["cancelled"]')" = 4 ] || fail "retry cancelled: $(json_get "$st" 'd["counts"]')"
 [ "$(json_get "$(sim_get /admin/stats)" 'd["files_uploaded"]')" = 4 ] || fail "retry cancelled: uploaded"
+nbatches=$(json_get "$st" 'len(d["batches"])')
+
+note "retry --max-cost below the retry's estimate is refused, nothing written"
+set +e
+"$BIN" retry "$job" --only cancelled --max-cost "$(python3 -c "print(repr($e / 2))")" \
+  >"$WORK/out.txt" 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 4 ] || { cat "$WORK/err.txt"; fail "retry under budget: exit $code, want 4"; }
+[ "$(status_field "$job" 'len(d["batches"])')" = "$nbatches" ] || fail "retry under budget: a chunk was made"
+
+note "retry --max-cost gives the retry its own budget on top of what was spent: the job finishes"
+set +e
+"$BIN" retry "$job" --only cancelled --max-cost "$(python3 -c "print(repr($e * 1.5))")" --wait \
+  >"$WORK/out.txt" 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 0 ] || { cat "$WORK/err.txt"; fail "retry with a budget: exit $code, want 0"; }
+st="$("$BIN" status "$job" --json)"
+[ "$(json_get "$st" 'd["counts"]["succeeded"]')" = 12 ] || fail "retry with a budget: $(json_get "$st" 'd["counts"]')"
+[ "$(json_get "$(sim_get /admin/stats)" 'd["batches_created"]["openai"]')" = 5 ] ||
+  fail "retry with a budget: $(sim_get /admin/stats)"
 note "ok"
