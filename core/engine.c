@@ -337,7 +337,6 @@ static void job_add(bt_engine *e, const char *id) {
   j->model = util_xstrdup(row.model);
   j->endpoint = util_xstrdup(row.endpoint);
   j->provider_name = util_xstrdup(row.provider);
-  j->max_cost = row.max_cost_usd;
   j->imported = row.options && strstr(row.options, "\"imported\":true") != NULL;
   j->flows = row.pipeline_id && row.stage_no > 1;
   int terminal = job_state_terminal(row.state);

@@ -108,11 +108,23 @@ void engine_job_fail_unsent(bt_engine *e, ejob *j, const char *code, const char 
   }
 }
 
-int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
-  if (j->max_cost < 0)
-    return 0;
+/* Actual spend plus the estimates of every chunk already committed to (past this check:
+ * uploading, uploaded, creating, remote; a chunk goes on from uploading to the provider without
+ * another check) and of b. Chunks still at intent are checked on their own turn. The budget is
+ * read from the store each time: `retry --max-cost` sets it anew, possibly while another
+ * process drives the job. */
+int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost) {
   bt_error err;
   sqlite3_stmt *st;
+  *max_cost = -1;
+  if (store_prepare(e->store, "SELECT max_cost_usd FROM jobs WHERE id = ?", &st, &err))
+    return 0;
+  sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    *max_cost = sqlite3_column_double(st, 0);
+  sqlite3_finalize(st);
+  if (*max_cost < 0)
+    return 0;
   if (store_prepare(e->store,
                     "SELECT coalesce(sum(t.est_input_tokens), 0), count(*),"
                     " (SELECT actual_cost_usd FROM jobs WHERE id = ?1),"
@@ -120,7 +132,7 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
                     " WHERE job_id = ?1)) FROM jobs WHERE id = ?1)"
                     " FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN batches b ON"
                     " b.id = a.batch_id WHERE a.job_id = ?1 AND a.state = 'running' AND"
-                    " (b.state IN ('creating','remote') OR b.id = ?2)",
+                    " (b.state IN ('uploading','uploaded','creating','remote') OR b.id = ?2)",
                     &st, &err))
     return 0;
   sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
@@ -132,7 +144,7 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b) {
     double actual = sqlite3_column_double(st, 2);
     double out_per = sqlite3_column_double(st, 3);
     double est = provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
-    over = actual + est > j->max_cost + 1e-12;
+    over = actual + est > *max_cost + 1e-12;
   }
   sqlite3_finalize(st);
   return over;
@@ -688,10 +700,11 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
              j->prov.kind == PROVIDER_ANTHROPIC && !create_slot(e, b)) {
     b->next_at = now + 20; /* another anthropic create is in flight */
   } else if (!strcmp(st, "intent") || !strcmp(st, "uploading")) {
-    if (engine_over_budget(e, j, b)) {
+    double max_cost;
+    if (engine_over_budget(e, j, b, &max_cost)) {
       char m[256];
       snprintf(m, sizeof m, "stopped before batch %lld: --max-cost $%.4f would be passed",
-               (long long)row.chunk_no, j->max_cost);
+               (long long)row.chunk_no, max_cost);
       engine_job_error(e, j, b, m);
       engine_batch_mark_done(e, b, TASK_CANCELLED, "budget_exceeded", m);
     } else {

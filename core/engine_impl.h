@@ -71,14 +71,13 @@ struct ejob {
   bt_provider_conn prov;
   int prov_ok;
   char *model, *endpoint, *provider_name;
-  int leased;      /* we hold the lease: we drive; otherwise we only watch */
-  int cancel;      /* cancel requested */
-  int fatal;       /* a non-retryable error stopped new batches */
-  int gave_up;     /* retries did not overcome an error; job stays resumable */
-  int dirty;       /* rows changed since the last ENGINE_EV_CHANGED */
-  int imported;    /* batches made elsewhere (job_import.h): results may create tasks */
-  int flows;       /* a later pipeline stage: rows flow in from the stage before */
-  double max_cost; /* < 0: none */
+  int leased;   /* we hold the lease: we drive; otherwise we only watch */
+  int cancel;   /* cancel requested */
+  int fatal;    /* a non-retryable error stopped new batches */
+  int gave_up;  /* retries did not overcome an error; job stays resumable */
+  int dirty;    /* rows changed since the last ENGINE_EV_CHANGED */
+  int imported; /* batches made elsewhere (job_import.h): results may create tasks */
+  int flows;    /* a later pipeline stage: rows flow in from the stage before */
   int64_t next_reload, next_lease;
   ebatch *batches;
   ejob *next;
@@ -145,8 +144,9 @@ void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const c
                             const char *msg);
 /* Fail every batch of j that has not reached the provider (fatal error). */
 void engine_job_fail_unsent(bt_engine *e, ejob *j, const char *code, const char *msg);
-/* The job's spend so far plus the estimate of what is submitted or about to be. */
-int engine_over_budget(bt_engine *e, ejob *j, ebatch *b);
+/* The job's spend so far plus the estimate of what is submitted or about to be, against its
+ * budget (*max_cost gets it; < 0: none, never over). */
+int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost);
 
 /* engine_local.c: local execution */
 void engine_local_step(bt_engine *e, ebatch *b, int64_t now);

@@ -151,6 +151,12 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
                   "UPDATE jobs SET state = 'running', finished_at = NULL, last_error = NULL,"
                   " cancel_requested = 0, updated_at = ? WHERE id = ?",
                   "it", util_now_ms(), job_id);
+  /* The engine stops chunks against the job's budget (spend so far included): a limit given
+   * for this retry is what it may add, or a job stopped by its first budget could never go on. */
+  if (!r && max_cost_usd >= 0)
+    r = store_run(s, err, "setting the budget", NULL,
+                  "UPDATE jobs SET max_cost_usd = actual_cost_usd + ? WHERE id = ?", "dt",
+                  max_cost_usd, job_id);
   /* A retried row of a pipeline stage flows on into the later stages once it succeeds. */
   if (!r)
     r = pipeline_reopen_downstream(s, job_id, err);

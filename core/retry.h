@@ -24,7 +24,8 @@ typedef struct bt_retry_plan {
 
 bt_status retry_plan(bt_store *s, const char *job_id, const char *only, int64_t task_id,
                      bt_retry_plan *out, bt_error *err) BT_WUR;
-/* max_cost_usd < 0: no limit; else an estimate above it is BT_ERR_BUDGET (nothing written).
+/* max_cost_usd < 0: no limit (the job keeps its budget); else an estimate above it is
+ * BT_ERR_BUDGET (nothing written), and the job's budget becomes its spend so far plus it.
  * *n_tasks (may be NULL) gets how many tasks got a new attempt. */
 bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t task_id,
                       double max_cost_usd, int64_t *n_tasks, bt_error *err) BT_WUR;

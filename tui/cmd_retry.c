@@ -14,7 +14,8 @@ const bt_cmd_help cmd_retry_help = {
     "new attempt for the selected tasks only",
     "  --only WHAT      failed, expired, cancelled or an error code (default: all three "
     "states)\n"
-    "  --max-cost USD   refuse (exit 4) when the retry's estimate is higher\n"
+    "  --max-cost USD   refuse (exit 4) when the retry's estimate is higher; the engine stops\n"
+    "                   the retry's chunks when its spend plus estimates would pass it\n"
     "  --wait           wait until every task has ended (exit 0, 2 or 3)\n"
     "The latest success wins: a task that succeeded is never retried.\n"};
 
