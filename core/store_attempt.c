@@ -145,16 +145,13 @@ struct bt_ingest {
   int64_t batch_id;
   char *provider, *model;
   int join; /* 0: not read yet, 1: the map answers, -1: ask the store line by line */
+  int64_t join_limit; /* INGEST_JOIN_MAX; provider batches hold at most 50,000 (OpenAI) or
+                         100,000 (Anthropic) requests */
   join_slot *slots;
   size_t mask;
   char *keys;
   size_t keys_len, keys_cap;
 };
-
-/* Past this many attempts in one batch the map is not built (its memory would grow with the
- * batch); lines are joined by index seeks instead. Provider batches hold at most 50,000
- * (OpenAI) or 100,000 (Anthropic) requests. */
-#define INGEST_JOIN_MAX 250000
 
 static const char *const ingest_sql[] = {
     "SELECT a.id, a.task_id FROM tasks t JOIN attempts a ON a.task_id = t.id AND"
@@ -182,6 +179,7 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   g->s = s;
   util_strlcpy(g->job_id, job_id, sizeof g->job_id);
   g->batch_id = batch_id;
+  g->join_limit = INGEST_JOIN_MAX;
   /* Ingestion touches pages all over tasks and attempts: a 64 MB page cache for this
    * connection (SQLite's default is 2 MB). Bounded, so memory stays flat. */
   bt_error ignored;
@@ -204,6 +202,10 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
 
 void ingest_set_autocreate(bt_ingest *g, int on) {
   g->autocreate = on;
+}
+
+void ingest_set_join_limit(bt_ingest *g, int64_t limit) {
+  g->join_limit = limit;
 }
 
 void ingest_free(bt_ingest *g) {
@@ -338,7 +340,7 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
   g->join = -1;
   bt_status r = store_query_int(g->s, err, &n, 0, "SELECT count(*) FROM attempts WHERE batch_id = ?",
                                 "i", g->batch_id);
-  if (r || n > INGEST_JOIN_MAX)
+  if (r || n > g->join_limit)
     return r;
   size_t cap = 16;
   while (cap < (size_t)n * 2)

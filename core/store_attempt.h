@@ -71,6 +71,11 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);
+/* Lines join on custom_id through a map of the batch's attempts read once, unless the batch has
+ * more than limit attempts (default INGEST_JOIN_MAX: the map's memory grows with the batch);
+ * then through the store, line by line. Tests lower it to cover both ways. */
+#define INGEST_JOIN_MAX 250000
+void ingest_set_join_limit(bt_ingest *g, int64_t limit);
 void ingest_free(bt_ingest *g);
 
 /* Every attempt of the batch still running ends as state with code/message (an expired batch

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """The Python 3 standard-library baseline of bench/ingest: the same work as bench_ingest
-(json + sqlite3 + csv): a store of N tasks; result lines streamed in, joined on custom_id, in
-transactions of 1000; then every row exported in input order as CSV.
+(json + sqlite3 + csv): a store of N tasks; the result files' lines streamed in, joined on
+custom_id, in transactions of 1000; then every row exported in input order as CSV.
 
     baseline.py setup  DB N
-    baseline.py ingest DB RESULTS
+    baseline.py ingest DB RESULTS_DIR     (every results-*.jsonl, in name order)
     baseline.py export DB OUT.csv
 """
 import csv
+import glob
 import json
+import os
 import sqlite3
 import sys
 
@@ -40,26 +42,30 @@ def main():
             con.execute("COMMIT")
             batch.clear()
 
-        with open(sys.argv[3], encoding="utf-8") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                resp = r.get("response") or {}
-                body = resp.get("body") or {}
-                ok = 200 <= (resp.get("status_code") or 0) < 300
-                out = None
-                if ok:
-                    out = body["choices"][0]["message"]["content"]
-                usage = body.get("usage") or {}
-                pin, pout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
-                cost = (0.075 * pin + 0.30 * pout) / 1e6
-                err = None if ok else json.dumps(r.get("error"))
-                batch.append(("succeeded" if ok else "failed", out, err,
-                              json.dumps(body, separators=(",", ":")), pin, pout, cost,
-                              r["custom_id"]))
-                if len(batch) == 1000:
-                    flush()
+        def ingest_line(line):
+            if not line.strip():
+                return
+            r = json.loads(line)
+            resp = r.get("response") or {}
+            body = resp.get("body") or {}
+            ok = 200 <= (resp.get("status_code") or 0) < 300
+            out = None
+            if ok:
+                out = body["choices"][0]["message"]["content"]
+            usage = body.get("usage") or {}
+            pin, pout = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+            cost = (0.075 * pin + 0.30 * pout) / 1e6
+            err = None if ok else json.dumps(r.get("error"))
+            batch.append(("succeeded" if ok else "failed", out, err,
+                          json.dumps(body, separators=(",", ":")), pin, pout, cost,
+                          r["custom_id"]))
+            if len(batch) == 1000:
+                flush()
+
+        for path in sorted(glob.glob(os.path.join(sys.argv[3], "results-*.jsonl"))):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    ingest_line(line)
         if batch:
             flush()
     elif cmd == "export":

@@ -1,9 +1,11 @@
 /* bench_ingest: batchtop's side of the ingestion benchmark (bench/ingest/run.sh).
  *
- *   bench_ingest setup  DB N            a job of N tasks in one remote batch (not timed)
- *   bench_ingest ingest DB RESULTS      stream an OpenAI output file into the store, joined
- *                                       on custom_id (the engine's own path: line splitter
- *                                       -> parser -> staged -> applied); prints how long
+ *   bench_ingest setup  DB N CHUNK      a job of N tasks in batches of CHUNK (not timed)
+ *   bench_ingest ingest DB DIR          stream each batch's OpenAI output file
+ *                                       (DIR/results-0001.jsonl, ... as gen.py writes them)
+ *                                       into the store, joined on custom_id (the engine's
+ *                                       own path: line splitter -> parser -> staged ->
+ *                                       applied, one batch after the other); prints how long
  *                                       staging and applying took
  *   bench_ingest export DB OUT.csv      every row, input order, CSV (the `results` path)
  */
@@ -45,8 +47,8 @@ static bt_status on_line(void *ud, const char *line, size_t len) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: bench_ingest setup|ingest|export DB ARG\n");
+  if (argc < 4) {
+    fprintf(stderr, "usage: bench_ingest setup|ingest|export DB ARG [CHUNK]\n");
     return 2;
   }
   bt_store *s;
@@ -58,9 +60,9 @@ int main(int argc, char **argv) {
     bt_job_opts o;
     job_opts_init(&o);
     o.name = "bench";
-    o.chunk_size = n;
-    /* One chunk holding every task (provider local has no per-batch limit), so one result
-     * file covers the whole job; costs are still priced as openai's below. */
+    o.chunk_size = argc > 4 ? atol(argv[4]) : n;
+    /* Provider local takes any chunk size, so the batches are exactly as gen.py cut the
+     * result files; costs are still priced as openai's below. */
     bt_job_meta m = {"local", "gpt-4o-mini", NULL, "csv", "[\"id\",\"text\"]", NULL, NULL, NULL};
     bt_job_builder *b;
     if (job_builder_begin(s, &o, &m, &b, &err))
@@ -88,42 +90,59 @@ int main(int argc, char **argv) {
     printf("%s\n", id);
   } else {
     char job[BT_JOB_ID_LEN + 1];
-    int64_t batch = 0;
     sqlite3_stmt *st;
-    if (store_prepare(s, "SELECT job_id, id FROM batches LIMIT 1", &st, &err) ||
+    if (store_prepare(s, "SELECT job_id FROM batches LIMIT 1", &st, &err) ||
         sqlite3_step(st) != SQLITE_ROW)
       die("no job", &err);
     snprintf(job, sizeof job, "%s", (const char *)sqlite3_column_text(st, 0));
-    batch = sqlite3_column_int64(st, 1);
     sqlite3_finalize(st);
     if (!strcmp(argv[1], "ingest")) {
       static ctx c;
-      int64_t t0 = util_now_ms();
-      if (ingest_new(s, job, batch, "openai", "gpt-4o-mini", &c.g, &err))
-        die("ingest_new", &err);
-      bt_lines l;
-      lines_init(&l, on_line, &c);
-      FILE *f = fopen(argv[3], "rb");
-      if (!f)
-        die(argv[3], NULL);
-      static char chunk[1 << 16];
-      size_t k;
-      while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (lines_feed(&l, chunk, k))
+      int64_t staging = 0, applying = 0;
+      /* The batch ids first: no statement stays open across the ingest's transactions. */
+      if (store_prepare(s, "SELECT id FROM batches ORDER BY chunk_no", &st, &err))
+        die("batches", &err);
+      int64_t *batches = NULL;
+      size_t nb = 0;
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        batches = realloc(batches, (nb + 1) * sizeof *batches);
+        if (!batches)
+          die("out of memory", NULL);
+        batches[nb++] = sqlite3_column_int64(st, 0);
+      }
+      sqlite3_finalize(st);
+      for (size_t k = 1; k <= nb; k++) {
+        int64_t batch = batches[k - 1], t0 = util_now_ms();
+        char path[4200];
+        snprintf(path, sizeof path, "%s/results-%04zu.jsonl", argv[3], k);
+        if (ingest_new(s, job, batch, "openai", "gpt-4o-mini", &c.g, &err))
+          die("ingest_new", &err);
+        bt_lines l;
+        lines_init(&l, on_line, &c);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+          die(path, NULL);
+        static char chunk[1 << 16];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+          if (lines_feed(&l, chunk, n))
+            die("lines", NULL);
+        if (lines_finish(&l))
           die("lines", NULL);
-      if (lines_finish(&l))
-        die("lines", NULL);
-      if (ingest_flush(c.g, &err))
-        die("flush", &err);
-      int64_t t_staged = util_now_ms();
-      if (ingest_apply(c.g, &c.applied, &err))
-        die("ingest", &err);
-      fclose(f);
-      lines_cleanup(&l);
-      ingest_free(c.g);
-      int64_t t_end = util_now_ms();
+        fclose(f);
+        lines_cleanup(&l);
+        if (ingest_flush(c.g, &err))
+          die("flush", &err);
+        int64_t t_staged = util_now_ms();
+        if (ingest_apply(c.g, &c.applied, &err))
+          die("ingest", &err);
+        ingest_free(c.g);
+        staging += t_staged - t0;
+        applying += util_now_ms() - t_staged;
+      }
+      free(batches);
       fprintf(stderr, "ingested %lld lines, %lld applied (stage %.2f s, apply %.2f s)\n", c.lines,
-              (long long)c.applied, (t_staged - t0) / 1e3, (t_end - t_staged) / 1e3);
+              (long long)c.applied, staging / 1e3, applying / 1e3);
     } else {
       int64_t rows;
       if (results_export_file(s, job, "csv", argv[3], &rows, &err))

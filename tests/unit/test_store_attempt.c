@@ -258,10 +258,14 @@ static void test_chunks_and_ingest(void **state) {
 }
 
 /* Stage the lines as the download path does (ingest_add takes copies), then apply them. */
+/* test_bulk_apply runs twice: lines joined through the batch map, then through the store. */
+static int64_t join_limit = INGEST_JOIN_MAX;
+
 static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, size_t n) {
   bt_ingest *g;
   bt_error err;
   assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  ingest_set_join_limit(g, join_limit);
   assert_int_equal(ingest_stage_clear(g, &err), BT_OK);
   for (size_t i = 0; i < n; i++) {
     bt_result c = lines[i];
@@ -319,7 +323,7 @@ static void check_invariants(fixture *f) {
   assert_int_equal(v, 0);
 }
 
-static void test_bulk_apply(void **state) {
+static void bulk_apply(void **state) {
   fixture *f = *state;
   make_job(f, 6, 6);
   bt_batch *list;
@@ -401,6 +405,17 @@ static void test_bulk_apply(void **state) {
   check_invariants(f);
 }
 
+static void test_bulk_apply(void **state) {
+  join_limit = INGEST_JOIN_MAX;
+  bulk_apply(state);
+}
+
+static void test_bulk_apply_store_join(void **state) {
+  join_limit = 0;
+  bulk_apply(state);
+  join_limit = INGEST_JOIN_MAX;
+}
+
 static void test_budget_refused(void **state) {
   fixture *f = *state;
   bt_job_opts o;
@@ -458,6 +473,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_chunks_and_ingest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bulk_apply_store_join, setup, teardown),
       cmocka_unit_test_setup_teardown(test_budget_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
   };
