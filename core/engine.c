@@ -352,14 +352,14 @@ static void job_add(bt_engine *e, const char *id) {
   if (provider_init(&j->prov, j->provider_name, &e->cfg, &err) == BT_OK) {
     j->prov_ok = 1;
   } else {
-    /* No key: nothing can be sent. Recorded like any fatal provider error. */
-    job_reload(e, j);
-    if (lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
-      j->leased = 1;
-      j->fatal = 1;
-      engine_job_error(e, j, NULL, err.message);
-      engine_job_fail_unsent(e, j, "auth_error", err.message);
-    }
+    /* No key in this process: nothing can be sent or polled, and nothing is changed either.
+     * The job is only watched (another process with the key may drive it); a later run with
+     * the key resumes it where it stands. Failing its tasks here would make opening the
+     * dashboard in a shell without the key cost the user their job. */
+    engine_emit(e, ENGINE_EV_JOB_ERROR, id, LOG_ERROR,
+                "%s; job %s is paused with nothing changed: set it and run `batchtop status %s"
+                " --wait` to resume",
+                err.message, id, id);
     return;
   }
   if (lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
@@ -491,8 +491,7 @@ static int64_t schedule(bt_engine *e) {
       job_reload(e, j);
       j->next_reload = now + 1000;
     }
-    /* Without a usable provider (no key) nothing can be sent or polled: the job was failed
-     * where it could be, and its remote batches wait until a key is given. */
+    /* Without a usable provider (no key) a job is never leased, so never stepped here. */
     if (j->leased && !j->gave_up && j->prov_ok) {
       for (ebatch *b = j->batches; b; b = b->next) {
         if (b->done || b->busy)

@@ -21,6 +21,28 @@ job="$(head -1 "$WORK/out.txt")"
 "$BIN" status "$job" --json >"$WORK/st.json"
 assert_no_canary "$WORK/out.txt" "$WORK/err.txt" "$WORK/res.csv" "$WORK/st.json"
 
+note "no key: exit 3, the variable named, the job paused with nothing changed, resumable"
+new_home
+sim_reset
+set +e
+env -u OPENAI_API_KEY "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --wait \
+  >"$WORK/out.txt" 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 3 ] || { cat "$WORK/err.txt"; fail "no key: exit $code, want 3"; }
+grep -q "OPENAI_API_KEY" "$WORK/err.txt" || fail "no key: the variable is not named: $(cat "$WORK/err.txt")"
+job="$(head -1 "$WORK/out.txt")"
+grep -q "status $job --wait" "$WORK/err.txt" || fail "no key: no way on given: $(cat "$WORK/err.txt")"
+[ "$(status_field "$job" 'd["counts"]["pending"]')" = 12 ] || fail "no key: tasks were touched"
+[ "$(json_get "$(sim_get /admin/stats)" 'd["files_uploaded"]')" = 0 ] || fail "no key: uploaded"
+# The dashboard's engine in a shell without the key changes nothing either (it used to fail
+# every unsent task); then the key is back and the job resumes.
+env -u OPENAI_API_KEY "$BIN" status "$job" --wait >/dev/null 2>&1 || true
+[ "$(status_field "$job" 'd["counts"]["pending"]')" = 12 ] || fail "no key: a second look touched tasks"
+OPENAI_API_KEY=sk-the-right-one-000000 "$BIN" status "$job" --wait >/dev/null 2>"$WORK/err.txt" ||
+  { cat "$WORK/err.txt"; fail "no key: resume failed"; }
+[ "$(status_field "$job" 'd["counts"]["succeeded"]')" = 12 ] || fail "no key: resume did not finish"
+
 note "--max-cost refuses and sends nothing"
 new_home
 sim_reset
