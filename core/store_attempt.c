@@ -567,13 +567,16 @@ static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
 
 static const char *const apply_sql[] = {
     "UPDATE store_flags SET bulk = 1",
-    /* A line whose attempt is already terminal changes nothing (a repeated download): drop
-     * it with its body, so every line left applies and the sums below cover exactly those. */
-    "DELETE FROM responses WHERE id IN (SELECT s.response_id FROM staged_results s WHERE"
+    /* A line whose attempt is already terminal changes nothing (a repeated download): found
+     * in one pass and dropped with its body, so every line left applies and the sums below
+     * cover exactly those. */
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_skip (line INTEGER PRIMARY KEY, response_id)",
+    "DELETE FROM temp.ingest_skip",
+    "INSERT INTO temp.ingest_skip SELECT s.rowid, s.response_id FROM staged_results s WHERE"
     " s.batch_id = ?1 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND"
-    " a.state = 'running'))",
-    "DELETE FROM staged_results AS s WHERE s.batch_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
-    " attempts a WHERE a.id = s.attempt_id AND a.state = 'running')",
+    " a.state = 'running')",
+    "DELETE FROM responses WHERE id IN (SELECT response_id FROM temp.ingest_skip)",
+    "DELETE FROM staged_results WHERE rowid IN (SELECT line FROM temp.ingest_skip)",
     /* actual cost/tokens (what attempts_cost_update adds per row) */
     "UPDATE jobs SET actual_cost_usd = actual_cost_usd + d.c, actual_input_tokens ="
     " actual_input_tokens + d.i, actual_output_tokens = actual_output_tokens + d.o FROM"
@@ -582,21 +585,23 @@ static const char *const apply_sql[] = {
     " coalesce(sum(s.output_tokens - a.output_tokens), 0) AS o FROM staged_results s JOIN"
     " attempts a ON a.id = s.attempt_id WHERE s.batch_id = ?1) AS d WHERE jobs.id = ?2",
     "UPDATE attempts SET state = s.state, http_status = s.http_status,"
-    " response_id = s.response_id,"
-    " output = s.output, error_code = s.error_code, error_message = s.error_message,"
-    " input_tokens = s.input_tokens, output_tokens = s.output_tokens, cached_tokens ="
-    " s.cached_tokens, cost_usd = bt_ingest_cost(s.state, s.input_tokens, s.output_tokens),"
-    " finished_at = ?3 FROM staged_results s WHERE s.batch_id = ?1 AND attempts.id ="
-    " s.attempt_id",
+    " response_id = s.response_id, output = s.output, error_code = s.error_code,"
+    " error_message = s.error_message, input_tokens = s.input_tokens, output_tokens ="
+    " s.output_tokens, cached_tokens = s.cached_tokens, cost_usd = bt_ingest_cost(s.state,"
+    " s.input_tokens, s.output_tokens), finished_at = ?3 FROM staged_results s WHERE"
+    " s.batch_id = ?1 AND attempts.id = s.attempt_id",
     /* job_counts (what tasks_count_update keeps per row): the tasks the next step changes
-     * leave their old state and join their new one. Counted from the staged lines, so the
-     * cost follows the file, not the size of the job. */
-    "UPDATE job_counts SET n = n - d.c FROM (SELECT t.state AS st, count(*) AS c FROM"
-    " staged_results s JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE
-    " GROUP BY t.state) AS d WHERE job_counts.job_id = ?2 AND job_counts.state = d.st",
-    "INSERT INTO job_counts(job_id, state, n) SELECT ?2, s.state, count(*) FROM staged_results s"
+     * leave their old state and join their new one. Counted from the staged lines in one
+     * pass, so the cost follows the file, not the size of the job. */
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_moves (old TEXT, new TEXT, n INTEGER)",
+    "DELETE FROM temp.ingest_moves",
+    "INSERT INTO temp.ingest_moves SELECT t.state, s.state, count(*) FROM staged_results s"
     " JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE
-    " GROUP BY s.state ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
+    " GROUP BY 1, 2",
+    "UPDATE job_counts SET n = n - d.c FROM (SELECT old, sum(n) AS c FROM temp.ingest_moves"
+    " GROUP BY old) AS d WHERE job_counts.job_id = ?2 AND job_counts.state = d.old",
+    "INSERT INTO job_counts(job_id, state, n) SELECT ?2, new, sum(n) FROM temp.ingest_moves"
+    " WHERE true GROUP BY new ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
     /* A task follows its latest attempt; a success wins whichever attempt it came from. */
     "UPDATE tasks AS t SET state = s.state, output = CASE WHEN s.state = 'succeeded' THEN"
     " s.output END, error_code = CASE WHEN s.state = 'succeeded' THEN NULL ELSE s.error_code"
@@ -605,7 +610,7 @@ static const char *const apply_sql[] = {
     " t.id = s.task_id AND" APPLY_TASK_WHERE,
     "UPDATE store_flags SET bulk = 0",
 };
-enum { APPLY_ATTEMPTS = 4 };
+enum { APPLY_ATTEMPTS = 7 };
 #define INGEST_TEMP_FILE_LINES 200000 /* the step whose changes are the applied lines */
 
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
