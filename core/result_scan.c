@@ -523,13 +523,19 @@ static size_t decode(const scan_val *v, char *o) {
   return n;
 }
 
-/* A string value as a heap string; aborts when out of memory, like util_xstrdup. */
-static char *dup_val(const scan_val *v) {
-  char *o = malloc(v->n + 1);
+/* Aborts when out of memory, as util_xstrdup does for the jansson path's strings. */
+static char *xmalloc(size_t n) {
+  char *o = malloc(n);
   if (!o) {
     fputs("batchtop: out of memory\n", stderr);
     abort();
   }
+  return o;
+}
+
+/* A string value as a heap string. */
+static char *dup_val(const scan_val *v) {
+  char *o = xmalloc(v->n + 1);
   o[decode(v, o)] = '\0';
   return o;
 }
@@ -553,11 +559,7 @@ static void take_answer(const scan *sc, bt_result *out) {
     size_t n = 0;
     for (size_t i = 0; i < sc->ntexts; i++)
       n += sc->texts[i].n;
-    char *o = malloc(n + 1);
-    if (!o) {
-      fputs("batchtop: out of memory\n", stderr);
-      abort();
-    }
+    char *o = xmalloc(n + 1);
     n = 0;
     for (size_t i = 0; i < sc->ntexts; i++)
       n += decode(&sc->texts[i], o + n);
