@@ -123,6 +123,26 @@ static int plain(unsigned char c) {
   return (unsigned char)(c - 0x20) < 0x60 && c != '"' && c != '\\';
 }
 
+/* Past the plain bytes at p, eight at a time while a whole word is plain (answers are long
+ * runs of them), then byte by byte up to the first byte that is not. */
+static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end) {
+  const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+  while (end - p >= 8) {
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    /* Exact per-word tests: a byte below 0x20, a zero byte of q or b, a byte from 0x80. */
+    if (((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high) |
+        (w & high))
+      break;
+    p += 8;
+  }
+  while (p < end && plain(*p))
+    p++;
+  return p;
+}
+
 static void ws(scan *sc) {
   while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
     sc->p++;
@@ -195,8 +215,7 @@ static int str(scan *sc, scan_val *v) {
   const unsigned char *p = sc->p + 1, *end = sc->end;
   int esc = 0;
   for (;;) {
-    while (p < end && plain(*p))
-      p++;
+    p = skip_plain(p, end);
     if (p >= end)
       return -1;
     if (*p == '"')
@@ -483,10 +502,14 @@ static size_t decode(const scan_val *v, char *o) {
   const unsigned char *p = (const unsigned char *)v->s, *end = p + v->n;
   size_t n = 0;
   while (p < end) {
-    if (*p != '\\') {
-      o[n++] = (char)*p++;
-      continue;
-    }
+    /* Copy the run up to the next escape in one go. */
+    const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
+    size_t run = (size_t)((bs ? bs : end) - p);
+    memcpy(o + n, p, run);
+    n += run;
+    p += run;
+    if (!bs)
+      break;
     unsigned char e = p[1];
     if (e == 'u') {
       uint32_t c = (uint32_t)uescape(p, end);
