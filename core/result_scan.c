@@ -233,7 +233,7 @@ static int str(scan *sc, scan_val *v) {
     if (end - p < 2)
       return -1;
     if (p[1] != 'u') {
-      if (!strchr("\"\\/bfnrt", p[1]) || !p[1])
+      if (!p[1] || !strchr("\"\\/bfnrt", p[1]))
         return -1;
       p += 2;
       continue;
