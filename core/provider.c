@@ -13,6 +13,7 @@
 #include "logger.h"
 #include "prices.h"
 #include "provider_impl.h"
+#include "result_scan.h"
 #include "util.h"
 
 char *provider_str(json_t *o, const char *key) {
@@ -395,8 +396,17 @@ bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t le
   return BT_OK;
 }
 
-bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len, bt_result *out,
-                                bt_error *err) {
+char *provider_line_copy(const char *line, size_t len) {
+  char *s = malloc(len + 1);
+  if (s) {
+    memcpy(s, line, len);
+    s[len] = '\0';
+  }
+  return s;
+}
+
+bt_status provider_parse_result_json(bt_provider_kind kind, const char *line, size_t len,
+                                     bt_result *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   json_error_t je;
   json_t *root = json_loadb(line, len, 0, &je);
@@ -414,12 +424,16 @@ bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t 
   }
   /* The raw line is the response as the provider sent it (no re-serialising per line). */
   free(out->response);
-  out->response = malloc(len + 1);
-  if (out->response) {
-    memcpy(out->response, line, len);
-    out->response[len] = '\0';
-  }
+  out->response = provider_line_copy(line, len);
   return BT_OK;
+}
+
+bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len, bt_result *out,
+                                bt_error *err) {
+  /* The scanner takes the common lines; jansson judges the rest and words every error. */
+  if (result_scan(kind, line, len, out))
+    return BT_OK;
+  return provider_parse_result_json(kind, line, len, out, err);
 }
 
 /* Shared by both providers: the answer text and token usage of a response body. */
@@ -444,6 +458,7 @@ void provider_take_answer(json_t *body, bt_result *out) {
       if (t && buf_puts(&b, t) != BT_OK)
         break;
     }
+    free(out->output); /* a body with both forms: the text blocks win, as they always did */
     out->output = buf_take(&b);
   }
   json_t *u = json_object_get(body, "usage");
@@ -476,11 +491,7 @@ bt_status provider_parse_exec(long status, const char *body, size_t len, bt_resu
     out->state = TASK_SUCCEEDED;
     provider_take_answer(root, out);
     json_decref(root);
-    out->response = malloc(len + 1);
-    if (out->response) {
-      memcpy(out->response, body, len);
-      out->response[len] = '\0';
-    }
+    out->response = provider_line_copy(body, len);
     return BT_OK;
   }
   char code[96], msg[512];

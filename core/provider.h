@@ -133,7 +133,8 @@ bt_status provider_parse_batch(bt_provider_kind kind, const char *body, size_t l
 bt_status provider_parse_list(bt_provider_kind kind, const char *body, size_t len,
                               bt_remote_batch **items, size_t *n, char **next_after, int *has_more,
                               bt_error *err) BT_WUR;
-/* One line of an output/error/results file. */
+/* One line of an output/error/results file. The common forms go through a one-pass scanner
+ * (core/result_scan.h), anything else through jansson, which words every error. */
 bt_status provider_parse_result(bt_provider_kind kind, const char *line, size_t len, bt_result *out,
                                 bt_error *err) BT_WUR;
 /* A local chat completion response (status is the HTTP status; non-2xx gives a failed

@@ -66,11 +66,11 @@ bt_status provider_anthropic_parse_result(json_t *o, bt_result *out) {
   } else if (!strcmp(type, "canceled")) {
     out->state = TASK_CANCELLED;
     out->error_code = util_xstrdup("canceled");
-    out->error_message = util_xstrdup("the batch was cancelled before this request ran");
+    out->error_message = util_xstrdup(PROVIDER_MSG_CANCELED);
   } else if (!strcmp(type, "expired")) {
     out->state = TASK_EXPIRED;
     out->error_code = util_xstrdup("expired");
-    out->error_message = util_xstrdup("the batch expired before this request ran");
+    out->error_message = util_xstrdup(PROVIDER_MSG_EXPIRED);
   } else {
     out->state = TASK_FAILED;
     /* The error is nested twice: result.error.error.{type,message}. */

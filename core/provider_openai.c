@@ -49,7 +49,7 @@ bt_status provider_openai_parse_batch(json_t *o, bt_remote_batch *out) {
   return BT_OK;
 }
 
-static bt_task_state state_for_code(const char *code) {
+bt_task_state provider_state_for_code(const char *code) {
   if (code && strstr(code, "expired"))
     return TASK_EXPIRED;
   if (code && strstr(code, "cancel"))
@@ -89,6 +89,6 @@ bt_status provider_openai_parse_result(json_t *o, bt_result *out) {
     snprintf(c, sizeof c, "http_%ld", out->http_status);
     out->error_code = util_xstrdup(out->http_status ? c : "unknown_error");
   }
-  out->state = state_for_code(out->error_code);
+  out->state = provider_state_for_code(out->error_code);
   return BT_OK;
 }
