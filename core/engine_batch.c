@@ -16,6 +16,7 @@
 
 #include "engine_impl.h"
 #include "logger.h"
+#include "retry.h"
 #include "store_batch.h"
 #include "store_sql.h"
 #include "util.h"
@@ -425,6 +426,147 @@ static void upload_done(bt_http_req *r, void *ud) {
   http_req_free(r);
 }
 
+/* ---- the enqueued-token limit ---- */
+
+/* OpenAI (and Azure) cap the prompt tokens enqueued per model across all in-progress batches
+ * of an organisation; a batch over the cap is accepted, then fails with this code before any
+ * request runs (nothing billed). Its tasks wait and go again, not fail (retry.h). */
+#define TOKEN_LIMIT_CODE "token_limit_exceeded"
+#define TOKEN_WAIT_MS 60000 /* first wait when nothing of the model ends sooner; doubles */
+#define TOKEN_WAIT_CAP 10   /* the wait stops doubling at this many times the first */
+#define TOKEN_LONE_MAX 5    /* refusals with nothing else in flight before giving up */
+
+static int64_t token_wait_ms(bt_engine *e, int64_t waits) {
+  /* BATCHTOP_POLL_MS scales it like the polls (tests wait well under a second). */
+  int64_t first = e->poll_ms > 0 ? e->poll_ms * 4 : TOKEN_WAIT_MS;
+  int64_t ms = first;
+  for (int64_t i = 0; i < waits && ms < first * TOKEN_WAIT_CAP; i++)
+    ms *= 2;
+  if (ms > first * TOKEN_WAIT_CAP)
+    ms = first * TOKEN_WAIT_CAP;
+  /* Jitter: chunks refused together must not go again together, each time blaming the other
+   * for the queue being full. */
+  return ms * 3 / 4 + (int64_t)((double)ms / 2 * engine_jitter());
+}
+
+/* A batch of j's provider and model left the provider's queue: the chunks held back for the
+ * limit (of any job) go now instead of at the end of their wait. */
+static void token_limit_release(bt_engine *e, ejob *j) {
+  bt_error err;
+  int changes = 0;
+  int64_t now = util_now_ms();
+  if (store_run(e->store, &err, "releasing held chunks", &changes,
+                "UPDATE batches SET next_poll_at = ?1 WHERE state = 'intent' AND next_poll_at >"
+                " ?1 AND job_id IN (SELECT id FROM jobs WHERE provider = ?2 AND model = ?3)",
+                "itt", now, j->provider_name, j->model)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  if (!changes)
+    return;
+  log_info("engine: a %s batch of %s ended: %d held chunks go again now", j->provider_name,
+           j->model, changes);
+  for (ejob *o = e->jobs; o; o = o->next)
+    if (!strcmp(o->provider_name, j->provider_name) && !strcmp(o->model, j->model))
+      for (ebatch *h = o->batches; h; h = h->next)
+        if (!h->done && !h->busy)
+          h->next_at = 0;
+  curl_multi_wakeup(e->multi); /* the loop may be about to sleep on an earlier deadline */
+}
+
+/* b was refused for the limit: hold its tasks in a new chunk (retry_requeue_batch) that goes
+ * when another batch of the model ends or its wait is over. Returns 0 when the engine gives up
+ * instead (the refusals keep coming with nothing else in flight: the chunk alone may be over
+ * the limit); *msg then says so for the failed tasks. */
+static int token_limit_hold(bt_engine *e, ebatch *b, const char *why, char *msg, size_t size) {
+  ejob *j = b->job;
+  bt_error err;
+  int64_t waits = 0, lone = 0, chunk = 0, others = 1;
+  bt_status r = store_query_int(e->store, &err, &waits, 0,
+                                "SELECT token_waits FROM batches WHERE id = ?", "i", b->id);
+  if (!r)
+    r = store_query_int(e->store, &err, &lone, 0, "SELECT token_lone FROM batches WHERE id = ?",
+                        "i", b->id);
+  if (!r)
+    r = store_query_int(e->store, &err, &chunk, 0, "SELECT chunk_no FROM batches WHERE id = ?", "i",
+                        b->id);
+  /* In flight: created or being created and not ended. A batch still validating counts (it
+   * may have been let in), so chunks refused together blame each other; their jittered waits
+   * set them apart for the next try. */
+  if (!r)
+    r = store_query_int(e->store, &err, &others, 1,
+                        "SELECT count(*) FROM batches b JOIN jobs j ON j.id = b.job_id WHERE"
+                        " j.provider = ? AND j.model = ? AND b.id <> ? AND b.state IN"
+                        " ('creating','remote') AND coalesce(b.remote_status, '') NOT IN"
+                        " ('completed','failed','expired','cancelled','ended')",
+                        "tti", j->provider_name, j->model, b->id);
+  if (r) {
+    log_error("engine: batch %lld: %s", (long long)b->id, err.message);
+    b->next_at = util_mono_ms() + 1000; /* polled again, then held again */
+    return 1;
+  }
+  if (!others)
+    lone++;
+  if (lone >= TOKEN_LONE_MAX) {
+    snprintf(msg, size,
+             RETRY_TOKEN_LIMIT_GAVE_UP " of %s: chunk %lld refused %lld times with nothing else "
+                                       "in flight. Retry later: `batchtop retry %s --only "
+                                       "token_limit_exceeded`, or submit with a smaller "
+                                       "--chunk-size.",
+             j->model, (long long)chunk, (long long)lone, j->id);
+    return 0;
+  }
+  int64_t wait = token_wait_ms(e, waits);
+  int64_t held = 0, n = 0;
+  if (retry_requeue_batch(e->store, b->id, TOKEN_LIMIT_CODE, why, util_now_ms() + wait, waits + 1,
+                          lone, &held, &n, &err)) {
+    log_error("engine: holding batch %lld: %s", (long long)b->id, err.message);
+    b->next_at = util_mono_ms() + 1000;
+    return 1;
+  }
+  engine_crash_point("after-hold"); /* the held chunk and its wait are in the store */
+  b->done = 1;
+  create_slot_release(e, b);
+  j->dirty = 1;
+  j->next_reload = 0; /* pick up the new chunk, without sleeping on an earlier deadline */
+  curl_multi_wakeup(e->multi);
+  engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_INFO,
+              "enqueued-token limit of %s: %lld tasks held back as batch %lld, next try when "
+              "another batch of the model ends or in %lld s",
+              j->model, (long long)n, (long long)held, (long long)((wait + 999) / 1000));
+  return 1;
+}
+
+/* A held chunk is due (its wait is over or another batch ended): 1 while it must still wait
+ * (b->next_at set), else 0 with the hold cleared, so that it is sent as any chunk (budget
+ * check included). */
+static int token_limit_waiting(bt_engine *e, ebatch *b, int64_t now) {
+  bt_error err;
+  int64_t until = 0;
+  if (store_query_int(e->store, &err, &until, 0,
+                      "SELECT coalesce(next_poll_at, 0) FROM batches WHERE id = ?", "i", b->id)) {
+    log_warn("engine: %s", err.message);
+    return 1;
+  }
+  if (!until)
+    return 0;
+  int64_t left = until - util_now_ms();
+  if (left > 0) {
+    b->next_at = now + left;
+    return 1;
+  }
+  char m[160];
+  snprintf(m, sizeof m, "held chunk goes again (enqueued-token limit of %s)", b->job->model);
+  if (store_run(e->store, &err, "sending a held chunk", NULL,
+                "UPDATE batches SET next_poll_at = NULL WHERE id = ?", "i", b->id) ||
+      store_event(e->store, b->job->id, b->id, "info", "unheld", m, &err)) {
+    log_warn("engine: %s", err.message);
+    return 1;
+  }
+  log_info("engine: batch %lld: %s", (long long)b->id, m);
+  return 0;
+}
+
 /* ---- poll, cancel, download ---- */
 
 static void finish_batch(bt_engine *e, ebatch *b) {
@@ -432,6 +574,8 @@ static void finish_batch(bt_engine *e, ebatch *b) {
   bt_task_state rest = TASK_FAILED;
   const char *code = "missing_result";
   const char *msg = "the provider returned no result line for this request";
+  char gave_up[1024];
+  int held = 0;
   if (!strcmp(rb->status, "expired")) {
     rest = TASK_EXPIRED;
     code = "batch_expired";
@@ -449,11 +593,20 @@ static void finish_batch(bt_engine *e, ebatch *b) {
     if (store_batch_set_error(e->store, b->id, m, &err) ||
         store_event(e->store, b->job->id, b->id, "error", "batch_failed", m, &err))
       log_warn("engine: %s", err.message);
+    if (!strcmp(code, TOKEN_LIMIT_CODE) && !b->job->cancel) {
+      held = token_limit_hold(e, b, msg, gave_up, sizeof gave_up);
+      if (!held) {
+        engine_job_error(e, b->job, b, gave_up);
+        msg = gave_up;
+      }
+    }
   }
   bt_error err;
-  if (store_batch_set_results_state(e->store, b->id, "ingested", &err))
-    log_warn("engine: %s", err.message);
-  engine_batch_mark_done(e, b, rest, code, msg);
+  if (!held) {
+    if (store_batch_set_results_state(e->store, b->id, "ingested", &err))
+      log_warn("engine: %s", err.message);
+    engine_batch_mark_done(e, b, rest, code, msg);
+  }
   if (b->done) {
     bt_batch row;
     if (store_batch_get(e->store, b->id, &row, &err) == BT_OK) {
@@ -632,6 +785,8 @@ static void poll_done(bt_http_req *r, void *ud) {
   b->job->dirty = 1;
   engine_crash_point("mid-poll");
   if (rb.terminal) {
+    if (strcmp(rb.status, "failed") != 0)
+      token_limit_release(e, b->job); /* it held queue space, now free */
     remote_batch_cleanup(&b->rb);
     b->rb = rb;
     b->have_rb = 1;
@@ -695,6 +850,8 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
   } else if (unsent && j->fatal) {
     engine_batch_mark_done(e, b, TASK_FAILED, "not_submitted",
                            "not submitted after an earlier error");
+  } else if (!strcmp(st, "intent") && token_limit_waiting(e, b, now)) {
+    /* held back by the enqueued-token limit; b->next_at says when to look again */
   } else if ((!strcmp(st, "intent") || !strcmp(st, "uploading") || !strcmp(st, "uploaded") ||
               !strcmp(st, "creating")) &&
              j->prov.kind == PROVIDER_ANTHROPIC && !create_slot(e, b)) {

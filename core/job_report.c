@@ -1,14 +1,48 @@
 /* job_report: status objects and error groups. */
 #include "job_report.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "retry.h"
 #include "store_batch.h"
 #include "store_job.h"
 #include "store_sql.h"
+#include "util.h"
 
 static json_t *jstr(const char *s) {
   return s ? json_string(s) : json_null();
+}
+
+int64_t job_report_waiting(bt_store *s, const char *job_id, int64_t now_ms, char *buf,
+                           size_t size) {
+  buf[0] = '\0';
+  sqlite3_stmt *st;
+  bt_error err;
+  if (store_prepare(s,
+                    "SELECT count(*), min(b.next_poll_at), j.provider FROM batches b JOIN jobs j"
+                    " ON j.id = b.job_id WHERE b.job_id = ? AND b.state = 'intent' AND"
+                    " b.next_poll_at IS NOT NULL",
+                    &st, &err))
+    return 0;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  int64_t n = 0;
+  if (sqlite3_step(st) == SQLITE_ROW && (n = sqlite3_column_int64(st, 0)) > 0) {
+    int64_t left = (sqlite3_column_int64(st, 1) - now_ms + 999) / 1000;
+    const char *p = (const char *)sqlite3_column_text(st, 2);
+    const char *who = p && !strcmp(p, "openai") ? "OpenAI" : p ? p : "";
+    char when[32];
+    if (left <= 0)
+      snprintf(when, sizeof when, "now");
+    else if (left < 120)
+      snprintf(when, sizeof when, "in %lld s", (long long)left);
+    else
+      snprintf(when, sizeof when, "in %lld min", (long long)((left + 59) / 60));
+    snprintf(buf, size, "enqueued-token limit (%s), %lld chunk%s held, next try %s", who,
+             (long long)n, n == 1 ? "" : "s", when);
+  }
+  sqlite3_finalize(st);
+  return n;
 }
 
 bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, json_t **out,
@@ -69,6 +103,9 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
   json_object_set_new(o, "finished_at",
                       job.finished_at ? json_integer(job.finished_at) : json_null());
   json_object_set_new(o, "last_error", jstr(job.last_error));
+  char waiting[160];
+  job_report_waiting(s, job_id, util_now_ms(), waiting, sizeof waiting);
+  json_object_set_new(o, "waiting", waiting[0] ? json_string(waiting) : json_null());
   json_object_set_new(o, "est_tokens",
                       json_pack("{s:I, s:I}", "input", (json_int_t)job.est_input_tokens, "output",
                                 (json_int_t)job.est_output_tokens));
@@ -129,9 +166,13 @@ int job_report_exit_code(bt_store *s, const char *job_id) {
                         " 'budget_exceeded'",
                         "t", job_id))
       budget = 0;
+    /* Giving up on the enqueued-token limit is recorded as the job's error, but what it
+     * leaves are failed tasks to retry, like a batch that failed. */
+    int token_limit = job.last_error && !strncmp(job.last_error, RETRY_TOKEN_LIMIT_GAVE_UP,
+                                                 strlen(RETRY_TOKEN_LIMIT_GAVE_UP));
     if (budget)
       code = 4;
-    else if (job.last_error || !strcmp(job.state, "failed"))
+    else if ((job.last_error && !token_limit) || !strcmp(job.state, "failed"))
       code = 3;
     else if (c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED] + c.n[TASK_PENDING] +
                  c.n[TASK_RUNNING] >

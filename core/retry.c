@@ -62,6 +62,74 @@ bt_status retry_plan(bt_store *s, const char *job_id, const char *only, int64_t 
   return r;
 }
 
+/* The next round of a job's batches: one past the highest. */
+static bt_status next_round(bt_store *s, const char *job_id, int64_t *round, bt_error *err) {
+  bt_status r = store_query_int(s, err, round, 0, "SELECT max(round) FROM batches WHERE job_id = ?",
+                                "t", job_id);
+  (*round)++;
+  return r;
+}
+
+/* Chunks of `round` for the tasks st yields (columns id, request_bytes, in row order), under
+ * the job's chunk limits, numbered from chunk_no + 1; each task gets a running attempt in its
+ * chunk (its new latest attempt). *total gets the number of tasks, *first_batch (may be
+ * NULL) the first chunk's id (0: none). st is stepped here and finalized by the caller. */
+static bt_status add_chunks(bt_store *s, const bt_job *job, sqlite3_stmt *st, int64_t round,
+                            int64_t chunk_no, int64_t *first_batch, int64_t *total, bt_error *err) {
+  if (first_batch)
+    *first_batch = 0;
+  *total = 0;
+  /* Same chunk limits as the job's first round (its chunk size is stored). */
+  bt_provider rp = BT_PROVIDER_OPENAI;
+  bt_error ignored;
+  if (request_provider_parse(job->provider, &rp, &ignored) != BT_OK)
+    rp = BT_PROVIDER_OPENAI;
+  bt_chunker chunker;
+  chunker_init(&chunker, rp, job->chunk_size);
+  bt_attempt_inserter *att = NULL;
+  bt_status r = store_attempt_inserter_new(s, job->id, &att, err);
+  int64_t batch_id = 0, n = 0, bytes = 0;
+  int rc = SQLITE_DONE;
+  while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t tid = sqlite3_column_int64(st, 0);
+    int64_t b = sqlite3_column_int64(st, 1) + 1;
+    int64_t chunk;
+    int starts;
+    r = chunker_add(&chunker, (size_t)(b - 1), &chunk, &starts, err);
+    if (!r && starts && batch_id) {
+      r = store_batch_set_size(s, batch_id, n, bytes, err);
+      batch_id = 0;
+    }
+    if (!r && !batch_id) {
+      n = bytes = 0;
+      r = store_batch_insert(s, job->id, ++chunk_no, round, job->provider, &batch_id, err);
+      if (!r && first_batch && !*first_batch)
+        *first_batch = batch_id;
+    }
+    if (!r)
+      r = store_attempt_add(att, tid, batch_id, err);
+    n++;
+    bytes += b;
+    (*total)++;
+  }
+  store_attempt_inserter_free(att);
+  if (!r && rc != SQLITE_DONE)
+    r = store_fail(s, err, "selecting tasks");
+  if (!r && batch_id)
+    r = store_batch_set_size(s, batch_id, n, bytes, err);
+  return r;
+}
+
+/* Tasks whose latest attempt is running in `round` wait for their new chunk: pending. */
+static bt_status tasks_pending(bt_store *s, const char *job_id, int64_t round, bt_error *err) {
+  return store_run(s, err, "updating tasks", NULL,
+                   "UPDATE tasks SET state = 'pending', error_code = NULL, updated_at = ?2"
+                   " WHERE job_id = ?1 AND state <> 'succeeded' AND last_attempt_id IN"
+                   " (SELECT a.id FROM attempts a JOIN batches b ON b.id = a.batch_id WHERE"
+                   " b.job_id = ?1 AND b.round = ?3 AND a.state = 'running')",
+                   "tii", job_id, util_now_ms(), round);
+}
+
 bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t task_id,
                       double max_cost_usd, int64_t *n_tasks, bt_error *err) {
   if (n_tasks)
@@ -81,71 +149,29 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
   r = store_job_get(s, job_id, &job, err);
   if (r)
     return r;
-  /* Same chunk limits as the job's first round (its chunk size is stored). */
-  bt_provider rp = BT_PROVIDER_OPENAI;
-  bt_error ignored;
-  if (request_provider_parse(job.provider, &rp, &ignored) != BT_OK)
-    rp = BT_PROVIDER_OPENAI;
-  bt_chunker chunker;
-  chunker_init(&chunker, rp, job.chunk_size);
   r = store_begin(s, err);
   if (r) {
     job_cleanup(&job);
     return r;
   }
-  int64_t round = 1, chunk_no = 0;
-  r = store_query_int(s, err, &round, 0, "SELECT max(round) FROM batches WHERE job_id = ?", "t",
-                      job_id);
-  round++;
+  int64_t round = 0, total = 0;
+  r = next_round(s, job_id, &round, err);
   char sql[512];
   snprintf(sql, sizeof sql, "SELECT t.id, t.request_bytes FROM tasks t WHERE %s ORDER BY t.row_no",
            selection(only));
   sqlite3_stmt *st = NULL;
-  bt_attempt_inserter *att = NULL;
-  if (!r)
-    r = store_attempt_inserter_new(s, job_id, &att, err);
   if (!r)
     r = store_prepare(s, sql, &st, err);
-  int64_t batch_id = 0, n = 0, bytes = 0, total = 0;
   if (!r) {
     sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
     if (only)
       sqlite3_bind_text(st, 2, only, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, task_id);
-    int rc;
-    while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      int64_t tid = sqlite3_column_int64(st, 0);
-      int64_t b = sqlite3_column_int64(st, 1) + 1;
-      int64_t chunk;
-      int starts;
-      r = chunker_add(&chunker, (size_t)(b - 1), &chunk, &starts, err);
-      if (!r && starts && batch_id) {
-        r = store_batch_set_size(s, batch_id, n, bytes, err);
-        batch_id = 0;
-      }
-      if (!r && !batch_id) {
-        n = bytes = 0;
-        r = store_batch_insert(s, job_id, ++chunk_no, round, job.provider, &batch_id, err);
-      }
-      if (!r)
-        r = store_attempt_add(att, tid, batch_id, err);
-      n++;
-      bytes += b;
-      total++;
-    }
+    r = add_chunks(s, &job, st, round, 0, NULL, &total, err);
     sqlite3_finalize(st);
   }
-  store_attempt_inserter_free(att);
-  if (!r && batch_id)
-    r = store_batch_set_size(s, batch_id, n, bytes, err);
-  /* The selected tasks now have a running latest attempt in a new batch: back to pending. */
   if (!r)
-    r = store_run(s, err, "updating tasks", NULL,
-                  "UPDATE tasks SET state = 'pending', error_code = NULL, updated_at = ?2"
-                  " WHERE job_id = ?1 AND state <> 'succeeded' AND last_attempt_id IN"
-                  " (SELECT a.id FROM attempts a JOIN batches b ON b.id = a.batch_id WHERE"
-                  " b.job_id = ?1 AND b.round = ?3 AND a.state = 'running')",
-                  "tii", job_id, util_now_ms(), round);
+    r = tasks_pending(s, job_id, round, err);
   if (!r)
     r = store_run(s, err, "updating the job", NULL,
                   "UPDATE jobs SET state = 'running', finished_at = NULL, last_error = NULL,"
@@ -173,5 +199,76 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
   else if (n_tasks)
     *n_tasks = total;
   job_cleanup(&job);
+  return r;
+}
+
+bt_status retry_requeue_batch(bt_store *s, int64_t batch_id, const char *code, const char *message,
+                              int64_t not_before_ms, int64_t token_waits, int64_t token_lone,
+                              int64_t *new_batch, int64_t *n_tasks, bt_error *err) {
+  *new_batch = 0;
+  *n_tasks = 0;
+  bt_batch old;
+  bt_status r = store_batch_get(s, batch_id, &old, err);
+  if (r)
+    return r;
+  bt_job job;
+  r = store_job_get(s, old.job_id, &job, err);
+  if (r) {
+    batch_cleanup(&old);
+    return r;
+  }
+  r = store_begin(s, err);
+  int64_t round = 0, total = 0;
+  if (!r)
+    r = next_round(s, job.id, &round, err);
+  /* Read while the new attempts go in: they belong to other batches, so the selection holds. */
+  sqlite3_stmt *st = NULL;
+  if (!r)
+    r = store_prepare(s,
+                      "SELECT t.id, t.request_bytes FROM tasks t WHERE t.id IN (SELECT task_id"
+                      " FROM attempts WHERE batch_id = ? AND state = 'running') AND t.state <>"
+                      " 'succeeded' ORDER BY t.row_no",
+                      &st, err);
+  if (!r) {
+    sqlite3_bind_int64(st, 1, batch_id);
+    /* The same chunk number: it is the same chunk, sent again. */
+    r = add_chunks(s, &job, st, round, old.chunk_no - 1, new_batch, &total, err);
+    sqlite3_finalize(st);
+  }
+  /* The refused attempts stay in the history, ended like any attempt that did not run. */
+  if (!r)
+    r = store_run(s, err, "updating attempts", NULL,
+                  "UPDATE attempts SET state = 'failed', error_code = ?2, error_message = ?3,"
+                  " finished_at = ?4 WHERE batch_id = ?1 AND state = 'running'",
+                  "itti", batch_id, code, message, util_now_ms());
+  if (!r)
+    r = tasks_pending(s, job.id, round, err);
+  if (!r)
+    r = store_run(s, err, "updating a batch", NULL,
+                  "UPDATE batches SET state = 'done', results_state = 'ingested', n_failed ="
+                  " (SELECT count(*) FROM attempts WHERE batch_id = ?1 AND state <> 'succeeded'),"
+                  " updated_at = ?2 WHERE id = ?1",
+                  "ii", batch_id, util_now_ms());
+  if (!r && *new_batch)
+    r = store_run(s, err, "holding a chunk", NULL,
+                  "UPDATE batches SET next_poll_at = ?3, token_waits = ?4, token_lone = ?5"
+                  " WHERE job_id = ?1 AND round = ?2",
+                  "tiiii", job.id, round, not_before_ms, token_waits, token_lone);
+  if (!r) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "chunk %lld: %lld tasks held back (%s), sent again in round %lld",
+             (long long)old.chunk_no, (long long)total, code, (long long)round);
+    r = store_event(s, job.id, batch_id, "warn", "held", msg, err);
+  }
+  if (!r)
+    r = store_commit(s, err);
+  if (r) {
+    store_rollback(s);
+    *new_batch = 0;
+    total = 0;
+  }
+  *n_tasks = total;
+  job_cleanup(&job);
+  batch_cleanup(&old);
   return r;
 }

@@ -30,4 +30,19 @@ bt_status retry_plan(bt_store *s, const char *job_id, const char *only, int64_t 
 bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t task_id,
                       double max_cost_usd, int64_t *n_tasks, bt_error *err) BT_WUR;
 
+/* How a job's error begins when the engine gave up waiting for the enqueued-token limit:
+ * what is left are failed tasks to retry (job_report_exit_code). */
+#define RETRY_TOKEN_LIMIT_GAVE_UP "gave up waiting for the enqueued-token limit"
+
+/* A batch the provider refused as a whole before running any of it (OpenAI's enqueued-token
+ * limit): in one transaction its running attempts end failed with (code, message), kept in the
+ * history; its tasks get new running attempts in a chunk of the next round, with the same
+ * chunk number, in state intent, held (batches.next_poll_at) until not_before_ms (wall clock)
+ * and carrying the engine's refusal counts; the tasks go back to pending and the refused batch
+ * is done. The job stays running. *new_batch gets the new chunk's id (0 when no task was left
+ * to send), *n_tasks how many tasks it holds. */
+bt_status retry_requeue_batch(bt_store *s, int64_t batch_id, const char *code, const char *message,
+                              int64_t not_before_ms, int64_t token_waits, int64_t token_lone,
+                              int64_t *new_batch, int64_t *n_tasks, bt_error *err) BT_WUR;
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "job_report.h"
 #include "pipeline_run.h"
 #include "util.h"
 
@@ -592,6 +593,8 @@ bt_status store_query_job(bt_store *s, const char *id, int64_t now_ms, int n_spa
     r = load_errors(s, out, err);
   if (!r)
     r = load_spark(s, out, n_spark, now_ms, err);
+  if (!r)
+    job_report_waiting(s, id, now_ms, out->waiting, sizeof out->waiting);
   return r;
 }
 

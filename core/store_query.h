@@ -153,6 +153,7 @@ typedef struct bt_qjob_detail {
   int64_t spark[BT_QUERY_SPARK_MAX]; /* completions per bucket, oldest first */
   int n_spark;
   int64_t spark_bucket_ms;
+  char waiting[160]; /* chunks held back for the enqueued-token limit (job_report_waiting) */
 } bt_qjob_detail;
 
 /* One job with its batches, error groups and a completion histogram of n_spark buckets

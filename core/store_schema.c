@@ -285,6 +285,13 @@ static const bt_migration migrations[] = {
      "  cached_tokens INTEGER NOT NULL DEFAULT 0\n"
      ");\n"
      "CREATE UNIQUE INDEX staged_results_attempt ON staged_results(batch_id, attempt_id);\n"},
+    /* 7 (engine): chunks held back by OpenAI's enqueued-token limit (retry_requeue_batch). A
+     * held chunk is a batch in state intent with next_poll_at set: not to be sent before that
+     * wall-clock time, so the wait survives a restart. token_waits counts how often its tasks
+     * were refused in a row (the backoff doubles with it), token_lone how often with nothing
+     * else of that model in flight (the engine gives up after a few). */
+    {7, "ALTER TABLE batches ADD COLUMN token_waits INTEGER NOT NULL DEFAULT 0;\n"
+        "ALTER TABLE batches ADD COLUMN token_lone INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

@@ -61,6 +61,11 @@ static void progress(bt_store *s, const char *job_id, int tty, char *last, size_
            (long long)c.n[TASK_EXPIRED], (long long)c.n[TASK_CANCELLED],
            (long long)c.n[TASK_RUNNING], (long long)c.n[TASK_PENDING], usd);
   job_cleanup(&job);
+  char waiting[160];
+  if (job_report_waiting(s, job_id, util_now_ms(), waiting, sizeof waiting) > 0) {
+    size_t len = strlen(line);
+    snprintf(line + len, sizeof line - len, "; waiting: %s", waiting);
+  }
   if (tty) {
     fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
   } else if (strcmp(line, last) != 0 || final) {
@@ -70,12 +75,15 @@ static void progress(bt_store *s, const char *job_id, int tty, char *last, size_
   util_strlcpy(last, line, size);
 }
 
+/* A chunk held back by the enqueued-token limit counts as handed over: it waits, possibly for
+ * minutes, and whichever batchtop drives the job next sends it. */
 static int all_submitted(bt_store *s, const char *job_id) {
   int64_t n = 1;
   bt_error err;
   if (store_query_int(s, &err, &n, 1,
                       "SELECT count(*) FROM batches WHERE job_id = ? AND state NOT IN"
-                      " ('remote','done')",
+                      " ('remote','done') AND NOT (state = 'intent' AND next_poll_at IS NOT"
+                      " NULL)",
                       "t", job_id))
     return 0;
   return n == 0;
@@ -185,6 +193,9 @@ static void print_human(bt_store *s, const char *job_id, json_t *o) {
   const char *le = json_string_value(json_object_get(o, "last_error"));
   if (le)
     printf("error     %s\n", le);
+  const char *waiting = json_string_value(json_object_get(o, "waiting"));
+  if (waiting)
+    printf("waiting   %s\n", waiting);
   json_t *bs = json_object_get(o, "batches");
   if (json_array_size(bs)) {
     printf("\nbatches\n  %-5s %-5s %-36s %-12s %9s %9s %9s\n", "chunk", "round", "remote id",

@@ -380,6 +380,8 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
   }
   if (v->d.job.last_error)
     snprintf(buf, size, " last error: %s", v->d.job.last_error);
+  else if (v->d.waiting[0])
+    snprintf(buf, size, " waiting: %s", v->d.waiting);
   else if (v->focus == 1)
     snprintf(buf, size,
              " error group %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 R retries it",

@@ -1,0 +1,233 @@
+/* Unit tests: a chunk refused for the enqueued-token limit is held in a new batch of the next
+ * round (retry_requeue_batch): the refused attempts stay in the history, the tasks wait
+ * pending, the job is not ended, status says it waits; giving up leaves failed tasks (exit 2). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "job_report.h"
+#include "retry.h"
+#include "store_attempt.h"
+#include "store_batch.h"
+#include "store_sql.h"
+#include "testutil.h"
+#include "util.h"
+
+typedef struct {
+  char *dir;
+  bt_store *s;
+  char job[BT_JOB_ID_LEN + 1];
+} fixture;
+
+static void make_job(fixture *f, int rows, int chunk) {
+  bt_job_opts o;
+  job_opts_init(&o);
+  o.chunk_size = chunk;
+  o.name = "fixture";
+  bt_job_meta m = {"openai", "gpt-4o-mini",  NULL,    "csv", "[\"id\",\"text\"]",
+                   "t.md",   "Say {{text}}", "in.csv"};
+  bt_job_builder *b;
+  bt_error err;
+  assert_int_equal(job_builder_begin(f->s, &o, &m, &b, &err), BT_OK);
+  for (int i = 1; i <= rows; i++) {
+    char cid[32], input[64], req[128];
+    snprintf(cid, sizeof cid, "row-%d", i);
+    snprintf(input, sizeof input, "{\"id\":%d,\"text\":\"t%d\"}", i, i);
+    snprintf(req, sizeof req, "{\"custom_id\":\"%s\",\"method\":\"POST\"}", cid);
+    bt_rendered r = {.row_no = i,
+                     .line_no = i + 1,
+                     .custom_id = cid,
+                     .input_json = input,
+                     .request = req,
+                     .request_bytes = strlen(req),
+                     .est_input_tokens = 100,
+                     .max_output_tokens = 10};
+    assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
+  }
+  assert_int_equal(job_builder_finish(b, f->job, &err), BT_OK);
+}
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  f->dir = tu_tmpdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/batchtop.db", f->dir);
+  bt_error err;
+  assert_int_equal(store_open(path, &f->s, &err), BT_OK);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  store_close(f->s);
+  tu_rmtree(f->dir);
+  free(f->dir);
+  free(f);
+  return 0;
+}
+
+static int64_t q(fixture *f, const char *sql, int64_t id) {
+  bt_error err;
+  int64_t v = -1;
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, sql, "i", id), BT_OK);
+  return v;
+}
+
+static bt_batch batch(fixture *f, int64_t id) {
+  bt_batch b;
+  bt_error err;
+  assert_int_equal(store_batch_get(f->s, id, &b, &err), BT_OK);
+  return b;
+}
+
+static void test_requeue_holds_tasks(void **state) {
+  fixture *f = *state;
+  make_job(f, 5, 2);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  assert_int_equal(n, 3);
+  int64_t b2 = list[1].id;
+  batch_list_free(list, n);
+  /* chunk 2 reached the provider, which refused it */
+  assert_int_equal(store_attempt_tasks_running(f->s, b2, &err), BT_OK);
+  int64_t until = util_now_ms() + 60000, held = 0, nt = 0;
+  assert_int_equal(retry_requeue_batch(f->s, b2, "token_limit_exceeded", "limit reached", until, 1,
+                                       0, &held, &nt, &err),
+                   BT_OK);
+  assert_int_equal(nt, 2);
+  assert_true(held > b2);
+
+  /* the refused batch is done, its attempts failed with the code, kept */
+  bt_batch old = batch(f, b2);
+  assert_string_equal(old.state, "done");
+  assert_int_equal(old.n_failed, 2);
+  batch_cleanup(&old);
+  assert_int_equal(q(f,
+                     "SELECT count(*) FROM attempts WHERE batch_id = ? AND state = 'failed' AND"
+                     " error_code = 'token_limit_exceeded' AND error_message = 'limit reached'",
+                     b2),
+                   2);
+  /* the same chunk, next round, waiting */
+  bt_batch nb = batch(f, held);
+  assert_string_equal(nb.state, "intent");
+  assert_int_equal(nb.chunk_no, 2);
+  assert_int_equal(nb.round, 2);
+  assert_int_equal(nb.n_requests, 2);
+  batch_cleanup(&nb);
+  assert_int_equal(q(f, "SELECT next_poll_at FROM batches WHERE id = ?", held), until);
+  assert_int_equal(q(f, "SELECT token_waits FROM batches WHERE id = ?", held), 1);
+  assert_int_equal(q(f,
+                     "SELECT count(*) FROM tasks t JOIN attempts a ON a.id = t.last_attempt_id"
+                     " WHERE a.batch_id = ? AND a.state = 'running' AND t.state = 'pending' AND"
+                     " t.attempts = 2 AND t.error_code IS NULL",
+                     held),
+                   2);
+  bt_counts c;
+  assert_int_equal(store_job_counts(f->s, f->job, &c, &err), BT_OK);
+  assert_int_equal(c.n[TASK_PENDING], 5);
+  assert_int_equal(c.n[TASK_FAILED], 0);
+
+  /* status: waiting, not ended */
+  char text[160];
+  assert_int_equal(job_report_waiting(f->s, f->job, until - 40000, text, sizeof text), 1);
+  assert_string_equal(text, "enqueued-token limit (OpenAI), 1 chunk held, next try in 40 s");
+  assert_int_equal(job_report_waiting(f->s, f->job, until + 1, text, sizeof text), 1);
+  assert_string_equal(text, "enqueued-token limit (OpenAI), 1 chunk held, next try now");
+  json_t *o;
+  assert_int_equal(job_report_json(f->s, f->job, 1, &o, &err), BT_OK);
+  assert_non_null(json_string_value(json_object_get(o, "waiting")));
+  json_decref(o);
+  int ended = 1;
+  assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
+  assert_false(ended);
+
+  /* refused again: round 3, the same chunk, a tag of its own */
+  assert_int_equal(store_attempt_tasks_running(f->s, held, &err), BT_OK);
+  int64_t again = 0;
+  assert_int_equal(retry_requeue_batch(f->s, held, "token_limit_exceeded", "limit", until, 2, 1,
+                                       &again, &nt, &err),
+                   BT_OK);
+  nb = batch(f, again);
+  assert_int_equal(nb.round, 3);
+  assert_int_equal(nb.chunk_no, 2);
+  char tag[64];
+  snprintf(tag, sizeof tag, "bt-%s-2-3", f->job);
+  assert_string_equal(nb.tag, tag);
+  batch_cleanup(&nb);
+  assert_int_equal(q(f, "SELECT token_lone FROM batches WHERE id = ?", again), 1);
+  assert_int_equal(q(f,
+                     "SELECT count(*) FROM attempts WHERE task_id = (SELECT task_id FROM"
+                     " attempts WHERE batch_id = ? LIMIT 1)",
+                     again),
+                   3);
+}
+
+/* Nothing left to send (every task of the batch already ended): no new chunk. */
+static void test_requeue_nothing_left(void **state) {
+  fixture *f = *state;
+  make_job(f, 2, 2);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  int64_t b1 = list[0].id;
+  batch_list_free(list, n);
+  int64_t ended = 0;
+  assert_int_equal(
+      store_attempt_finish_rest(f->s, b1, TASK_CANCELLED, "cancelled", "cancelled", &ended, &err),
+      BT_OK);
+  int64_t held = -1, nt = -1;
+  assert_int_equal(
+      retry_requeue_batch(f->s, b1, "token_limit_exceeded", "limit", 0, 1, 0, &held, &nt, &err),
+      BT_OK);
+  assert_int_equal(held, 0);
+  assert_int_equal(nt, 0);
+  assert_int_equal(q(f, "SELECT count(*) FROM batches WHERE id <> ?", b1), 0);
+  char text[160];
+  assert_int_equal(job_report_waiting(f->s, f->job, util_now_ms(), text, sizeof text), 0);
+  assert_string_equal(text, "");
+}
+
+/* Giving up on the limit is the job's recorded error, but its exit code is that of failed
+ * tasks (cli.md 2); any other recorded error stays 3. */
+static void test_gave_up_exit_code(void **state) {
+  fixture *f = *state;
+  make_job(f, 2, 2);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  int64_t b1 = list[0].id;
+  batch_list_free(list, n);
+  int64_t ended_n = 0;
+  assert_int_equal(store_attempt_finish_rest(f->s, b1, TASK_FAILED, "token_limit_exceeded", "limit",
+                                             &ended_n, &err),
+                   BT_OK);
+  /* refused at the provider: it has a remote id */
+  assert_int_equal(
+      store_run(f->s, &err, "test", NULL,
+                "UPDATE batches SET state = 'done', remote_id = 'batch_1' WHERE id = ?", "i", b1),
+      BT_OK);
+  assert_int_equal(
+      store_job_set_error(f->s, f->job, RETRY_TOKEN_LIMIT_GAVE_UP " of gpt-4o-mini: ...", &err),
+      BT_OK);
+  int ended = 0;
+  assert_int_equal(store_job_settle(f->s, f->job, 0, &ended, &err), BT_OK);
+  assert_true(ended);
+  assert_int_equal(job_report_exit_code(f->s, f->job), 2);
+  assert_int_equal(store_job_set_error(f->s, f->job, "openai create failed: 401", &err), BT_OK);
+  assert_int_equal(job_report_exit_code(f->s, f->job), 3);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_requeue_holds_tasks, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_requeue_nothing_left, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_gave_up_exit_code, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
