@@ -547,9 +547,10 @@ static int64_t schedule(bt_engine *e) {
   return next;
 }
 
-static void finish_transfers(bt_engine *e) {
+/* Hand every finished transfer to its callback; returns how many there were. */
+static int finish_transfers(bt_engine *e) {
   CURLMsg *m;
-  int left;
+  int left, n = 0;
   while ((m = curl_multi_info_read(e->multi, &left))) {
     if (m->msg != CURLMSG_DONE)
       continue;
@@ -568,7 +569,9 @@ static void finish_transfers(bt_engine *e) {
     r->cc = cc;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
     r->done(r, r->ud);
+    n++;
   }
+  return n;
 }
 
 static void *engine_main(void *arg) {
@@ -605,9 +608,14 @@ static void *engine_main(void *arg) {
     engine_local_pump(e, util_mono_ms());
     int running = 0;
     curl_multi_perform(e->multi, &running);
-    finish_transfers(e);
+    int finished = finish_transfers(e);
     engine_local_flush(e);
     int64_t wait = next - util_mono_ms();
+    /* A finished transfer may have made its batch's next step due now (a create after an
+     * upload, a download after a poll): schedule again at once instead of sleeping on a
+     * deadline computed before it. */
+    if (finished)
+      wait = 0;
     if (e->lq_head && e->local_inflight < e->local_conc)
       wait = wait > 20 ? 20 : wait; /* queued local work waits on rate limits */
     if (wait < 0)
