@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "job_report.h"
 #include "pipeline_run.h"
+#include "store_sql.h"
 #include "util.h"
 
 static const char *const sort_names[] = {
@@ -674,6 +675,20 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
     st = NULL;
   }
 
+  /* Unfiltered, a job's rows are usually numbered 1..total without gaps (pipeline stages and
+   * imports can leave gaps): then page k starts after row_no k, an index seek, where OFFSET
+   * steps over every row before it (a 1M-task job's last page: ~0.2 s -> well under 1 ms). */
+  int64_t offset = o->offset > 0 ? o->offset : 0, after = -1;
+  if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && offset > 0) {
+    int64_t lo = 0, hi = 0;
+    if ((r = store_query_int(s, err, &lo, 0, "SELECT min(row_no) FROM tasks WHERE job_id = ?",
+                             "t", o->job_id)) ||
+        (r = store_query_int(s, err, &hi, 0, "SELECT max(row_no) FROM tasks WHERE job_id = ?",
+                             "t", o->job_id)))
+      goto out;
+    if (lo == 1 && hi == out->total)
+      after = offset;
+  }
   buf_reset(&sql);
   if ((r = buf_printf(&sql,
                       "SELECT t.id, t.row_no, t.attempts, t.updated_at, t.custom_id, t.state,"
@@ -681,14 +696,16 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
                       " THEN coalesce((SELECT a.error_message FROM attempts a"
                       " WHERE a.id = t.last_attempt_id), t.error_code, t.state)"
                       " ELSE substr(coalesce(t.output, t.input), 1, 200) END"
-                      " FROM tasks t%s ORDER BY t.row_no LIMIT ?5 OFFSET ?6",
-                      buf_str(&where))) ||
+                      " FROM tasks t%s%s ORDER BY t.row_no LIMIT ?5 OFFSET ?6",
+                      buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "")) ||
       (r = store_prepare(s, buf_str(&sql), &st, err)))
     goto out;
   tasks_bind(st, o, pat);
   int64_t limit = o->limit > 0 ? o->limit : 100;
   sqlite3_bind_int64(st, 5, limit);
-  sqlite3_bind_int64(st, 6, o->offset > 0 ? o->offset : 0);
+  sqlite3_bind_int64(st, 6, after >= 0 ? 0 : offset);
+  if (after >= 0)
+    sqlite3_bind_int64(st, 7, after);
   out->rows = calloc((size_t)limit, sizeof *out->rows);
   if (!out->rows) {
     r = error_set(err, BT_ERR_NOMEM, "out of memory listing tasks");

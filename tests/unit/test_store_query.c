@@ -147,6 +147,45 @@ static void test_tasks_filters(void **state) {
   store_query_tasks_cleanup(&l);
 }
 
+/* Unfiltered pages of every job (gapless row numbers or not) hold exactly the rows OFFSET
+ * gives: the row_no seek the query takes on gapless jobs must not shift a page. */
+static void test_tasks_pages(void **state) {
+  fixture_ctx *f = *state;
+  bt_error err;
+  sqlite3_stmt *jobs, *ref;
+  assert_int_equal(store_prepare(f->s, "SELECT id FROM jobs", &jobs, &err), BT_OK);
+  assert_int_equal(store_prepare(f->s,
+                                 "SELECT row_no FROM tasks WHERE job_id = ? ORDER BY row_no"
+                                 " LIMIT 7 OFFSET ?",
+                                 &ref, &err),
+                   BT_OK);
+  int pages = 0;
+  while (sqlite3_step(jobs) == SQLITE_ROW) {
+    const char *job = (const char *)sqlite3_column_text(jobs, 0);
+    const int64_t offsets[] = {0, 1, 6, 7, 150, 199, 200, 995, 1000, 5000};
+    for (size_t k = 0; k < sizeof offsets / sizeof offsets[0]; k++) {
+      bt_qtasks_opts o = {job, -1, NULL, NULL, offsets[k], 7};
+      bt_qtask_list l;
+      assert_int_equal(store_query_tasks(f->s, &o, &l, &err), BT_OK);
+      sqlite3_bind_text(ref, 1, job, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(ref, 2, offsets[k]);
+      size_t n = 0;
+      while (sqlite3_step(ref) == SQLITE_ROW) {
+        assert_true(n < l.n);
+        assert_int_equal(l.rows[n].row_no, sqlite3_column_int64(ref, 0));
+        n++;
+      }
+      sqlite3_reset(ref);
+      assert_int_equal(n, l.n);
+      store_query_tasks_cleanup(&l);
+      pages++;
+    }
+  }
+  sqlite3_finalize(ref);
+  sqlite3_finalize(jobs);
+  assert_true(pages >= 30);
+}
+
 static void test_task_detail(void **state) {
   fixture_ctx *f = *state;
   bt_qtask_list l;
@@ -187,6 +226,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_job_detail, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tasks_filters, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_tasks_pages, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_task_detail, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_data_version, fixture_setup, fixture_teardown),
   };
