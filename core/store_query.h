@@ -6,8 +6,9 @@
  * dashboard's own connection while another process (or the engine thread) writes.
  *
  * Cost: built for a store of 10,000 jobs and 1,000,000 tasks. Lists are paged (LIMIT/OFFSET on
- * an index), counts come from job_counts (kept by triggers), and per-row extras are index
- * range lookups for the visible rows only.
+ * an index; a job's unfiltered task pages seek by row number when its rows have no gaps),
+ * counts come from job_counts (kept by triggers), and per-row extras are index range lookups
+ * for the visible rows only.
  *
  * Ownership: every *_out struct is filled by the call and owns its strings and arrays; the
  * caller releases it with the matching *_cleanup() (safe on a zeroed struct, and after a
