@@ -440,7 +440,8 @@ static bt_status load_batches(bt_store *s, bt_qjob_detail *d, bt_error *err) {
   sqlite3_stmt *st;
   bt_status r = store_prepare(
       s,
-      "SELECT id, chunk_no, round, state, remote_id, remote_status, last_error, n_requests,"
+      "SELECT id, chunk_no, round, CASE WHEN state = 'intent' AND next_poll_at IS NOT NULL"
+      " THEN 'held' ELSE state END, remote_id, remote_status, last_error, n_requests,"
       " n_succeeded, n_failed, created_at, coalesce(submitted_at, 0),"
       " coalesce(in_progress_at, 0), coalesce(finalizing_at, 0), coalesce(ended_at, 0),"
       " coalesce(expires_at, 0) FROM batches WHERE job_id = ? ORDER BY round, chunk_no, id",

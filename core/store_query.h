@@ -127,7 +127,8 @@ void store_query_pipeline_cleanup(bt_qpipeline *p);
 /* One batch of a job. */
 typedef struct bt_qbatch {
   int64_t id, chunk_no, round;
-  char *state;         /* local: intent|uploading|uploaded|creating|remote|done */
+  char *state;         /* local: intent|uploading|uploaded|creating|remote|done, or held (an
+                          intent waiting out the enqueued-token limit) */
   char *remote_id;     /* NULL until created */
   char *remote_status; /* provider's: validating, in_progress, finalizing, completed, ... */
   char *last_error;

@@ -200,8 +200,10 @@ static void draw_batches(job_view *v, bt_app *app, int y, int rows, int w) {
     else
       snprintf(buf, sizeof buf, "%lld", (long long)b->chunk_no);
     ui_cols_cell(stdscr, yy, 1, &cols[B_NO], sel ? base : UI_DIM, buf);
-    ui_cols_cell(stdscr, yy, 1, &cols[B_REMOTE], base,
-                 b->remote_id ? b->remote_id : (b->state ? b->state : "-"));
+    /* No remote id: not created at the provider (yet, or ever: local work); the status says
+     * where it stands. */
+    ui_cols_cell(stdscr, yy, 1, &cols[B_REMOTE], sel ? base : (b->remote_id ? base : UI_DIM),
+                 b->remote_id ? b->remote_id : "-");
     const char *status = b->remote_status ? b->remote_status : b->state;
     ui_cols_cell(stdscr, yy, 1, &cols[B_STATUS], sel ? base : ui_state_elem(status), status);
     snprintf(buf, sizeof buf, "%lld/%lld", (long long)b->n_succeeded + b->n_failed,

@@ -131,6 +131,33 @@ static const char job_retry_group_80x24[] =
     " error group 2 of 3 · Enter lists its tasks · R retries it\n"
     "Enter open  Tab focus  r retry  R retry-selected  Esc back  ? help  q quit\n";
 /* end job_retry_group_80x24 */
+/* golden job_waiting_80x24 */
+static const char job_waiting_80x24[] =
+    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
+    " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
+    " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
+    " Rate 106/m   ETA 2m23s   Completions   ▁▂▂▂▂▂▂▂▂▂▂▂▃▃▃▃▃▃▃▃▄▄▄▅▆██ over 12m00s\n"
+    "\n"
+    " Batches 7 (N.R = chunk N, retry round R)\n"
+    "    # REMOTE ID         STATUS      DONE/TOTAL FAILED CREATED  ENDED EXPIRES IN\n"
+    "    1 batch_6745a1f0c2… completed      250/250      -     11m     6m          -\n"
+    "    2 batch_6745a1f3d9… completed      250/250      -     11m     4m          -\n"
+    "    3 batch_6745a1f77b… finalizing     165/250     45     11m      -     23h48m\n"
+    "    4 batch_6745a1fa0c… in_progress     82/215      2     11m      -     23h48m\n"
+    "    5 batch_6745a1fd5e… validating        0/35      -      1m      -     23h59m\n"
+    "    6 -                 held              0/10      -     20s      -          -\n"
+    "  1.2 batch_6745a2c01f… completed          1/1      1     14s     6s          -\n"
+    "\n"
+    " Errors 3 groups, 45 tasks\n"
+    " ERROR                      TASKS SAMPLE MESSAGE\n"
+    " rate_limit_exceeded           25 Rate limit reached for gpt-4o-mini in organi…\n"
+    " invalid_request_error         15 Invalid 'messages[1].content': string too lo…\n"
+    " expired                        5 Batch expired before this request ran.\n"
+    " waiting: enqueued-token limit (OpenAI), 1 chunk held, next try in 40 s\n"
+    "Enter open  Tab focus  r retry  R retry-selected  Esc back  ? help  q quit\n";
+/* end job_waiting_80x24 */
 /* clang-format on */
 
 static void test_job(void **state) {
@@ -160,7 +187,32 @@ static void test_job(void **state) {
   golden_store_close(&g);
 }
 
+/* The 10 pending rows held back by OpenAI's enqueued-token limit (retry_requeue_batch): a
+ * chunk in state intent with a not-before time; the status line says so. */
+static void test_job_waiting(void **state) {
+  (void)state;
+  golden_store g = golden_store_open();
+  bt_store *s = g.s;
+  bt_error err;
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO batches (id, job_id, chunk_no, round, provider, tag, state, n_requests,"
+           " created_at, next_poll_at, token_waits, updated_at) VALUES (99, 'fb7k2m9q', 6, 1,"
+           " 'openai', 'bt-fb7k2m9q-6-1', 'intent', 10, %lld, %lld, 1, %lld);"
+           "INSERT INTO attempts (task_id, batch_id, job_id, attempt_no, state, created_at)"
+           " SELECT id, 99, 'fb7k2m9q', 1, 'running', %lld FROM tasks WHERE job_id = 'fb7k2m9q'"
+           " AND row_no > 990;",
+           (long long)FIXTURE_NOW - 20000, (long long)FIXTURE_NOW + 40000,
+           (long long)FIXTURE_NOW - 20000, (long long)FIXTURE_NOW - 20000);
+  assert_int_equal(store_exec(s, sql, &err), BT_OK);
+  bt_app *app = golden_app(s, NULL, 24, 80);
+  golden_keys(app, "j\n"); /* feedback-label */
+  golden_check(app, "job_waiting_80x24", job_waiting_80x24, NULL);
+  app_free(app);
+  golden_store_close(&g);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_job)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_job), cmocka_unit_test(test_job_waiting)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
