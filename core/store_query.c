@@ -682,10 +682,10 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
   int64_t offset = o->offset > 0 ? o->offset : 0, after = -1;
   if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && offset > 0) {
     int64_t lo = 0, hi = 0;
-    if ((r = store_query_int(s, err, &lo, 0, "SELECT min(row_no) FROM tasks WHERE job_id = ?",
-                             "t", o->job_id)) ||
-        (r = store_query_int(s, err, &hi, 0, "SELECT max(row_no) FROM tasks WHERE job_id = ?",
-                             "t", o->job_id)))
+    if ((r = store_query_int(s, err, &lo, 0, "SELECT min(row_no) FROM tasks WHERE job_id = ?", "t",
+                             o->job_id)) ||
+        (r = store_query_int(s, err, &hi, 0, "SELECT max(row_no) FROM tasks WHERE job_id = ?", "t",
+                             o->job_id)))
       goto out;
     if (lo == 1 && hi == out->total)
       after = offset;

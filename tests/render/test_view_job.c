@@ -213,6 +213,7 @@ static void test_job_waiting(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_job), cmocka_unit_test(test_job_waiting)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_job),
+                                     cmocka_unit_test(test_job_waiting)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
