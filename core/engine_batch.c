@@ -859,9 +859,17 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
   } else if (!strcmp(st, "intent") || !strcmp(st, "uploading")) {
     double max_cost;
     if (engine_over_budget(e, j, b, &max_cost)) {
+      /* The budget to the cent, or to six places when it is that small (the usual $%.2f
+       * would show a $0.00005 budget as $0.00). */
+      char usd[32], rnd[32] = "";
+      snprintf(usd, sizeof usd, max_cost >= 0.01 ? "%.2f" : "%.6f", max_cost);
+      for (size_t n = strlen(usd); max_cost < 0.01 && n > 4 && usd[n - 1] == '0'; n--)
+        usd[n - 1] = '\0';
+      if (row.round > 1)
+        snprintf(rnd, sizeof rnd, " (retry round %lld)", (long long)row.round);
       char m[256];
-      snprintf(m, sizeof m, "stopped before batch %lld: --max-cost $%.4f would be passed",
-               (long long)row.chunk_no, max_cost);
+      snprintf(m, sizeof m, "stopped before chunk %lld%s: --max-cost $%s would be passed",
+               (long long)row.chunk_no, rnd, usd);
       engine_job_error(e, j, b, m);
       engine_batch_mark_done(e, b, TASK_CANCELLED, "budget_exceeded", m);
     } else {
