@@ -419,8 +419,8 @@ static bt_status fail_too_large(bt_store *s, const split_row *w, int64_t to, con
 /* Moves the attempts to their parts' batches (dest[part], dest[parts] for the too large),
  * sizes every batch, holds the new parts like the first and ends the too-large batch. */
 static bt_status split_apply(bt_store *s, const bt_batch *b, const bt_job *job, split_row *rows,
-                             size_t n, int64_t parts, int64_t over, int64_t limit,
-                             const char *code, bt_error *err) {
+                             size_t n, int64_t parts, int64_t over, int64_t limit, const char *code,
+                             bt_error *err) {
   int64_t *dest = calloc((size_t)parts + 1, sizeof *dest);
   int64_t *cnt = calloc((size_t)parts + 1, sizeof *cnt);
   int64_t *bytes = calloc((size_t)parts + 1, sizeof *bytes);
