@@ -609,15 +609,18 @@ static int token_limit_pace(bt_engine *e, ebatch *b, int64_t now, int held) {
   }
   bt_error err;
   int64_t mine = 0, inflight = 0;
-  /* In flight: past this check and not ended (a batch still validating counts). */
+  /* In flight: past this check and not ended (a batch still validating counts), of a job some
+   * process drives (a live lease). A job nobody drives would never be seen to end, and would
+   * hold every other chunk back for good; if its batches do fill the queue, the provider
+   * refuses and the refusal is waited out as before. */
   bt_status r = store_query_int(
       e->store, &err, &inflight, 0,
       "SELECT coalesce(sum(t.est_input_tokens), 0) FROM batches b JOIN jobs j ON j.id = b.job_id"
       " JOIN attempts a ON a.batch_id = b.id JOIN tasks t ON t.id = a.task_id WHERE j.provider ="
-      " ? AND j.model = ? AND b.id <> ? AND b.state IN ('uploading','uploaded','creating',"
+      " ?1 AND j.model = ?2 AND b.id <> ?3 AND b.state IN ('uploading','uploaded','creating',"
       "'remote') AND coalesce(b.remote_status, '') NOT IN ('completed','failed','expired',"
-      "'cancelled','ended')",
-      "tti", j->provider_name, j->model, b->id);
+      "'cancelled','ended') AND b.job_id IN (SELECT job_id FROM leases WHERE expires_at > ?4)",
+      "ttii", j->provider_name, j->model, b->id, util_now_ms());
   if (!r)
     r = store_query_int(e->store, &err, &mine, 0,
                         "SELECT coalesce(sum(t.est_input_tokens), 0) FROM attempts a JOIN tasks t"
