@@ -343,8 +343,9 @@ int64_t retry_token_limit_get(bt_store *s, const char *provider, const char *mod
   bt_error err;
   int64_t v = 0;
   if (store_query_int(s, &err, &v, 0,
-                      "SELECT tokens FROM token_limits WHERE provider = ? AND model = ?", "tt",
-                      provider, model))
+                      "SELECT tokens FROM token_limits WHERE provider = ? AND model = ? AND"
+                      " learned_at > ?",
+                      "tti", provider, model, util_now_ms() - RETRY_TOKEN_LIMIT_TTL_MS))
     return 0;
   return v;
 }

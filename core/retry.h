@@ -50,9 +50,12 @@ bt_status retry_requeue_batch(bt_store *s, int64_t batch_id, const char *code, c
  * three digits), or with a k/M/B suffix ("2.5M"). 0 when the message states none (NULL too). */
 int64_t retry_token_limit_parse(const char *message);
 
-/* The limit learned for a provider's model, kept across jobs and runs: set replaces it (the
- * provider's last word counts: an organisation's tier can change), get gives 0 when none was
- * learned. */
+/* The limit learned for a provider's model, kept across jobs and runs: learn replaces it (the
+ * provider's last word counts), get gives 0 when none was learned in the last
+ * RETRY_TOKEN_LIMIT_TTL_MS. An organisation's tier, and with it the limit, can go up; paced
+ * below the old limit we would never be refused again to learn the new one, so it is
+ * forgotten after a while and the next refusal states it anew (refusals cost nothing). */
+#define RETRY_TOKEN_LIMIT_TTL_MS (24LL * 3600 * 1000)
 bt_status retry_token_limit_learn(bt_store *s, const char *provider, const char *model,
                                   int64_t tokens, bt_error *err) BT_WUR;
 int64_t retry_token_limit_get(bt_store *s, const char *provider, const char *model);

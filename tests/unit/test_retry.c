@@ -144,6 +144,15 @@ static void test_requeue_holds_tasks(void **state) {
   assert_int_equal(retry_token_limit_learn(f->s, "openai", "gpt-4o-mini", 2000000, &err), BT_OK);
   assert_int_equal(retry_token_limit_get(f->s, "openai", "gpt-4o-mini"), 2000000);
   assert_int_equal(retry_token_limit_get(f->s, "openai", "gpt-4o"), 0);
+  /* a limit not stated again for a day is forgotten: the tier may have gone up */
+  assert_int_equal(store_run(f->s, &err, "test", NULL,
+                             "UPDATE token_limits SET learned_at = ? WHERE model = 'gpt-4o-mini'",
+                             "i", util_now_ms() - RETRY_TOKEN_LIMIT_TTL_MS - 1000),
+                   BT_OK);
+  assert_int_equal(retry_token_limit_get(f->s, "openai", "gpt-4o-mini"), 0);
+  assert_int_equal(job_report_waiting(f->s, f->job, until - 40000, text, sizeof text), 1);
+  assert_string_equal(text, "enqueued-token limit (OpenAI), 1 chunk held, next try in 40 s");
+  assert_int_equal(retry_token_limit_learn(f->s, "openai", "gpt-4o-mini", 2000000, &err), BT_OK);
   assert_int_equal(job_report_waiting(f->s, f->job, until - 40000, text, sizeof text), 1);
   assert_string_equal(
       text, "enqueued-token limit (OpenAI) of 2.0M tokens, 1 chunk held, next try in 40 s");
