@@ -435,6 +435,9 @@ static void upload_done(bt_http_req *r, void *ud) {
 #define TOKEN_WAIT_MS 60000 /* first wait when nothing of the model ends sooner; doubles */
 #define TOKEN_WAIT_CAP 10   /* the wait stops doubling at this many times the first */
 #define TOKEN_LONE_MAX 5    /* refusals with nothing else in flight before giving up */
+/* Percent of a learned limit our chunks may fill: the limit counts the provider's tokens, we
+ * only have an estimate (tokens.h: about +-15%). */
+#define TOKEN_LIMIT_SHARE 90
 
 static int64_t token_wait_ms(bt_engine *e, int64_t waits) {
   /* BATCHTOP_POLL_MS scales it like the polls (tests wait well under a second). */
@@ -474,6 +477,49 @@ static void token_limit_release(bt_engine *e, ejob *j) {
   curl_multi_wakeup(e->multi); /* the loop may be about to sleep on an earlier deadline */
 }
 
+/* The limit learned for j's model from an earlier refusal, 0 when none. Only OpenAI states
+ * one (Anthropic has no such queue limit). */
+static int64_t token_limit_of(bt_engine *e, ejob *j) {
+  if (j->prov.kind != PROVIDER_OPENAI)
+    return 0;
+  return retry_token_limit_get(e->store, j->provider_name, j->model);
+}
+
+/* The unsent chunk batch_id of j, cut into chunks that each fit the share of the learned
+ * limit (retry_split_batch); tasks too large for the limit itself fail, and the job says so.
+ * Returns 1 when it changed (the engine loads the new chunks), 0 when it fits as it is. */
+static int token_limit_split(bt_engine *e, ejob *j, int64_t batch_id, int64_t limit) {
+  bt_error err;
+  int64_t parts = 1, over = 0;
+  if (retry_split_batch(e->store, batch_id, limit * TOKEN_LIMIT_SHARE / 100, limit,
+                        TOKEN_LIMIT_CODE, &parts, &over, &err)) {
+    log_error("engine: splitting batch %lld: %s", (long long)batch_id, err.message);
+    return 0; /* sent whole: a refusal holds it again */
+  }
+  if (parts == 1 && !over)
+    return 0;
+  char lim[32];
+  util_fmt_count((double)limit, lim, sizeof lim);
+  if (parts > 1)
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_INFO,
+                "enqueued-token limit of %s is %s tokens: batch %lld cut into %lld chunks that "
+                "each fit",
+                j->model, lim, (long long)batch_id, (long long)parts);
+  if (over) {
+    char m[512];
+    snprintf(m, sizeof m,
+             RETRY_TOKEN_LIMIT_GAVE_UP " of %s (%s tokens) for %lld requests: each alone is "
+                                       "estimated above it, so they failed. Shorten them (see "
+                                       "`batchtop errors %s`).",
+             j->model, lim, (long long)over, j->id);
+    engine_job_error(e, j, NULL, m);
+  }
+  j->dirty = 1;
+  j->next_reload = 0;
+  curl_multi_wakeup(e->multi);
+  return 1;
+}
+
 /* b was refused for the limit: hold its tasks in a new chunk (retry_requeue_batch) that goes
  * when another batch of the model ends or its wait is over. Returns 0 when the engine gives up
  * instead (the refusals keep coming with nothing else in flight: the chunk alone may be over
@@ -500,6 +546,10 @@ static int token_limit_hold(bt_engine *e, ebatch *b, const char *why, char *msg,
                         " ('creating','remote') AND coalesce(b.remote_status, '') NOT IN"
                         " ('completed','failed','expired','cancelled','ended')",
                         "tti", j->provider_name, j->model, b->id);
+  /* The refusal states the limit: every later chunk of the model is cut and paced by it. */
+  int64_t stated = retry_token_limit_parse(why);
+  if (!r && stated && j->prov.kind == PROVIDER_OPENAI)
+    r = retry_token_limit_learn(e->store, j->provider_name, j->model, stated, &err);
   if (r) {
     log_error("engine: batch %lld: %s", (long long)b->id, err.message);
     b->next_at = util_mono_ms() + 1000; /* polled again, then held again */
@@ -534,12 +584,81 @@ static int token_limit_hold(bt_engine *e, ebatch *b, const char *why, char *msg,
               "enqueued-token limit of %s: %lld tasks held back as batch %lld, next try when "
               "another batch of the model ends or in %lld s",
               j->model, (long long)n, (long long)held, (long long)((wait + 999) / 1000));
+  /* Cut now, not when it goes: status shows the chunks it will be sent as, and tasks that can
+   * never fit fail at once. A crash before this leaves it whole; it is cut before sending. */
+  int64_t limit = token_limit_of(e, j);
+  if (held && limit)
+    token_limit_split(e, j, held, limit);
   return 1;
 }
 
-/* A held chunk is due (its wait is over or another batch ended): 1 while it must still wait
- * (b->next_at set), else 0 with the hold cleared, so that it is sent as any chunk (budget
- * check included). */
+/* b (state intent) is about to be sent and its model has a learned limit: 1 while the
+ * estimated prompt tokens of the model's batches in flight (any job: the limit is the
+ * organisation's) plus b's would pass the share of it; b is then held (its wait set anew, the
+ * same held state as a refused chunk, woken by token_limit_release). A b over the share by
+ * itself is cut first. Nothing in flight: b goes whatever its size, so nothing waits forever.
+ * held: b was held already (no new event). */
+static int token_limit_pace(bt_engine *e, ebatch *b, int64_t now, int held) {
+  ejob *j = b->job;
+  int64_t limit = token_limit_of(e, j);
+  if (!limit)
+    return 0;
+  if (token_limit_split(e, j, b->id, limit)) {
+    b->next_at = now; /* measured again as the part it now is */
+    return 1;
+  }
+  bt_error err;
+  int64_t mine = 0, inflight = 0;
+  /* In flight: past this check and not ended (a batch still validating counts), of a job some
+   * process drives (a live lease). A job nobody drives would never be seen to end, and would
+   * hold every other chunk back for good; if its batches do fill the queue, the provider
+   * refuses and the refusal is waited out as before. */
+  bt_status r = store_query_int(
+      e->store, &err, &inflight, 0,
+      "SELECT coalesce(sum(t.est_input_tokens), 0) FROM batches b JOIN jobs j ON j.id = b.job_id"
+      " JOIN attempts a ON a.batch_id = b.id JOIN tasks t ON t.id = a.task_id WHERE j.provider ="
+      " ?1 AND j.model = ?2 AND b.id <> ?3 AND b.state IN ('uploading','uploaded','creating',"
+      "'remote') AND coalesce(b.remote_status, '') NOT IN ('completed','failed','expired',"
+      "'cancelled','ended') AND b.job_id IN (SELECT job_id FROM leases WHERE expires_at > ?4)",
+      "ttii", j->provider_name, j->model, b->id, util_now_ms());
+  if (!r)
+    r = store_query_int(e->store, &err, &mine, 0,
+                        "SELECT coalesce(sum(t.est_input_tokens), 0) FROM attempts a JOIN tasks t"
+                        " ON t.id = a.task_id WHERE a.batch_id = ? AND a.state = 'running'",
+                        "i", b->id);
+  if (r) {
+    log_warn("engine: %s", err.message);
+    b->next_at = now + 1000;
+    return 1;
+  }
+  if (!inflight || (inflight + mine) * 100 <= limit * TOKEN_LIMIT_SHARE)
+    return 0;
+  int64_t wait = token_wait_ms(e, 0);
+  r = store_run(e->store, &err, "holding a chunk", NULL,
+                "UPDATE batches SET next_poll_at = ? WHERE id = ?", "ii", util_now_ms() + wait,
+                b->id);
+  if (!r && !held) {
+    char a[32], c[32], l[32], m[256];
+    snprintf(m, sizeof m,
+             "held: %s estimated prompt tokens of %s in flight and this chunk's %s would pass "
+             "%d%% of its enqueued-token limit (%s tokens)",
+             util_fmt_count((double)inflight, a, sizeof a), j->model,
+             util_fmt_count((double)mine, c, sizeof c), TOKEN_LIMIT_SHARE,
+             util_fmt_count((double)limit, l, sizeof l));
+    r = store_event(e->store, j->id, b->id, "info", "held", m, &err);
+    if (!r)
+      log_info("engine: batch %lld %s", (long long)b->id, m);
+  }
+  if (r)
+    log_warn("engine: %s", err.message);
+  j->dirty = 1;
+  b->next_at = now + wait;
+  return 1;
+}
+
+/* A chunk at intent is due (a held one: its wait is over or another batch ended): 1 while it
+ * must still wait (b->next_at set), held or paced (token_limit_pace), else 0 with any hold
+ * cleared, so that it is sent as any chunk (budget check included). */
 static int token_limit_waiting(bt_engine *e, ebatch *b, int64_t now) {
   bt_error err;
   int64_t until = 0;
@@ -548,13 +667,15 @@ static int token_limit_waiting(bt_engine *e, ebatch *b, int64_t now) {
     log_warn("engine: %s", err.message);
     return 1;
   }
-  if (!until)
-    return 0;
   int64_t left = until - util_now_ms();
-  if (left > 0) {
+  if (until && left > 0) {
     b->next_at = now + left;
     return 1;
   }
+  if (token_limit_pace(e, b, now, until != 0))
+    return 1;
+  if (!until)
+    return 0;
   char m[160];
   snprintf(m, sizeof m, "held chunk goes again (enqueued-token limit of %s)", b->job->model);
   if (store_run(e->store, &err, "sending a held chunk", NULL,

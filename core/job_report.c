@@ -20,12 +20,14 @@ int64_t job_report_waiting(bt_store *s, const char *job_id, int64_t now_ms, char
   sqlite3_stmt *st;
   bt_error err;
   if (store_prepare(s,
-                    "SELECT count(*), min(b.next_poll_at), j.provider FROM batches b JOIN jobs j"
-                    " ON j.id = b.job_id WHERE b.job_id = ? AND b.state = 'intent' AND"
-                    " b.next_poll_at IS NOT NULL",
+                    "SELECT count(*), min(b.next_poll_at), j.provider, (SELECT tokens FROM"
+                    " token_limits l WHERE l.provider = j.provider AND l.model = j.model AND"
+                    " l.learned_at > ?2) FROM batches b JOIN jobs j ON j.id = b.job_id WHERE"
+                    " b.job_id = ?1 AND b.state = 'intent' AND b.next_poll_at IS NOT NULL",
                     &st, &err))
     return 0;
   sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, now_ms - RETRY_TOKEN_LIMIT_TTL_MS);
   int64_t n = 0;
   if (sqlite3_step(st) == SQLITE_ROW && (n = sqlite3_column_int64(st, 0)) > 0) {
     int64_t left = (sqlite3_column_int64(st, 1) - now_ms + 999) / 1000;
@@ -38,7 +40,14 @@ int64_t job_report_waiting(bt_store *s, const char *job_id, int64_t now_ms, char
       snprintf(when, sizeof when, "in %lld s", (long long)left);
     else
       snprintf(when, sizeof when, "in %lld min", (long long)((left + 59) / 60));
-    snprintf(buf, size, "enqueued-token limit (%s), %lld chunk%s held, next try %s", who,
+    /* The limit once a refusal stated it: how much the queue takes decides the wait. */
+    char limit[48] = "";
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+      char c[32];
+      snprintf(limit, sizeof limit, " of %s tokens",
+               util_fmt_count((double)sqlite3_column_int64(st, 3), c, sizeof c));
+    }
+    snprintf(buf, size, "enqueued-token limit (%s)%s, %lld chunk%s held, next try %s", who, limit,
              (long long)n, n == 1 ? "" : "s", when);
   }
   sqlite3_finalize(st);

@@ -1,8 +1,10 @@
 /* retry: plan and apply new attempts. */
 #include "retry.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chunker.h"
 #include "provider.h"
@@ -270,5 +272,274 @@ bt_status retry_requeue_batch(bt_store *s, int64_t batch_id, const char *code, c
   *n_tasks = total;
   job_cleanup(&job);
   batch_cleanup(&old);
+  return r;
+}
+
+/* Three digits at p and no fourth: a digit group after a separator. */
+static int digit_group(const char *p) {
+  return isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+         isdigit((unsigned char)p[2]) && !isdigit((unsigned char)p[3]);
+}
+
+int64_t retry_token_limit_parse(const char *message) {
+  if (!message)
+    return 0;
+  /* OpenAI's wording is not documented and Azure's differs: take the first number that
+   * follows a "limit" ("Limit: 2,000,000", "limit of 90000", "limit=2.5M"). */
+  for (const char *p = message; *p; p++) {
+    if (strncasecmp(p, "limit", 5) != 0)
+      continue;
+    const char *q = p + 5;
+    while (*q == ' ' || *q == ':' || *q == '=')
+      q++;
+    if (!strncasecmp(q, "of ", 3))
+      q += 3;
+    if (!isdigit((unsigned char)*q))
+      continue;
+    double v = 0;
+    int digits = 0;
+    for (;;) {
+      if (isdigit((unsigned char)*q)) {
+        if (++digits > 15)
+          return 0; /* no real limit; and beyond exact doubles */
+        v = v * 10 + (*q++ - '0');
+      } else if (*q && strchr(",_' ", *q) && digit_group(q + 1)) {
+        q++;
+      } else {
+        break;
+      }
+    }
+    if (*q == '.' && isdigit((unsigned char)q[1])) {
+      double f = 0.1;
+      for (q++; isdigit((unsigned char)*q); q++, f /= 10)
+        v += f * (*q - '0');
+    }
+    double mult = 1;
+    if (*q == 'k' || *q == 'K')
+      mult = 1e3;
+    else if (*q == 'm' || *q == 'M')
+      mult = 1e6;
+    else if (*q == 'b' || *q == 'B')
+      mult = 1e9;
+    if (mult > 1 && isalpha((unsigned char)q[1]))
+      mult = 1; /* a word ("2000 billable"), not a suffix */
+    int64_t n = (int64_t)(v * mult + 0.5);
+    if (n > 0)
+      return n;
+  }
+  return 0;
+}
+
+bt_status retry_token_limit_learn(bt_store *s, const char *provider, const char *model,
+                                  int64_t tokens, bt_error *err) {
+  return store_run(s, err, "remembering the enqueued-token limit", NULL,
+                   "INSERT INTO token_limits(provider, model, tokens, learned_at) VALUES (?,?,?,?)"
+                   " ON CONFLICT(provider, model) DO UPDATE SET tokens = excluded.tokens,"
+                   " learned_at = excluded.learned_at",
+                   "ttii", provider, model, tokens, util_now_ms());
+}
+
+int64_t retry_token_limit_get(bt_store *s, const char *provider, const char *model) {
+  bt_error err;
+  int64_t v = 0;
+  if (store_query_int(s, &err, &v, 0,
+                      "SELECT tokens FROM token_limits WHERE provider = ? AND model = ? AND"
+                      " learned_at > ?",
+                      "tti", provider, model, util_now_ms() - RETRY_TOKEN_LIMIT_TTL_MS))
+    return 0;
+  return v;
+}
+
+typedef struct {
+  int64_t attempt, task, est, bytes;
+  int64_t part; /* -1: too large to ever be enqueued */
+} split_row;
+
+/* The running attempts of batch_id, in row order. */
+static bt_status split_rows(bt_store *s, int64_t batch_id, split_row **out, size_t *n,
+                            bt_error *err) {
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT a.id, t.id, t.est_input_tokens, t.request_bytes FROM"
+                              " attempts a JOIN tasks t ON t.id = a.task_id WHERE a.batch_id = ?"
+                              " AND a.state = 'running' ORDER BY t.row_no",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_int64(st, 1, batch_id);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      split_row *p = realloc(*out, cap * sizeof *p);
+      if (!p) {
+        r = error_set(err, BT_ERR_NOMEM, "out of memory splitting a chunk");
+        break;
+      }
+      *out = p;
+    }
+    split_row *w = &(*out)[(*n)++];
+    w->attempt = sqlite3_column_int64(st, 0);
+    w->task = sqlite3_column_int64(st, 1);
+    w->est = sqlite3_column_int64(st, 2);
+    w->bytes = sqlite3_column_int64(st, 3) + 1;
+    w->part = 0;
+  }
+  if (!r && rc != SQLITE_DONE)
+    r = store_fail(s, err, "reading a chunk's tasks");
+  sqlite3_finalize(st);
+  return r;
+}
+
+/* The attempt of a task too large for the limit ends failed in batch `to`; so does the task. */
+static bt_status fail_too_large(bt_store *s, const split_row *w, int64_t to, const char *code,
+                                int64_t limit, const char *model, bt_error *err) {
+  char est[32], lim[32], msg[256];
+  snprintf(msg, sizeof msg,
+           "this request alone is estimated at %s prompt tokens, above the enqueued-token limit "
+           "of %s tokens for %s: it can never be enqueued; shorten it",
+           util_fmt_count((double)w->est, est, sizeof est),
+           util_fmt_count((double)limit, lim, sizeof lim), model);
+  int64_t now = util_now_ms();
+  bt_status r = store_run(s, err, "updating an attempt", NULL,
+                          "UPDATE attempts SET batch_id = ?2, state = 'failed', error_code = ?3,"
+                          " error_message = ?4, finished_at = ?5 WHERE id = ?1",
+                          "iitti", w->attempt, to, code, msg, now);
+  if (!r)
+    r = store_run(s, err, "updating a task", NULL,
+                  "UPDATE tasks SET state = 'failed', error_code = ?3, output = NULL,"
+                  " updated_at = ?4 WHERE id = ?1 AND last_attempt_id = ?2 AND state <>"
+                  " 'succeeded'",
+                  "iiti", w->task, w->attempt, code, now);
+  return r;
+}
+
+/* Moves the attempts to their parts' batches (dest[part], dest[parts] for the too large),
+ * sizes every batch, holds the new parts like the first and ends the too-large batch. */
+static bt_status split_apply(bt_store *s, const bt_batch *b, const bt_job *job, split_row *rows,
+                             size_t n, int64_t parts, int64_t over, int64_t limit, const char *code,
+                             bt_error *err) {
+  int64_t *dest = calloc((size_t)parts + 1, sizeof *dest);
+  int64_t *cnt = calloc((size_t)parts + 1, sizeof *cnt);
+  int64_t *bytes = calloc((size_t)parts + 1, sizeof *bytes);
+  if (!dest || !cnt || !bytes) {
+    free(dest);
+    free(cnt);
+    free(bytes);
+    return error_set(err, BT_ERR_NOMEM, "out of memory splitting a chunk");
+  }
+  int64_t chunk = 0;
+  bt_status r = store_query_int(s, err, &chunk, 0,
+                                "SELECT max(chunk_no) FROM batches WHERE job_id = ?", "t", job->id);
+  /* The first part keeps the batch; with no part left, the too-large tasks end in it. */
+  dest[0] = b->id;
+  for (int64_t k = 1; !r && k <= parts; k++)
+    if (k < parts || over)
+      r = store_batch_insert(s, job->id, ++chunk, b->round, b->provider, &dest[k], err);
+  for (size_t i = 0; !r && i < n; i++) {
+    int64_t k = rows[i].part < 0 ? parts : rows[i].part;
+    cnt[k]++;
+    bytes[k] += rows[i].bytes;
+    if (rows[i].part < 0)
+      r = fail_too_large(s, &rows[i], dest[k], code, limit, job->model, err);
+    else if (dest[k] != b->id)
+      r = store_run(s, err, "moving an attempt", NULL,
+                    "UPDATE attempts SET batch_id = ? WHERE id = ?", "ii", dest[k],
+                    rows[i].attempt);
+  }
+  for (int64_t k = 0; !r && k <= parts; k++) {
+    if (!dest[k] || (k == parts && !over))
+      continue;
+    r = store_batch_set_size(s, dest[k], cnt[k], bytes[k], err);
+    if (!r && k < parts)
+      r = store_run(s, err, "holding a chunk", NULL,
+                    "UPDATE batches SET next_poll_at = (SELECT next_poll_at FROM batches WHERE"
+                    " id = ?1), token_waits = (SELECT token_waits FROM batches WHERE id = ?1),"
+                    " token_lone = 0 WHERE id = ?2",
+                    "ii", b->id, dest[k]);
+  }
+  if (!r && over) {
+    int64_t done = dest[parts];
+    r = store_run(s, err, "ending a batch", NULL,
+                  "UPDATE batches SET state = 'done', results_state = 'ingested', next_poll_at ="
+                  " NULL, updated_at = ? WHERE id = ?",
+                  "ii", util_now_ms(), done);
+    if (!r)
+      r = store_batch_sync_counts(s, done, err);
+  }
+  free(dest);
+  free(cnt);
+  free(bytes);
+  return r;
+}
+
+bt_status retry_split_batch(bt_store *s, int64_t batch_id, int64_t max_tokens, int64_t limit,
+                            const char *code, int64_t *n_parts, int64_t *n_over, bt_error *err) {
+  *n_parts = 1;
+  *n_over = 0;
+  bt_batch b;
+  bt_status r = store_batch_get(s, batch_id, &b, err);
+  if (r)
+    return r;
+  bt_job job;
+  r = store_job_get(s, b.job_id, &job, err);
+  if (r) {
+    batch_cleanup(&b);
+    return r;
+  }
+  split_row *rows = NULL;
+  size_t n = 0;
+  int64_t parts = 0, over = 0, sum = 0;
+  r = store_begin(s, err);
+  if (!r)
+    r = split_rows(s, batch_id, &rows, &n, err);
+  /* Greedy, in row order: a part ends where the next task would take it past max_tokens. */
+  for (size_t i = 0; !r && i < n; i++) {
+    if (rows[i].est > limit) {
+      rows[i].part = -1;
+      over++;
+      continue;
+    }
+    if (!parts || sum + rows[i].est > max_tokens) {
+      parts++;
+      sum = 0;
+    }
+    rows[i].part = parts - 1;
+    sum += rows[i].est;
+  }
+  if (!r && (parts > 1 || over)) {
+    r = split_apply(s, &b, &job, rows, n, parts, over, limit, code, err);
+    char lim[32], cap[32], msg[256];
+    util_fmt_count((double)limit, lim, sizeof lim);
+    util_fmt_count((double)max_tokens, cap, sizeof cap);
+    if (!r && parts > 1) {
+      snprintf(msg, sizeof msg,
+               "chunk %lld cut into %lld chunks of at most %s estimated prompt tokens (the "
+               "enqueued-token limit of %s is %s tokens)",
+               (long long)b.chunk_no, (long long)parts, cap, job.model, lim);
+      r = store_event(s, job.id, batch_id, "info", "split", msg, err);
+    }
+    if (!r && over) {
+      snprintf(msg, sizeof msg,
+               "chunk %lld: %lld requests failed, each alone estimated above the enqueued-token "
+               "limit of %s (%s tokens)",
+               (long long)b.chunk_no, (long long)over, job.model, lim);
+      r = store_event(s, job.id, batch_id, "error", "too_large", msg, err);
+    }
+  }
+  if (!r)
+    r = store_commit(s, err);
+  if (r) {
+    store_rollback(s);
+  } else {
+    *n_parts = parts;
+    *n_over = over;
+  }
+  free(rows);
+  job_cleanup(&job);
+  batch_cleanup(&b);
   return r;
 }

@@ -45,4 +45,32 @@ bt_status retry_requeue_batch(bt_store *s, int64_t batch_id, const char *code, c
                               int64_t not_before_ms, int64_t token_waits, int64_t token_lone,
                               int64_t *new_batch, int64_t *n_tasks, bt_error *err) BT_WUR;
 
+/* The limit an enqueued-token refusal states ("... Limit: 2,000,000 enqueued tokens ..."):
+ * the number after "limit", with or without digit group separators (, _ ' or a space before
+ * three digits), or with a k/M/B suffix ("2.5M"). 0 when the message states none (NULL too). */
+int64_t retry_token_limit_parse(const char *message);
+
+/* The limit learned for a provider's model, kept across jobs and runs: learn replaces it (the
+ * provider's last word counts), get gives 0 when none was learned in the last
+ * RETRY_TOKEN_LIMIT_TTL_MS. An organisation's tier, and with it the limit, can go up; paced
+ * below the old limit we would never be refused again to learn the new one, so it is
+ * forgotten after a while and the next refusal states it anew (refusals cost nothing). */
+#define RETRY_TOKEN_LIMIT_TTL_MS (24LL * 3600 * 1000)
+bt_status retry_token_limit_learn(bt_store *s, const char *provider, const char *model,
+                                  int64_t tokens, bt_error *err) BT_WUR;
+int64_t retry_token_limit_get(bt_store *s, const char *provider, const char *model);
+
+/* An unsent chunk (state intent) measured against an enqueued-token limit: in one transaction,
+ * its tasks are cut, in row order, into chunks of at most max_tokens estimated prompt tokens
+ * (tasks.est_input_tokens) each. The first part stays batch_id; the others become new batches
+ * of the same round numbered after the job's last chunk (so with tags of their own), held like
+ * batch_id (next_poll_at, token_waits); every part's lone-refusal count starts again. A task
+ * estimated above `limit` by itself can never be enqueued: its attempt ends failed with
+ * `code` and a message saying so, in a batch of its own that is done at once, and the task
+ * fails. A chunk already within max_tokens is left alone. *n_parts gets the number of chunks
+ * now to be sent in its place (0 when every task was too large), *n_over the failed tasks. */
+bt_status retry_split_batch(bt_store *s, int64_t batch_id, int64_t max_tokens, int64_t limit,
+                            const char *code, int64_t *n_parts, int64_t *n_over,
+                            bt_error *err) BT_WUR;
+
 #endif
