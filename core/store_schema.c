@@ -292,11 +292,11 @@ static const bt_migration migrations[] = {
      * else of that model in flight (the engine gives up after a few). */
     {7, "ALTER TABLE batches ADD COLUMN token_waits INTEGER NOT NULL DEFAULT 0;\n"
         "ALTER TABLE batches ADD COLUMN token_lone INTEGER NOT NULL DEFAULT 0;\n"},
-    /* 9 (engine): the enqueued-token limit a provider stated in its last refusal, per model
+    /* 8 (engine): the enqueued-token limit a provider stated in its last refusal, per model
      * ("Limit: 2,000,000 enqueued tokens"; retry_token_limit_learn). It is the organisation's,
      * not a job's: every later chunk of the model is cut and paced by it, and it outlives the
-     * job that learned it. Numbered 9: 8 is left to a migration written at the same time. */
-    {9, "CREATE TABLE token_limits (\n"
+     * job that learned it. */
+    {8, "CREATE TABLE token_limits (\n"
         "  provider   TEXT NOT NULL,\n"
         "  model      TEXT NOT NULL,\n"
         "  tokens     INTEGER NOT NULL,\n"
