@@ -906,8 +906,12 @@ static void poll_done(bt_http_req *r, void *ud) {
   b->job->dirty = 1;
   engine_crash_point("mid-poll");
   if (rb.terminal) {
-    if (strcmp(rb.status, "failed") != 0)
-      token_limit_release(e, b->job); /* it held queue space, now free */
+    /* It held queue space, now free; except a batch refused for the limit itself, which
+     * never held any (waking the held chunks then would only send them into the full
+     * queue together). */
+    if (strcmp(rb.status, "failed") != 0 || !rb.error_code ||
+        strcmp(rb.error_code, TOKEN_LIMIT_CODE) != 0)
+      token_limit_release(e, b->job);
     remote_batch_cleanup(&b->rb);
     b->rb = rb;
     b->have_rb = 1;
