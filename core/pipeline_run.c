@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "job.h"
+#include "logger.h"
 #include "render.h"
 #include "request.h"
 #include "results.h"
@@ -316,7 +317,12 @@ bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan
       o.stage_no = 1;
       o.stage_name = stg->name;
       r = job_create_from_render(s, stg->template_path, p->input_path, &o, stage1, err);
-      if (r)
+      if (r == BT_ERR_BUDGET) /* the limit is the stage's own, from the file: say so */
+        r = error_set(err, BT_ERR_BUDGET,
+                      "stage '%s': its estimated cost (above) is over the stage's max_cost $%g;"
+                      " nothing was submitted",
+                      stg->name, stg->max_cost);
+      else if (r)
         error_prefix(err, "stage '%s'", stg->name);
       continue;
     }
@@ -325,6 +331,17 @@ bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan
     if (!r)
       r = make_held_stage(s, p, k, &plans[k], id_out, first.input_fields, err);
     job_cleanup(&first);
+  }
+  if (r && *created) {
+    /* Refused (a stage over its max_cost, a bad row): nothing was sent yet, so the pipeline
+     * made just now goes with its stage jobs rather than stay behind empty. */
+    bt_error e2;
+    if (store_run(s, &e2, "dropping a refused pipeline", NULL,
+                  "DELETE FROM jobs WHERE pipeline_id = ?", "t", id_out) ||
+        store_run(s, &e2, "dropping a refused pipeline", NULL,
+                  "DELETE FROM pipelines WHERE id = ?", "t", id_out))
+      log_warn("pipeline: %s", e2.message);
+    *created = 0;
   }
   return r;
 }

@@ -3,7 +3,8 @@
 # rows, openai -> anthropic -> openai, a where-condition) where some rows fail in stage 1; a
 # retry of those rows lets them flow on through the later stages; the side-by-side results
 # match outputs computed independently from the sim's reference model; bad pipelines are
-# refused with file:line:col before anything is sent; and a kill -9 in the middle of a run
+# refused with file:line:col, and pipelines over a budget (the run's --max-cost, a stage's
+# max_cost) with exit 4, before anything is sent; and a kill -9 in the middle of a run
 # resumes with `run --wait` to the same results, with no batch made twice.
 source "$(dirname "$0")/engine_lib.bash"
 
@@ -73,6 +74,26 @@ set -e
 [ "$code" = 1 ] || fail "forward reference: exit $code"
 grep -q "label.tmpl:4:.*'reply.output' names a stage that does not run before" "$WORK/bad.err" ||
   fail "forward reference: $(cat "$WORK/bad.err")"
+# over budget: the whole run's worst case (--max-cost), or one stage's own max_cost
+cp "$SRC/examples/triage/label.tmpl" "$WORK/ex/triage/label.tmpl"
+set +e
+"$BIN" run "$WORK/ex/triage.pipeline.yaml" --max-cost 0.001 --wait 2>"$WORK/bad.err"
+code=$?
+set -e
+[ "$code" = 4 ] || fail "run --max-cost: exit $code, want 4"
+grep -q "worst case .* is over --max-cost" "$WORK/bad.err" || fail "run --max-cost: $(cat "$WORK/bad.err")"
+sed -i 's/^    chunk_size: 50$/    chunk_size: 50\n    max_cost: 0.0001/' "$WORK/ex/triage.pipeline.yaml"
+grep -q "max_cost: 0.0001" "$WORK/ex/triage.pipeline.yaml" || fail "test setup: no stage max_cost"
+set +e
+"$BIN" run "$WORK/ex/triage.pipeline.yaml" --wait 2>"$WORK/bad.err"
+code=$?
+set -e
+[ "$code" = 4 ] || fail "stage max_cost: exit $code, want 4"
+grep -q "stage 'label': its estimated cost (above) is over the stage's max_cost \$0.0001" "$WORK/bad.err" ||
+  fail "stage max_cost: $(cat "$WORK/bad.err")"
+[ "$("$BIN" jobs --json)" = "[]" ] || fail "a refused pipeline left jobs behind"
+[ "$(sqlite3 "$BATCHTOP_HOME/batchtop.db" 'SELECT count(*) FROM pipelines')" = 0 ] ||
+  fail "a refused pipeline left its row behind"
 [ "$(json_get "$(sim_get /admin/stats)" 'd["files_uploaded"] + sum(d["batches_created"].values())')" = 0 ] ||
   fail "something was sent for a bad pipeline"
 
