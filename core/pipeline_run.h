@@ -52,7 +52,7 @@ bt_status pipeline_plan(const bt_pipeline *p, const bt_prices *prices, bt_stage_
  * pipeline it made before (*created = 0); otherwise a new pipeline is made, with its stage
  * jobs (stage 1 rendered over the whole input, later stages empty and held). Stage jobs that a
  * crash left unmade are made. id_out gets the pipeline id. A budget overrun of stage 1
- * (max_cost) is BT_ERR_BUDGET with nothing written. */
+ * (max_cost) is BT_ERR_BUDGET; a refused new pipeline leaves nothing written. */
 bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan *plans,
                           char id_out[BT_PIPELINE_ID_LEN + 1], int *created,
                           bt_error *err) BT_WUR;
