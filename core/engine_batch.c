@@ -984,12 +984,8 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
   } else if (!strcmp(st, "intent") || !strcmp(st, "uploading")) {
     double max_cost;
     if (engine_over_budget(e, j, b, &max_cost)) {
-      /* The budget to the cent, or to six places when it is that small (the usual $%.2f
-       * would show a $0.00005 budget as $0.00). */
       char usd[32], rnd[32] = "";
-      snprintf(usd, sizeof usd, max_cost >= 0.01 ? "%.2f" : "%.6f", max_cost);
-      for (size_t n = strlen(usd); max_cost < 0.01 && n > 4 && usd[n - 1] == '0'; n--)
-        usd[n - 1] = '\0';
+      util_fmt_usd_exact(max_cost, usd, sizeof usd);
       if (row.round > 1)
         snprintf(rnd, sizeof rnd, " (retry round %lld)", (long long)row.round);
       char m[256];

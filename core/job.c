@@ -158,10 +158,12 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
   if (!r && b->n_tasks == 0)
     r = error_set(err, BT_ERR_INPUT, "the input has no rows; nothing to submit");
   double est = provider_cost_usd(j->provider, j->model, j->est_input_tokens, j->est_output_tokens);
-  if (!r && j->max_cost_usd >= 0 && est > j->max_cost_usd)
+  if (!r && j->max_cost_usd >= 0 && est > j->max_cost_usd) {
+    char lim[32];
     r = error_set(err, BT_ERR_BUDGET,
-                  "estimated cost $%.4f is above --max-cost $%.4f; nothing was submitted", est,
-                  j->max_cost_usd);
+                  "estimated cost $%.4f is above --max-cost $%s; nothing was submitted", est,
+                  util_fmt_usd_exact(j->max_cost_usd, lim, sizeof lim));
+  }
   if (!r)
     r = store_run(
         b->s, err, "storing the estimate", NULL,

@@ -188,8 +188,8 @@ static bt_status stage_job_id(bt_store *s, const char *pipeline_id, int64_t stag
                               char id[BT_JOB_ID_LEN + 1], int *found, bt_error *err) {
   *found = 0;
   sqlite3_stmt *st;
-  bt_status r = store_prepare(s, "SELECT id FROM jobs WHERE pipeline_id = ? AND stage_no = ?",
-                              &st, err);
+  bt_status r =
+      store_prepare(s, "SELECT id FROM jobs WHERE pipeline_id = ? AND stage_no = ?", &st, err);
   if (r)
     return r;
   sqlite3_bind_text(st, 1, pipeline_id, -1, SQLITE_TRANSIENT);
@@ -281,8 +281,9 @@ bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan
     r = store_run(s, err, "creating a pipeline", NULL,
                   "INSERT INTO pipelines(id, name, path, spec, input_path, n_stages, created_at,"
                   " updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                  "ttttti" "ii", id_out, p->name, p->path, spec, p->input_path,
-                  (int64_t)p->n_stages, now, now);
+                  "ttttti"
+                  "ii",
+                  id_out, p->name, p->path, spec, p->input_path, (int64_t)p->n_stages, now, now);
     if (r) {
       free(spec);
       return r;
@@ -317,13 +318,15 @@ bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan
       o.stage_no = 1;
       o.stage_name = stg->name;
       r = job_create_from_render(s, stg->template_path, p->input_path, &o, stage1, err);
-      if (r == BT_ERR_BUDGET) /* the limit is the stage's own, from the file: say so */
+      if (r == BT_ERR_BUDGET) { /* the limit is the stage's own, from the file: say so */
+        char lim[32];
         r = error_set(err, BT_ERR_BUDGET,
-                      "stage '%s': its estimated cost (above) is over the stage's max_cost $%g;"
+                      "stage '%s': its estimated cost (above) is over the stage's max_cost $%s;"
                       " nothing was submitted",
-                      stg->name, stg->max_cost);
-      else if (r)
+                      stg->name, util_fmt_usd_exact(stg->max_cost, lim, sizeof lim));
+      } else if (r) {
         error_prefix(err, "stage '%s'", stg->name);
+      }
       continue;
     }
     bt_job first;
@@ -338,8 +341,8 @@ bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan
     bt_error e2;
     if (store_run(s, &e2, "dropping a refused pipeline", NULL,
                   "DELETE FROM jobs WHERE pipeline_id = ?", "t", id_out) ||
-        store_run(s, &e2, "dropping a refused pipeline", NULL,
-                  "DELETE FROM pipelines WHERE id = ?", "t", id_out))
+        store_run(s, &e2, "dropping a refused pipeline", NULL, "DELETE FROM pipelines WHERE id = ?",
+                  "t", id_out))
       log_warn("pipeline: %s", e2.message);
     *created = 0;
   }
@@ -371,8 +374,8 @@ bt_status pipeline_resolve(bt_store *s, const char *ref, char id_out[BT_PIPELINE
   return BT_OK;
 }
 
-bt_status pipeline_stage_jobs(bt_store *s, const char *pipeline_id,
-                              char (**ids)[BT_JOB_ID_LEN + 1], size_t *n, bt_error *err) {
+bt_status pipeline_stage_jobs(bt_store *s, const char *pipeline_id, char (**ids)[BT_JOB_ID_LEN + 1],
+                              size_t *n, bt_error *err) {
   return store_job_ids(s, "SELECT id FROM jobs WHERE pipeline_id = ? ORDER BY stage_no",
                        pipeline_id, ids, n, err);
 }
@@ -380,10 +383,10 @@ bt_status pipeline_stage_jobs(bt_store *s, const char *pipeline_id,
 bt_status pipeline_later_stages(bt_store *s, const char *job_id, char (**ids)[BT_JOB_ID_LEN + 1],
                                 size_t *n, bt_error *err) {
   return store_job_ids(s,
-                     "SELECT j.id FROM jobs j, jobs me WHERE me.id = ?1 AND"
-                     " j.pipeline_id = me.pipeline_id AND j.stage_no > me.stage_no"
-                     " ORDER BY j.stage_no",
-                     job_id, ids, n, err);
+                       "SELECT j.id FROM jobs j, jobs me WHERE me.id = ?1 AND"
+                       " j.pipeline_id = me.pipeline_id AND j.stage_no > me.stage_no"
+                       " ORDER BY j.stage_no",
+                       job_id, ids, n, err);
 }
 
 /* ---- the flow ------------------------------------------------------------------------- */
@@ -391,8 +394,8 @@ bt_status pipeline_later_stages(bt_store *s, const char *job_id, char (**ids)[BT
 typedef struct {
   bt_store *s;
   const char *pipeline_id;
-  json_t *input;       /* the row's fields */
-  const char *prev;    /* the stage before's output */
+  json_t *input;    /* the row's fields */
+  const char *prev; /* the stage before's output */
   int64_t row_no;
   char *scratch;       /* owned copy of the last value handed out */
   sqlite3_stmt *named; /* an earlier stage's output by stage name and row */
@@ -528,8 +531,8 @@ static bt_status flow_row(flow_state *f, const up_row *u, bt_error *err) {
   buf_reset(&f->sys);
   buf_reset(&f->req);
   size_t missing = 0;
-  bt_status r = template_render(f->ss->tpl, BT_TPL_USER, flow_lookup, &f->fc, &f->user, NULL,
-                                &missing, err);
+  bt_status r =
+      template_render(f->ss->tpl, BT_TPL_USER, flow_lookup, &f->fc, &f->user, NULL, &missing, err);
   int has_sys = template_has_system(f->ss->tpl);
   if (!r && has_sys)
     r = template_render(f->ss->tpl, BT_TPL_SYSTEM, flow_lookup, &f->fc, &f->sys, NULL, &missing,
@@ -545,9 +548,10 @@ static bt_status flow_row(flow_state *f, const up_row *u, bt_error *err) {
     return error_set(err, r, "building the request of row %lld", (long long)row_no);
   int64_t line_bytes = (int64_t)f->req.len + 1;
   if (f->ss->limits.max_request_bytes && line_bytes > f->ss->limits.max_request_bytes)
-    return error_set(err, BT_ERR_LIMIT, "stage '%s', row %lld: the request is %lld bytes, over "
-                     "the provider's limit", f->job->stage_name, (long long)row_no,
-                     (long long)line_bytes);
+    return error_set(err, BT_ERR_LIMIT,
+                     "stage '%s', row %lld: the request is %lld bytes, over "
+                     "the provider's limit",
+                     f->job->stage_name, (long long)row_no, (long long)line_bytes);
   if (f->n > 0 && f->ss->limits.max_file_bytes &&
       f->bytes + line_bytes > f->ss->limits.max_file_bytes) {
     f->full = 1; /* this row starts the next chunk */
@@ -760,7 +764,7 @@ typedef struct {
   char *name;
   sqlite3_stmt *task; /* state, output, error of one row */
   sqlite3_stmt *skip;
-  int has_prev;       /* 0 for stage 1 */
+  int has_prev; /* 0 for stage 1 */
   char id[BT_JOB_ID_LEN + 1];
 } result_stage;
 
@@ -842,8 +846,8 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
   if (!r && !fields)
     r = error_set(err, BT_ERR_STORE, "the first stage's input fields are unreadable");
   if (!r)
-    r = store_prepare(s, "SELECT row_no, input FROM tasks WHERE job_id = ? ORDER BY row_no",
-                      &rowsq, err);
+    r = store_prepare(s, "SELECT row_no, input FROM tasks WHERE job_id = ? ORDER BY row_no", &rowsq,
+                      err);
   if (!r && !jsonl) {
     size_t i;
     json_t *v;

@@ -140,11 +140,13 @@ bt_status retry_apply(bt_store *s, const char *job_id, const char *only, int64_t
   bt_status r = retry_plan(s, job_id, only, task_id, &plan, err);
   if (r)
     return r;
-  if (max_cost_usd >= 0 && plan.est_cost_usd > max_cost_usd)
+  if (max_cost_usd >= 0 && plan.est_cost_usd > max_cost_usd) {
+    char lim[32];
     return error_set(err, BT_ERR_BUDGET,
-                     "estimated cost $%.4f of the retry is above --max-cost $%.4f; nothing was "
+                     "estimated cost $%.4f of the retry is above --max-cost $%s; nothing was "
                      "submitted",
-                     plan.est_cost_usd, max_cost_usd);
+                     plan.est_cost_usd, util_fmt_usd_exact(max_cost_usd, lim, sizeof lim));
+  }
   if (plan.tasks == 0)
     return BT_OK;
   bt_job job;

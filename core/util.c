@@ -12,7 +12,9 @@
 
 static int64_t (*clock_fn)(void);
 
-void util_clock_set(int64_t (*fn)(void)) { clock_fn = fn; }
+void util_clock_set(int64_t (*fn)(void)) {
+  clock_fn = fn;
+}
 
 int64_t util_now_ms(void) {
   if (clock_fn)
@@ -67,8 +69,7 @@ bt_status util_read_file(const char *path, size_t max, char **out, size_t *len, 
       if (max && cap > max) {
         free(data);
         fclose(f);
-        return error_set_at(err, BT_ERR_LIMIT, path, 0, 0, "file is larger than %zu bytes",
-                            max);
+        return error_set_at(err, BT_ERR_LIMIT, path, 0, 0, "file is larger than %zu bytes", max);
       }
       char *p = realloc(data, cap * 2);
       if (!p) {
@@ -158,6 +159,15 @@ const char *util_fmt_count(double n, char *buf, size_t size) {
     snprintf(buf, size, n < 1e7 ? "%.1fM" : "%.0fM", n / 1e6);
   else
     snprintf(buf, size, "%.1fG", n / 1e9);
+  return buf;
+}
+
+const char *util_fmt_usd_exact(double usd, char *buf, size_t size) {
+  if (usd < 0)
+    usd = 0;
+  snprintf(buf, size, usd >= 0.01 || usd == 0 ? "%.2f" : "%.6f", usd);
+  for (size_t n = strlen(buf); usd < 0.01 && usd > 0 && n > 4 && buf[n - 1] == '0'; n--)
+    buf[n - 1] = '\0';
   return buf;
 }
 

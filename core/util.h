@@ -37,6 +37,10 @@ int util_starts_with(const char *s, const char *prefix);
 /* Human formats: "1.2k", "3.4M"; "$0.0123", "$12.34", "$1,234". Write into buf, return buf. */
 const char *util_fmt_count(double n, char *buf, size_t size);
 const char *util_fmt_usd(double usd, char *buf, size_t size);
+/* A budget or estimate as exact as a user would write it, without the "$": cents from one cent
+ * up, else up to six decimals with trailing zeros dropped ("0.00005", where util_fmt_usd says
+ * "$0.0001"). */
+const char *util_fmt_usd_exact(double usd, char *buf, size_t size);
 /* "3s", "4m10s", "2h05m", "3d04h". */
 const char *util_fmt_duration(int64_t ms, char *buf, size_t size);
 

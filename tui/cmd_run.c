@@ -71,14 +71,13 @@ static void progress(bt_store *s, char (*ids)[BT_JOB_ID_LEN + 1], size_t n, int 
     if (store_job_get(s, ids[k], &job, &err))
       continue;
     if (store_job_counts(s, ids[k], &c, &err) == BT_OK) {
-      int64_t ended = c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] +
-                      c.n[TASK_CANCELLED];
-      o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %lld/%lld ok %lld failed %lld",
-                            k ? " | " : "", job.stage_name ? job.stage_name : job.id,
-                            (long long)ended, (long long)c.total,
-                            (long long)c.n[TASK_SUCCEEDED],
-                            (long long)(c.n[TASK_FAILED] + c.n[TASK_EXPIRED] +
-                                        c.n[TASK_CANCELLED]));
+      int64_t ended =
+          c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
+      o +=
+          (size_t)snprintf(line + o, sizeof line - o, "%s%s %lld/%lld ok %lld failed %lld",
+                           k ? " | " : "", job.stage_name ? job.stage_name : job.id,
+                           (long long)ended, (long long)c.total, (long long)c.n[TASK_SUCCEEDED],
+                           (long long)(c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED]));
     }
     job_cleanup(&job);
   }
@@ -159,9 +158,9 @@ static int drive_pipeline(bt_cli *cli, bt_store *s, const char *pid) {
 int cmd_run(bt_cli *cli, int argc, char **argv) {
   enum { OPT_WAIT = 256, OPT_MAX_COST, OPT_PRICES };
   static const struct option longopts[] = {{"wait", no_argument, NULL, OPT_WAIT},
-                                            {"max-cost", required_argument, NULL, OPT_MAX_COST},
-                                            {"prices", required_argument, NULL, OPT_PRICES},
-                                            {NULL, 0, NULL, 0}};
+                                           {"max-cost", required_argument, NULL, OPT_MAX_COST},
+                                           {"prices", required_argument, NULL, OPT_PRICES},
+                                           {NULL, 0, NULL, 0}};
   int wait = 0;
   double max_cost = cli->cfg.max_cost > 0 ? cli->cfg.max_cost : -1;
   const char *prices_path = cli->cfg.prices;
@@ -195,8 +194,8 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
     return EXIT_USAGE;
   }
   bt_prices *prices = NULL;
-  bt_status st = prices_path ? prices_load_litellm(prices_path, &prices, &err)
-                             : prices_builtin(&prices, &err);
+  bt_status st =
+      prices_path ? prices_load_litellm(prices_path, &prices, &err) : prices_builtin(&prices, &err);
   bt_stage_plan *plans = st ? NULL : calloc(p.n_stages, sizeof *plans);
   if (!st && !plans)
     st = error_set(&err, BT_ERR_NOMEM, "out of memory");
@@ -213,8 +212,8 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
   print_plan(&p, plans, &worst);
   if (max_cost >= 0 && worst > max_cost) {
     char a[24], b[24];
-    fprintf(stderr, "batchtop run: the worst case %s is over --max-cost %s; nothing was sent\n",
-            util_fmt_usd(worst, a, sizeof a), util_fmt_usd(max_cost, b, sizeof b));
+    fprintf(stderr, "batchtop run: the worst case %s is over --max-cost $%s; nothing was sent\n",
+            util_fmt_usd(worst, a, sizeof a), util_fmt_usd_exact(max_cost, b, sizeof b));
     free(plans);
     pipeline_cleanup(&p);
     return EXIT_BUDGET;

@@ -73,6 +73,13 @@ static void test_formats(void **state) {
   assert_string_equal(util_fmt_usd(0.0012, buf, sizeof buf), "$0.0012");
   assert_string_equal(util_fmt_usd(12.345, buf, sizeof buf), "$12.35");
   assert_string_equal(util_fmt_usd(1234567, buf, sizeof buf), "$1,234,567");
+  /* budgets as given: a tiny one is not rounded to a cent or four places */
+  assert_string_equal(util_fmt_usd_exact(0.00005, buf, sizeof buf), "0.00005");
+  assert_string_equal(util_fmt_usd_exact(0.000001, buf, sizeof buf), "0.000001");
+  assert_string_equal(util_fmt_usd_exact(0.0025, buf, sizeof buf), "0.0025");
+  assert_string_equal(util_fmt_usd_exact(0.001, buf, sizeof buf), "0.001");
+  assert_string_equal(util_fmt_usd_exact(0, buf, sizeof buf), "0.00");
+  assert_string_equal(util_fmt_usd_exact(12.5, buf, sizeof buf), "12.50");
   assert_string_equal(util_fmt_count(999, buf, sizeof buf), "999");
   assert_string_equal(util_fmt_count(1500, buf, sizeof buf), "1.5k");
   assert_string_equal(util_fmt_count(2500000, buf, sizeof buf), "2.5M");
