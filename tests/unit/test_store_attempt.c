@@ -14,62 +14,9 @@
 #include "store_attempt.h"
 #include "store_batch.h"
 #include "store_sql.h"
+#include "job_fixture.h"
 #include "testutil.h"
 #include "util.h"
-
-typedef struct {
-  char *dir;
-  bt_store *s;
-  char job[BT_JOB_ID_LEN + 1];
-} fixture;
-
-static void make_job(fixture *f, int rows, int chunk) {
-  bt_job_opts o;
-  job_opts_init(&o);
-  o.chunk_size = chunk;
-  o.name = "fixture";
-  bt_job_meta m = {"openai", "gpt-4o-mini",  NULL,    "csv", "[\"id\",\"text\"]",
-                   "t.md",   "Say {{text}}", "in.csv"};
-  bt_job_builder *b;
-  bt_error err;
-  assert_int_equal(job_builder_begin(f->s, &o, &m, &b, &err), BT_OK);
-  for (int i = 1; i <= rows; i++) {
-    char cid[32], input[128], req[256];
-    snprintf(cid, sizeof cid, "row-%d", i);
-    snprintf(input, sizeof input, "{\"id\":%d,\"text\":\"hello, \\\"%d\\\"\"}", i, i);
-    snprintf(req, sizeof req, "{\"custom_id\":\"%s\",\"method\":\"POST\"}", cid);
-    bt_rendered r = {.row_no = i,
-                     .line_no = i + 1,
-                     .custom_id = cid,
-                     .input_json = input,
-                     .request = req,
-                     .request_bytes = strlen(req),
-                     .est_input_tokens = 100,
-                     .max_output_tokens = 10};
-    assert_int_equal(job_builder_add(b, &r, &err), BT_OK);
-  }
-  assert_int_equal(job_builder_finish(b, f->job, &err), BT_OK);
-}
-
-static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  f->dir = tu_tmpdir();
-  char path[4096];
-  snprintf(path, sizeof path, "%s/batchtop.db", f->dir);
-  bt_error err;
-  assert_int_equal(store_open(path, &f->s, &err), BT_OK);
-  *state = f;
-  return 0;
-}
-
-static int teardown(void **state) {
-  fixture *f = *state;
-  store_close(f->s);
-  tu_rmtree(f->dir);
-  free(f->dir);
-  free(f);
-  return 0;
-}
 
 static bt_result result(const char *cid, bt_task_state st, const char *out, const char *code) {
   bt_result r;
