@@ -157,6 +157,19 @@ static int expect(scan *sc, unsigned char c) {
   return 0;
 }
 
+/* After a member or an element: 1 when close ends the object or array (consumed), 0 after a
+ * comma (and the space after it), -1 for anything else. */
+static int next_item(scan *sc, unsigned char close) {
+  ws(sc);
+  if (sc->p >= sc->end)
+    return -1;
+  if (*sc->p == close) {
+    sc->p++;
+    return 1;
+  }
+  return expect(sc, ',');
+}
+
 static int hexval(unsigned char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -411,17 +424,9 @@ static int walk_obj(scan *sc, const scan_key *keys, int depth) {
     }
     if (expect(sc, ':') || member(sc, k, depth))
       return -1;
-    ws(sc);
-    if (sc->p >= sc->end)
-      return -1;
-    if (*sc->p == '}') {
-      sc->p++;
-      return 0;
-    }
-    if (*sc->p != ',')
-      return -1;
-    sc->p++;
-    ws(sc);
+    int next = next_item(sc, '}');
+    if (next)
+      return next > 0 ? 0 : -1;
   }
 }
 
@@ -454,17 +459,9 @@ static int walk_arr(scan *sc, const scan_key *k, int depth) {
       if (value(sc, &scratch, depth))
         return -1;
     }
-    ws(sc);
-    if (sc->p >= sc->end)
-      return -1;
-    if (*sc->p == ']') {
-      sc->p++;
-      return 0;
-    }
-    if (*sc->p != ',')
-      return -1;
-    sc->p++;
-    ws(sc);
+    int next = next_item(sc, ']');
+    if (next)
+      return next > 0 ? 0 : -1;
   }
 }
 
