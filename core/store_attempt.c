@@ -144,7 +144,7 @@ struct bt_ingest {
   char job_id[16];
   int64_t batch_id;
   char *provider, *model;
-  int join; /* 0: not read yet, 1: the map answers, -1: ask the store line by line */
+  int join;           /* 0: not read yet, 1: the map answers, -1: ask the store line by line */
   int64_t join_limit; /* INGEST_JOIN_MAX; provider batches hold at most 50,000 (OpenAI) or
                          100,000 (Anthropic) requests */
   join_slot *slots;
@@ -338,8 +338,8 @@ static join_slot *join_slot_for(bt_ingest *g, const char *key, uint64_t h) {
 static bt_status join_load(bt_ingest *g, bt_error *err) {
   int64_t n;
   g->join = -1;
-  bt_status r = store_query_int(g->s, err, &n, 0, "SELECT count(*) FROM attempts WHERE batch_id = ?",
-                                "i", g->batch_id);
+  bt_status r = store_query_int(
+      g->s, err, &n, 0, "SELECT count(*) FROM attempts WHERE batch_id = ?", "i", g->batch_id);
   if (r || n > g->join_limit)
     return r;
   size_t cap = 16;
@@ -562,8 +562,17 @@ static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
  * counts and actual cost/tokens are corrected once, by the statements marked below. */
 /* Which staged lines move their task (t): a task that succeeded stays; otherwise the line of
  * its latest attempt, or any success, moves it. */
-#define APPLY_TASK_WHERE                                                                          \
+#define APPLY_TASK_WHERE                                                                           \
   " t.state <> 'succeeded' AND (t.last_attempt_id = s.attempt_id OR s.state = 'succeeded')"
+
+/* The step whose changes are the applied lines (ingest_apply counts them). */
+static const char apply_attempts_sql[] =
+    "UPDATE attempts SET state = s.state, http_status = s.http_status,"
+    " response_id = s.response_id, output = s.output, error_code = s.error_code,"
+    " error_message = s.error_message, input_tokens = s.input_tokens, output_tokens ="
+    " s.output_tokens, cached_tokens = s.cached_tokens, cost_usd = bt_ingest_cost(s.state,"
+    " s.input_tokens, s.output_tokens), finished_at = ?3 FROM staged_results s WHERE"
+    " s.batch_id = ?1 AND attempts.id = s.attempt_id";
 
 static const char *const apply_sql[] = {
     "UPDATE store_flags SET bulk = 1",
@@ -584,20 +593,14 @@ static const char *const apply_sql[] = {
     " c, coalesce(sum(s.input_tokens - a.input_tokens), 0) AS i,"
     " coalesce(sum(s.output_tokens - a.output_tokens), 0) AS o FROM staged_results s JOIN"
     " attempts a ON a.id = s.attempt_id WHERE s.batch_id = ?1) AS d WHERE jobs.id = ?2",
-    "UPDATE attempts SET state = s.state, http_status = s.http_status,"
-    " response_id = s.response_id, output = s.output, error_code = s.error_code,"
-    " error_message = s.error_message, input_tokens = s.input_tokens, output_tokens ="
-    " s.output_tokens, cached_tokens = s.cached_tokens, cost_usd = bt_ingest_cost(s.state,"
-    " s.input_tokens, s.output_tokens), finished_at = ?3 FROM staged_results s WHERE"
-    " s.batch_id = ?1 AND attempts.id = s.attempt_id",
+    apply_attempts_sql,
     /* job_counts (what tasks_count_update keeps per row): the tasks the next step changes
      * leave their old state and join their new one. Counted from the staged lines in one
      * pass, so the cost follows the file, not the size of the job. */
     "CREATE TEMP TABLE IF NOT EXISTS ingest_moves (old TEXT, new TEXT, n INTEGER)",
     "DELETE FROM temp.ingest_moves",
     "INSERT INTO temp.ingest_moves SELECT t.state, s.state, count(*) FROM staged_results s"
-    " JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE
-    " GROUP BY 1, 2",
+    " JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE " GROUP BY 1, 2",
     "UPDATE job_counts SET n = n - d.c FROM (SELECT old, sum(n) AS c FROM temp.ingest_moves"
     " GROUP BY old) AS d WHERE job_counts.job_id = ?2 AND job_counts.state = d.old",
     "INSERT INTO job_counts(job_id, state, n) SELECT ?2, new, sum(n) FROM temp.ingest_moves"
@@ -610,8 +613,8 @@ static const char *const apply_sql[] = {
     " t.id = s.task_id AND" APPLY_TASK_WHERE,
     "UPDATE store_flags SET bulk = 0",
 };
-enum { APPLY_ATTEMPTS = 7 };
-#define INGEST_TEMP_FILE_LINES 200000 /* the step whose changes are the applied lines */
+/* Staged lines past which UPDATE ... FROM's temporary rows go to a file (ingest_apply). */
+#define INGEST_TEMP_FILE_LINES 200000
 
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
   bt_status r = ingest_flush(g, err);
@@ -653,7 +656,7 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
     }
     if (sqlite3_step(st) != SQLITE_DONE)
       r = store_fail(g->s, err, "applying staged results");
-    else if (i == APPLY_ATTEMPTS && applied)
+    else if (apply_sql[i] == apply_attempts_sql && applied)
       *applied += sqlite3_changes(db);
     sqlite3_finalize(st);
   }
