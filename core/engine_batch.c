@@ -528,14 +528,21 @@ static int token_limit_hold(bt_engine *e, ebatch *b, const char *why, char *msg,
   ejob *j = b->job;
   bt_error err;
   int64_t waits = 0, lone = 0, chunk = 0, others = 1;
-  bt_status r = store_query_int(e->store, &err, &waits, 0,
-                                "SELECT token_waits FROM batches WHERE id = ?", "i", b->id);
-  if (!r)
-    r = store_query_int(e->store, &err, &lone, 0, "SELECT token_lone FROM batches WHERE id = ?",
-                        "i", b->id);
-  if (!r)
-    r = store_query_int(e->store, &err, &chunk, 0, "SELECT chunk_no FROM batches WHERE id = ?", "i",
-                        b->id);
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(
+      e->store, "SELECT token_waits, token_lone, chunk_no FROM batches WHERE id = ?", &st, &err);
+  if (!r) {
+    sqlite3_bind_int64(st, 1, b->id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      waits = sqlite3_column_int64(st, 0);
+      lone = sqlite3_column_int64(st, 1);
+      chunk = sqlite3_column_int64(st, 2);
+    } else if (rc != SQLITE_DONE) {
+      r = store_fail(e->store, &err, "reading a held batch");
+    }
+    sqlite3_finalize(st);
+  }
   /* In flight: created or being created and not ended. A batch still validating counts (it
    * may have been let in), so chunks refused together blame each other; their jittered waits
    * set them apart for the next try. */
