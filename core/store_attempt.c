@@ -477,10 +477,6 @@ bt_status store_staged_clear(bt_store *s, int64_t batch_id, bt_error *err) {
   return r;
 }
 
-bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) {
-  return store_staged_clear(g->s, g->batch_id, err);
-}
-
 /* One buffered line: its body into responses, the rest into staged_results. */
 static bt_status stage_row(bt_ingest *g, ingest_row *x, bt_error *err) {
   bt_status r = ingest_find(g, &x->r, &x->aid, &x->tid, err);

@@ -50,7 +50,7 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
                                 const bt_result *r, int *applied, bt_error *err) BT_WUR;
 /* Ingesting a whole result file (downloads), in two steps so a million lines cost sequential
  * writes instead of random ones:
- *   ingest_stage_clear  forget lines staged by an earlier, interrupted download of the batch
+ *   store_staged_clear  forget lines staged by an earlier, interrupted download of the batch
  *   ingest_add          take over *r (zeroed): joined on custom_id (through a map of the
  *                       batch's attempts read once), buffered, and every INGEST_BUFFER_ROWS
  *                       appended in one transaction: the body to responses, the rest to
@@ -62,8 +62,7 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
  * Every call opens and commits its own transaction; none is left open. Idempotent: applying
  * leaves terminal attempts alone, so a repeated download changes nothing. */
 #define INGEST_BUFFER_ROWS 5000
-bt_status ingest_stage_clear(bt_ingest *g, bt_error *err) BT_WUR;
-/* The same without a bt_ingest; atomic, inside a caller's transaction or not. */
+/* Atomic, inside a caller's transaction or not: the staged lines and their bodies go. */
 bt_status store_staged_clear(bt_store *s, int64_t batch_id, bt_error *err) BT_WUR;
 bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) BT_WUR;
 bt_status ingest_flush(bt_ingest *g, bt_error *err) BT_WUR;

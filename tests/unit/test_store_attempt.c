@@ -151,7 +151,7 @@ static void test_chunks_and_ingest(void **state) {
   for (int pass = 0; pass < 2; pass++) {
     bt_ingest *gi;
     assert_int_equal(ingest_new(f->s, f->job, b4, "openai", "gpt-4o-mini", &gi, &err), BT_OK);
-    assert_int_equal(ingest_stage_clear(gi, &err), BT_OK);
+    assert_int_equal(store_staged_clear(f->s, b4, &err), BT_OK);
     bt_result again = result("row-1", TASK_FAILED, NULL, "late");
     bt_result copy;
     memset(&copy, 0, sizeof copy);
@@ -213,7 +213,7 @@ static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, si
   bt_error err;
   assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
   ingest_set_join_limit(g, join_limit);
-  assert_int_equal(ingest_stage_clear(g, &err), BT_OK);
+  assert_int_equal(store_staged_clear(f->s, batch, &err), BT_OK);
   for (size_t i = 0; i < n; i++) {
     bt_result c = lines[i];
     c.custom_id = strdup(lines[i].custom_id);
