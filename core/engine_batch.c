@@ -2,7 +2,8 @@
  *
  *   intent -> (spool file from the store) -> uploading -> uploaded   (OpenAI only)
  *   -> creating [committed before the create is sent] -> remote [id committed on response]
- *   -> polls until terminal -> results streamed line by line into the store -> done
+ *   -> polls until terminal -> result files downloaded to a spool, then ingested whole in
+ *   one transaction (ingest_file.h) -> done
  *
  * A batch found in `creating` (after a crash, or after a create whose answer was lost) is
  * reconciled first: list the provider's batches and match our tag (OpenAI metadata) or, for
@@ -10,11 +11,13 @@
  * matches is it created again. Residual risk (Anthropic): two of our batches of the same size
  * created in the same minute by different jobs could be confused; we skip remote ids already
  * known to the store, which leaves only batches created by other tools. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "engine_impl.h"
+#include "ingest_file.h"
 #include "logger.h"
 #include "retry.h"
 #include "store_batch.h"
@@ -30,8 +33,9 @@ static void create_slot_release(bt_engine *e, ebatch *b);
 
 void engine_batch_free(bt_engine *e, ebatch *b) {
   create_slot_release(e, b);
-  if (b->ing)
-    ingest_free(b->ing);
+  if (b->dl_spool)
+    fclose(b->dl_spool);
+  free(b->dl_path);
 
   lines_cleanup(&b->lines);
   remote_batch_cleanup(&b->rb);
@@ -42,6 +46,11 @@ void engine_batch_free(bt_engine *e, ebatch *b) {
 static void spool_path(bt_engine *e, const bt_batch *row, char *buf, size_t size) {
   snprintf(buf, size, "%s/%s.%s", e->spool_dir, row->tag,
            row->provider && !strcmp(row->provider, "anthropic") ? "json" : "jsonl");
+}
+
+/* Where a batch's result files are downloaded before they are ingested. */
+static void results_spool_path(bt_engine *e, const bt_batch *row, char *buf, size_t size) {
+  snprintf(buf, size, "%s/%s.results.jsonl", e->spool_dir, row->tag);
 }
 
 /* Anthropic batches carry no tag, so two of ours of the same size created at the same time
@@ -741,6 +750,8 @@ static void finish_batch(bt_engine *e, ebatch *b) {
       char spool[4400];
       spool_path(e, &row, spool, sizeof spool);
       unlink(spool);
+      results_spool_path(e, &row, spool, sizeof spool);
+      unlink(spool);
       batch_cleanup(&row);
     }
   }
@@ -748,39 +759,54 @@ static void finish_batch(bt_engine *e, ebatch *b) {
 
 static void download_next(bt_engine *e, ebatch *b);
 
-typedef struct {
-  bt_engine *e;
-  ebatch *b;
-} dl_ctx;
-
-/* One line of a result file: parse and hand it to the ingester, which stores every
- * INGEST_BUFFER_ROWS lines in one short transaction (never one held open across turns of the
- * engine loop), so memory stays flat and a crash loses at most one buffer (ingestion is
- * idempotent: the next run downloads the file again). */
+/* One line of a result file: appended to the batch's spool. Nothing reaches the store until
+ * every file of the batch is down (download_next), so a download never holds the store's
+ * write lock across turns of the engine loop, and a crash or failed transfer leaves nothing
+ * half-ingested: the files are simply fetched again. */
 static bt_status dl_line(void *ud, const char *line, size_t len) {
-  dl_ctx *c = ud;
-  ebatch *b = c->b;
-  bt_error err;
-  bt_result res;
-  if (provider_parse_result(b->job->prov.kind, line, len, &res, &err)) {
-    b->dl_unknown++;
-    log_warn("engine: batch %lld: skipping a result line: %s", (long long)b->id, err.message);
-    return BT_OK; /* one bad line must not lose the others */
-  }
+  ebatch *b = ud;
   b->dl_lines++;
-  bt_status r = ingest_add(b->ing, &res, &err);
-  if (!r && b->dl_crash_armed && b->dl_lines == 2) {
-    r = ingest_flush(b->ing, &err);
-    if (!r)
-      engine_crash_point("mid-download"); /* part of the file stored, the rest not */
+  if (fwrite(line, 1, len, b->dl_spool) != len || putc('\n', b->dl_spool) == EOF) {
+    log_error("engine: batch %lld: writing %s: %s", (long long)b->id, b->dl_path, strerror(errno));
+    return BT_ERR_IO;
   }
-  if (r)
-    log_error("engine: storing results: %s", err.message);
-  return r;
+  if (b->dl_crash_armed && b->dl_lines == 2) {
+    fflush(b->dl_spool);
+    engine_crash_point("mid-download"); /* part of the file spooled, nothing stored */
+  }
+  return BT_OK;
 }
 
-static dl_ctx *dl_ctx_of(ebatch *b) {
-  return (dl_ctx *)b->lines.ud;
+/* Forget the spool (the download is over, or starts again from nothing). */
+static void dl_spool_close(ebatch *b, int remove) {
+  if (b->dl_spool)
+    fclose(b->dl_spool);
+  b->dl_spool = NULL;
+  if (remove && b->dl_path)
+    unlink(b->dl_path);
+}
+
+/* Start the batch's download from its first file, with an empty spool. */
+static bt_status dl_spool_open(bt_engine *e, ebatch *b, bt_error *err) {
+  dl_spool_close(b, 0);
+  if (!b->dl_path) {
+    bt_batch row;
+    bt_status st = store_batch_get(e->store, b->id, &row, err);
+    if (st)
+      return st;
+    char path[4400];
+    results_spool_path(e, &row, path, sizeof path);
+    batch_cleanup(&row);
+    b->dl_path = util_xstrdup(path);
+  }
+  bt_status st = util_mkdir_p(e->spool_dir, 0700, err);
+  if (st)
+    return st;
+  b->dl_spool = fopen(b->dl_path, "w+b");
+  if (!b->dl_spool)
+    return error_set(err, BT_ERR_IO, "cannot write %s: %s", b->dl_path, strerror(errno));
+  b->dl_which = 0;
+  return BT_OK;
 }
 
 static void download_done(bt_http_req *r, void *ud) {
@@ -790,40 +816,61 @@ static void download_done(bt_http_req *r, void *ud) {
   int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
-  bt_error ferr;
-  if (ok && ingest_flush(b->ing, &ferr) != BT_OK) {
-    log_error("engine: storing results: %s", ferr.message);
+  if (ok && fflush(b->dl_spool) != 0) {
+    log_error("engine: batch %lld: writing %s: %s", (long long)b->id, b->dl_path, strerror(errno));
     ok = 0;
   }
-  free(dl_ctx_of(b));
   lines_cleanup(&b->lines);
   memset(&b->lines, 0, sizeof b->lines);
-  ingest_free(b->ing);
-  b->ing = NULL;
-  if (!ok) {
-    /* What was stored stays (ingestion is idempotent); the file is fetched again. */
-    if (r->status == 404 && b->dl_which == 1) {
-      /* A missing error file is no error (gotcha 15). */
-      b->dl_which++;
-      b->next_at = 0;
-    } else {
-      on_failure(e, b, r, "download", 1);
-    }
+  if (!ok && r->status == 404 && b->dl_which == 1) {
+    ok = 1; /* a missing error file is no error (gotcha 15): the batch has no errors */
+  } else if (!ok) {
+    /* The next step polls again and, the batch being over, downloads every file again into
+     * an empty spool. */
+    on_failure(e, b, r, "download", 1);
     http_req_free(r);
     return;
   }
-  b->job->dirty = 1;
   b->fails = 0;
   b->dl_which++;
   http_req_free(r);
   download_next(e, b);
 }
 
+/* Every file of the batch is spooled: ingest them as one set, in one transaction. */
+static bt_status ingest_spool(bt_engine *e, ebatch *b, bt_error *err) {
+  bt_ingest *g;
+  bt_status st =
+      ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &g, err);
+  if (st)
+    return st;
+  ingest_set_autocreate(g, b->job->imported);
+  off_t size = ftello(b->dl_spool);
+  ingest_set_expected_bytes(g, size > 0 ? (int64_t)size : 0);
+  if (fseeko(b->dl_spool, 0, SEEK_SET) != 0)
+    st = error_set(err, BT_ERR_IO, "reading %s: %s", b->dl_path, strerror(errno));
+  int64_t skipped = 0;
+  if (!st)
+    st = ingest_file(g, b->job->prov.kind, b->dl_spool, NULL, &skipped, err);
+  if (skipped)
+    log_warn("engine: batch %lld: %lld result lines did not parse and were skipped",
+             (long long)b->id, (long long)skipped);
+  ingest_free(g);
+  return st;
+}
+
 static void download_next(bt_engine *e, ebatch *b) {
   int max_which = b->job->prov.kind == PROVIDER_ANTHROPIC ? 0 : 1;
+  bt_error err;
+  if (!b->dl_spool) {
+    if (dl_spool_open(e, b, &err)) {
+      log_error("engine: batch %lld: %s", (long long)b->id, err.message);
+      b->next_at = util_mono_ms() + 5000;
+      return;
+    }
+  }
   while (b->dl_which <= max_which) {
     bt_http_req *r;
-    bt_error err;
     bt_status st = provider_req_results(&b->job->prov, &b->rb, b->dl_which, &r, &err);
     if (st == BT_ERR_NOT_FOUND) {
       b->dl_which++; /* no such file: e.g. every request failed, so no output file */
@@ -834,20 +881,7 @@ static void download_next(bt_engine *e, ebatch *b) {
       b->next_at = util_mono_ms() + 5000;
       return;
     }
-    if (ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &b->ing,
-                   &err)) {
-      log_error("engine: %s", err.message);
-      ingest_free(b->ing);
-      b->ing = NULL;
-      http_req_free(r);
-      b->next_at = util_mono_ms() + 1000;
-      return;
-    }
-    ingest_set_autocreate(b->ing, b->job->imported);
-    dl_ctx *c = calloc(1, sizeof *c);
-    c->e = e;
-    c->b = b;
-    lines_init(&b->lines, dl_line, c);
+    lines_init(&b->lines, dl_line, b);
     b->dl_crash_armed = 1;
     http_req_lines(r, &b->lines);
     r->ud2 = e;
@@ -855,18 +889,11 @@ static void download_next(bt_engine *e, ebatch *b) {
     engine_add_transfer(e, r, download_done, b);
     return;
   }
-  /* Every file is staged: apply them to attempts and tasks in one ordered pass. */
-  bt_ingest *g = NULL;
-  bt_error err;
-  int64_t applied = 0;
-  bt_status st =
-      ingest_new(e->store, b->job->id, b->id, b->job->provider_name, b->job->model, &g, &err);
-  if (!st)
-    st = ingest_apply(g, &applied, &err);
-  ingest_free(g);
+  bt_status st = ingest_spool(e, b, &err);
+  dl_spool_close(b, 1);
   if (st) {
     log_error("engine: applying results of batch %lld: %s", (long long)b->id, err.message);
-    b->dl_which = 0; /* staged lines stay; the next poll downloads again */
+    b->dl_which = 0; /* the next poll downloads again */
     b->next_at = util_mono_ms() + 2000;
     return;
   }
@@ -922,11 +949,14 @@ static void poll_done(bt_http_req *r, void *ud) {
     remote_batch_cleanup(&b->rb);
     b->rb = rb;
     b->have_rb = 1;
-    b->dl_which = 0;
-    /* Lines staged by an interrupted earlier download are dropped: the files come again. */
-    if (store_batch_set_results_state(e->store, b->id, "downloading", &err) ||
-        store_staged_clear(e->store, b->id, &err))
+    if (store_batch_set_results_state(e->store, b->id, "downloading", &err))
       log_error("engine: %s", err.message);
+    /* Every file again, into an empty spool (whatever an interrupted download left). */
+    if (dl_spool_open(e, b, &err)) {
+      log_error("engine: batch %lld: %s", (long long)b->id, err.message);
+      b->next_at = util_mono_ms() + 5000;
+      return;
+    }
     download_next(e, b);
     return;
   }

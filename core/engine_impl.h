@@ -55,8 +55,9 @@ struct ebatch {
   int have_rb;
   int dl_which;
   bt_lines lines;
-  bt_ingest *ing;
-  int64_t dl_lines, dl_unknown;
+  FILE *dl_spool; /* the result files, downloaded whole before they are ingested */
+  char *dl_path;  /* its path (spool dir, the batch's tag) */
+  int64_t dl_lines;
   int dl_crash_armed;
   /* local execution */
   int64_t cursor; /* highest attempt id queued */

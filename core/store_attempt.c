@@ -121,26 +121,32 @@ bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *e
                    "ii", batch_id, util_now_ms());
 }
 
+/* What the apply needs to know of one attempt of the batch and its task, read with the join
+ * so a line's effect (does it apply, does it move its task, what does it change in the job's
+ * cost and counts) is known without asking the store again. */
 typedef struct {
-  bt_result r;
   int64_t aid, tid;
-} ingest_row;
+  int64_t last_attempt_id; /* the task's */
+  int64_t in_tokens, out_tokens;
+  double cost;
+  unsigned char running;    /* the attempt is still running (a result can apply) */
+  unsigned char task_state; /* bt_task_state */
+} ingest_target;
 
-/* The batch's custom_id -> (attempt, task) map, read in one pass when the first line comes,
- * so joining a line costs a hash lookup instead of two index seeks. Open addressing over a
- * power-of-two table; keys live in one arena. */
+/* The batch's custom_id -> target map, read in one pass when the first line comes, so joining
+ * a line costs a hash lookup instead of index seeks. Open addressing over a power-of-two table;
+ * keys live in one arena. */
 typedef struct {
   uint64_t hash;
-  int64_t aid, tid;
-  size_t key; /* offset in keys; the slot is empty when aid is 0 */
+  size_t key; /* offset in keys; the slot is empty when t.aid is 0 */
+  ingest_target t;
 } join_slot;
 
 struct bt_ingest {
   bt_store *s;
   int autocreate;
-  ingest_row *buf;
-  size_t n;
-  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *ins_staged;
+  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *ins_staged,
+      *seen_staged;
   char job_id[16];
   int64_t batch_id;
   char *provider, *model;
@@ -151,10 +157,22 @@ struct bt_ingest {
   size_t mask;
   char *keys;
   size_t keys_len, keys_cap;
+  /* the file being ingested (ingest_add .. ingest_apply): one open transaction */
+  int in_tx, temp_file;
+  int64_t expected_bytes, staged;
+  double d_cost;
+  int64_t d_in, d_out;
+  int64_t moves[TASK_STATE_COUNT][TASK_STATE_COUNT];
 };
 
+/* The targets of a custom_id in this batch (the map's fallback): ?1 job, ?2 custom_id,
+ * ?3 batch. */
+#define TARGET_COLUMNS                                                                             \
+  "a.id, a.task_id, t.last_attempt_id, a.input_tokens, a.output_tokens, a.cost_usd,"               \
+  " a.state = 'running', t.state"
+
 static const char *const ingest_sql[] = {
-    "SELECT a.id, a.task_id FROM tasks t JOIN attempts a ON a.task_id = t.id AND"
+    "SELECT " TARGET_COLUMNS " FROM tasks t JOIN attempts a ON a.task_id = t.id AND"
     " a.batch_id = ?3 WHERE t.job_id = ?1 AND t.custom_id = ?2",
     "UPDATE attempts SET state = ?2, http_status = ?3, response_id = ?4, output = ?5,"
     " error_code = ?6, error_message = ?7, input_tokens = ?8, output_tokens = ?9,"
@@ -165,10 +183,20 @@ static const char *const ingest_sql[] = {
     " id = ?1 AND state <> 'succeeded' AND (last_attempt_id = ?6 OR ?2 = 'succeeded')",
     "INSERT INTO responses(body) VALUES (?)",
     "DELETE FROM responses WHERE id = ?",
-    "INSERT OR IGNORE INTO staged_results(batch_id, attempt_id, task_id, state, http_status,"
-    " response_id, output, error_code, error_message, input_tokens, output_tokens,"
-    " cached_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 };
+
+/* The lines of the file being ingested, one per attempt, in the connection's temporary
+ * database: never in the store's file or its WAL (they live for one transaction), and in
+ * attempt order (the key), which is the order the apply walks attempts and tasks in. */
+static const char staged_create_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS ingest_staged (attempt_id INTEGER PRIMARY KEY, task_id"
+    " INTEGER NOT NULL, state TEXT NOT NULL, http_status INTEGER, response_id INTEGER, output"
+    " TEXT, error_code TEXT, error_message TEXT, input_tokens INTEGER NOT NULL, output_tokens"
+    " INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, moves INTEGER"
+    " NOT NULL)";
+static const char staged_insert_sql[] =
+    "INSERT INTO temp.ingest_staged VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char staged_seen_sql[] = "SELECT 1 FROM temp.ingest_staged WHERE attempt_id = ?";
 
 bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const char *provider,
                      const char *model, bt_ingest **out, bt_error *err) {
@@ -187,8 +215,8 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
     ignored.message[0] = '\0'; /* only a speed-up */
   g->provider = util_xstrdup(provider ? provider : "");
   g->model = util_xstrdup(model ? model : "");
-  sqlite3_stmt **st[] = {&g->find,         &g->upd_attempt,  &g->upd_task,
-                         &g->ins_response, &g->del_response, &g->ins_staged};
+  sqlite3_stmt **st[] = {&g->find, &g->upd_attempt, &g->upd_task, &g->ins_response,
+                         &g->del_response};
   bt_status r = BT_OK;
   for (size_t i = 0; i < sizeof st / sizeof st[0] && !r; i++)
     r = store_prepare(s, ingest_sql[i], st[i], err);
@@ -208,14 +236,41 @@ void ingest_set_join_limit(bt_ingest *g, int64_t limit) {
   g->join_limit = limit;
 }
 
+void ingest_set_expected_bytes(bt_ingest *g, int64_t bytes) {
+  g->expected_bytes = bytes;
+}
+
+/* Forget the map: the bulk path trusts what it says of attempt and task states, so it is read
+ * inside the file's transaction, and again for the next file. */
+static void join_reset(bt_ingest *g) {
+  free(g->slots);
+  g->slots = NULL;
+  g->join = 0;
+  g->keys_len = 0;
+}
+
+/* Leave the connection as store_open set it: no file transaction, temporaries in memory. */
+static void ingest_end(bt_ingest *g) {
+  bt_error ignored;
+  if (g->in_tx)
+    store_rollback(g->s);
+  g->in_tx = 0;
+  sqlite3_finalize(g->ins_staged);
+  sqlite3_finalize(g->seen_staged);
+  g->ins_staged = g->seen_staged = NULL;
+  if (store_exec(g->s, "PRAGMA ignore_check_constraints = OFF", &ignored))
+    ignored.message[0] = '\0';
+  if (g->temp_file && store_exec(g->s, "PRAGMA temp_store = MEMORY", &ignored))
+    ignored.message[0] = '\0';
+  g->temp_file = 0;
+  join_reset(g);
+}
+
 void ingest_free(bt_ingest *g) {
   if (!g)
     return;
-  for (size_t i = 0; i < g->n; i++)
-    result_cleanup(&g->buf[i].r);
-  free(g->buf);
-  sqlite3_stmt *st[] = {g->find,         g->upd_attempt,  g->upd_task,
-                        g->ins_response, g->del_response, g->ins_staged};
+  ingest_end(g);
+  sqlite3_stmt *st[] = {g->find, g->upd_attempt, g->upd_task, g->ins_response, g->del_response};
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
     sqlite3_finalize(st[i]);
   free(g->slots);
@@ -264,13 +319,25 @@ static bt_status response_delete(bt_ingest *g, int64_t id, bt_error *err) {
   return rc == SQLITE_DONE ? BT_OK : store_fail(g->s, err, "dropping a response");
 }
 
+/* What a result costs at the job's batch prices (nothing for a failure that used no tokens). */
+static double result_cost(const bt_ingest *g, const bt_result *r) {
+  return r->state == TASK_SUCCEEDED || r->input_tokens || r->output_tokens
+             ? provider_cost_usd(g->provider, g->model, r->input_tokens, r->output_tokens)
+             : 0.0;
+}
+
+/* A task follows its latest attempt; a success wins whichever attempt it came from, and a
+ * succeeded task never moves again. */
+static int result_moves_task(const ingest_target *t, bt_task_state state) {
+  return t->task_state != TASK_SUCCEEDED &&
+         (t->last_attempt_id == t->aid || state == TASK_SUCCEEDED);
+}
+
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) {
   *applied = 0;
   const char *state = task_state_name(r->state);
-  double cost = r->state == TASK_SUCCEEDED || r->input_tokens || r->output_tokens
-                    ? provider_cost_usd(g->provider, g->model, r->input_tokens, r->output_tokens)
-                    : 0.0;
+  double cost = result_cost(g, r);
   int64_t now = util_now_ms(), rid;
   bt_status res = response_insert(g, r->response, &rid, err);
   if (res)
@@ -328,9 +395,23 @@ static uint64_t join_hash(const char *k) {
 static join_slot *join_slot_for(bt_ingest *g, const char *key, uint64_t h) {
   for (size_t i = h & g->mask;; i = (i + 1) & g->mask) {
     join_slot *sl = &g->slots[i];
-    if (!sl->aid || (sl->hash == h && !strcmp(g->keys + sl->key, key)))
+    if (!sl->t.aid || (sl->hash == h && !strcmp(g->keys + sl->key, key)))
       return sl;
   }
+}
+
+/* A target from the columns of TARGET_COLUMNS, starting at column i. */
+static ingest_target target_read(sqlite3_stmt *st, int i) {
+  ingest_target t = {.aid = sqlite3_column_int64(st, i),
+                     .tid = sqlite3_column_int64(st, i + 1),
+                     .last_attempt_id = sqlite3_column_int64(st, i + 2),
+                     .in_tokens = sqlite3_column_int64(st, i + 3),
+                     .out_tokens = sqlite3_column_int64(st, i + 4),
+                     .cost = sqlite3_column_double(st, i + 5),
+                     .running = (unsigned char)sqlite3_column_int(st, i + 6)};
+  int k = task_state_parse((const char *)sqlite3_column_text(st, i + 7));
+  t.task_state = (unsigned char)(k < 0 ? TASK_PENDING : k);
+  return t;
 }
 
 /* Read the batch's attempts into the map. A batch too large for it (or no memory) is joined
@@ -351,7 +432,7 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
   g->mask = cap - 1;
   sqlite3_stmt *st;
   r = store_prepare(g->s,
-                    "SELECT t.custom_id, a.id, a.task_id FROM attempts a JOIN tasks t ON"
+                    "SELECT t.custom_id, " TARGET_COLUMNS " FROM attempts a JOIN tasks t ON"
                     " t.id = a.task_id WHERE a.batch_id = ?",
                     &st, err);
   if (r)
@@ -363,7 +444,7 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
     size_t len = (size_t)sqlite3_column_bytes(st, 0) + 1;
     uint64_t h = join_hash(key);
     join_slot *sl = join_slot_for(g, key, h);
-    if (sl->aid)
+    if (sl->t.aid)
       continue; /* custom_ids are unique within a job */
     if (g->keys_len + len > g->keys_cap) {
       size_t c = g->keys_cap ? g->keys_cap * 2 : 1 << 16;
@@ -378,7 +459,7 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
       g->keys_cap = c;
     }
     memcpy(g->keys + g->keys_len, key, len);
-    *sl = (join_slot){h, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), g->keys_len};
+    *sl = (join_slot){h, g->keys_len, target_read(st, 1)};
     g->keys_len += len;
   }
   if (!full && rc == SQLITE_DONE)
@@ -393,21 +474,25 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
   return r;
 }
 
-/* The attempt of this batch for r's custom_id (creating the task for imported batches);
- * *aid = 0 when there is none. */
-static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out, int64_t *tid_out,
+/* The target of r's custom_id in this batch (creating the task for imported batches) into *t,
+ * and *slot its entry in the map when the map answered; t->aid = 0 when there is none. */
+static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t, join_slot **slot,
                              bt_error *err) {
-  *aid_out = *tid_out = 0;
+  memset(t, 0, sizeof *t);
+  if (slot)
+    *slot = NULL;
   if (!g->join) {
     bt_status res = join_load(g, err);
     if (res)
       return res;
   }
+  join_slot *sl = NULL;
   if (g->join == 1) {
-    const join_slot *sl = join_slot_for(g, r->custom_id, join_hash(r->custom_id));
-    if (sl->aid || !g->autocreate) {
-      *aid_out = sl->aid;
-      *tid_out = sl->tid;
+    sl = join_slot_for(g, r->custom_id, join_hash(r->custom_id));
+    if (sl->t.aid || !g->autocreate) {
+      *t = sl->t;
+      if (slot && sl->t.aid)
+        *slot = sl;
       return BT_OK; /* the map holds every attempt of the batch */
     }
   }
@@ -416,16 +501,13 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out,
   sqlite3_bind_text(st, 2, r->custom_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, g->batch_id);
   int rc = sqlite3_step(st);
-  int64_t aid = 0, tid = 0;
-  if (rc == SQLITE_ROW) {
-    aid = sqlite3_column_int64(st, 0);
-    tid = sqlite3_column_int64(st, 1);
-  }
+  if (rc == SQLITE_ROW)
+    *t = target_read(st, 0);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return store_fail(g->s, err, "finding a task");
-  if (!aid && g->autocreate) {
+  if (!t->aid && g->autocreate) {
     /* An imported batch whose requests we never saw: the result line makes the task. */
     json_t *in = json_pack("{s:s}", "custom_id", r->custom_id);
     char *input = json_dumps(in, JSON_COMPACT);
@@ -439,242 +521,199 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, int64_t *aid_out,
     free(input);
     if (st2)
       return st2;
-    tid = sqlite3_last_insert_rowid(store_db(g->s));
+    int64_t tid = sqlite3_last_insert_rowid(store_db(g->s));
     st2 = store_attempt_insert(g->s, g->job_id, tid, g->batch_id, err);
     if (st2)
       return st2;
-    aid = sqlite3_last_insert_rowid(store_db(g->s));
+    *t = (ingest_target){.aid = sqlite3_last_insert_rowid(store_db(g->s)),
+                         .tid = tid,
+                         .running = 1,
+                         .task_state = TASK_RUNNING};
+    t->last_attempt_id = t->aid;
   }
-  *aid_out = aid;
-  *tid_out = tid;
   return BT_OK;
 }
 
 bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error *err) {
   *applied = 0;
-  int64_t aid, tid;
-  bt_status st = ingest_find(g, r, &aid, &tid, err);
-  if (st || !aid)
+  ingest_target t;
+  bt_status st = ingest_find(g, r, &t, NULL, err);
+  if (st || !t.aid)
     return st; /* no aid: a custom_id that is not ours: ignored */
-  return ingest_result_attempt(g, aid, tid, r, applied, err);
+  return ingest_result_attempt(g, t.aid, t.tid, r, applied, err);
 }
 
-bt_status store_staged_clear(bt_store *s, int64_t batch_id, bt_error *err) {
-  /* A savepoint: both deletes or neither, inside a caller's transaction or not. */
-  bt_status r = store_exec(s, "SAVEPOINT staged_clear", err);
-  if (r)
-    return r;
-  r = store_run(s, err, "clearing staged results", NULL,
-                "DELETE FROM responses WHERE id IN (SELECT response_id FROM staged_results"
-                " WHERE batch_id = ?)",
-                "i", batch_id);
+/* Staged lines past which the temporary table goes to a file (ingest_add). */
+#define INGEST_TEMP_FILE_BYTES (64 << 20)
+
+/* The first line of a file: the transaction, the staging table, the statements. */
+static bt_status ingest_start(bt_ingest *g, bt_error *err) {
+  bt_error ignored;
+  join_reset(g);
+  /* Temporary rows are small (bodies go to responses), but a file of long answers staged
+   * whole in memory would not be: past INGEST_TEMP_FILE_BYTES they go to a file, so memory
+   * stays flat. Set before the table exists: changing it drops temporary tables. */
+  g->temp_file = g->expected_bytes > INGEST_TEMP_FILE_BYTES;
+  if (g->temp_file && store_exec(g->s, "PRAGMA temp_store = FILE", &ignored))
+    ignored.message[0] = '\0'; /* then in memory: still correct */
+  /* Every state the apply writes comes from bt_task_state, never from a file: the CHECKs on
+   * tasks and attempts (~1 us a row each) have nothing to catch there. */
+  if (store_exec(g->s, "PRAGMA ignore_check_constraints = ON", &ignored))
+    ignored.message[0] = '\0';
+  bt_status r = store_exec(g->s, staged_create_sql, err);
   if (!r)
-    r = store_run(s, err, "clearing staged results", NULL,
-                  "DELETE FROM staged_results WHERE batch_id = ?", "i", batch_id);
-  if (r)
-    sqlite3_exec(store_db(s), "ROLLBACK TO staged_clear", NULL, NULL, NULL);
-  sqlite3_exec(store_db(s), "RELEASE staged_clear", NULL, NULL, NULL);
-  return r;
+    r = store_exec(g->s, "DELETE FROM temp.ingest_staged", err);
+  if (!r)
+    r = store_prepare(g->s, staged_insert_sql, &g->ins_staged, err);
+  if (!r)
+    r = store_prepare(g->s, staged_seen_sql, &g->seen_staged, err);
+  if (!r)
+    r = store_begin(g->s, err);
+  if (r) {
+    ingest_end(g);
+    return r;
+  }
+  g->in_tx = 1;
+  g->staged = 0;
+  g->d_cost = 0;
+  g->d_in = g->d_out = 0;
+  memset(g->moves, 0, sizeof g->moves);
+  return BT_OK;
 }
 
-/* One buffered line: its body into responses, the rest into staged_results. */
-static bt_status stage_row(bt_ingest *g, ingest_row *x, bt_error *err) {
-  bt_status r = ingest_find(g, &x->r, &x->aid, &x->tid, err);
-  if (r || !x->aid)
-    return r; /* not ours: ignored */
+/* Was a line for this attempt staged already (the map's fallback)? */
+static bt_status staged_seen(bt_ingest *g, int64_t aid, int *seen, bt_error *err) {
+  sqlite3_bind_int64(g->seen_staged, 1, aid);
+  int rc = sqlite3_step(g->seen_staged);
+  sqlite3_reset(g->seen_staged);
+  *seen = rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? BT_OK
+                                               : store_fail(g->s, err, "reading staged results");
+}
+
+static bt_status stage_line(bt_ingest *g, const bt_result *res, bt_error *err) {
+  ingest_target t;
+  join_slot *sl;
+  bt_status r = ingest_find(g, res, &t, &sl, err);
+  if (r || !t.aid || !t.running)
+    return r; /* not ours, or its attempt already ended (a repeated download): no change */
+  int seen = 0;
+  if (!sl && (r = staged_seen(g, t.aid, &seen, err)))
+    return r;
+  if (seen)
+    return BT_OK; /* a second line for the attempt: the first one wins */
+  if (sl)
+    sl->t.running = 0;
   int64_t rid;
-  r = response_insert(g, x->r.response, &rid, err);
+  r = response_insert(g, res->response, &rid, err);
   if (r)
     return r;
+  double cost = result_cost(g, res);
+  int moves = result_moves_task(&t, res->state);
   sqlite3_stmt *st = g->ins_staged;
-  sqlite3_bind_int64(st, 1, g->batch_id);
-  sqlite3_bind_int64(st, 2, x->aid);
-  sqlite3_bind_int64(st, 3, x->tid);
-  sqlite3_bind_text(st, 4, task_state_name(x->r.state), -1, SQLITE_STATIC);
-  if (x->r.http_status)
-    sqlite3_bind_int64(st, 5, x->r.http_status);
+  sqlite3_bind_int64(st, 1, t.aid);
+  sqlite3_bind_int64(st, 2, t.tid);
+  sqlite3_bind_text(st, 3, task_state_name(res->state), -1, SQLITE_STATIC);
+  if (res->http_status)
+    sqlite3_bind_int64(st, 4, res->http_status);
   if (rid)
-    sqlite3_bind_int64(st, 6, rid);
-  bind_text(st, 7, x->r.output, 1);
-  bind_text(st, 8, x->r.error_code, 1);
-  bind_text(st, 9, x->r.error_message, 1);
-  sqlite3_bind_int64(st, 10, x->r.input_tokens);
-  sqlite3_bind_int64(st, 11, x->r.output_tokens);
-  sqlite3_bind_int64(st, 12, x->r.cached_tokens);
+    sqlite3_bind_int64(st, 5, rid);
+  bind_text(st, 6, res->output, 1);
+  bind_text(st, 7, res->error_code, 1);
+  bind_text(st, 8, res->error_message, 1);
+  sqlite3_bind_int64(st, 9, res->input_tokens);
+  sqlite3_bind_int64(st, 10, res->output_tokens);
+  sqlite3_bind_int64(st, 11, res->cached_tokens);
+  sqlite3_bind_double(st, 12, cost);
+  sqlite3_bind_int(st, 13, moves);
   int rc = sqlite3_step(st);
-  int added = sqlite3_changes(store_db(g->s));
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE)
     return store_fail(g->s, err, "staging a result");
-  /* A second line for the same attempt: the first one staged wins. */
-  return added ? BT_OK : response_delete(g, rid, err);
+  g->staged++;
+  g->d_cost += cost - t.cost;
+  g->d_in += res->input_tokens - t.in_tokens;
+  g->d_out += res->output_tokens - t.out_tokens;
+  if (moves)
+    g->moves[t.task_state][res->state]++;
+  return BT_OK;
 }
 
-bt_status ingest_flush(bt_ingest *g, bt_error *err) {
-  if (!g->n)
-    return BT_OK;
-  bt_status r = store_begin(g->s, err);
-  for (size_t i = 0; i < g->n && !r; i++)
-    r = stage_row(g, &g->buf[i], err);
+bt_status ingest_add(bt_ingest *g, bt_result *res, bt_error *err) {
+  bt_status r = g->in_tx ? BT_OK : ingest_start(g, err);
   if (!r)
-    r = store_commit(g->s, err);
+    r = stage_line(g, res, err);
+  result_cleanup(res);
   if (r)
-    store_rollback(g->s);
-  for (size_t i = 0; i < g->n; i++)
-    result_cleanup(&g->buf[i].r);
-  g->n = 0;
+    ingest_end(g); /* nothing of the file is kept: it comes again */
   return r;
 }
 
-bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) {
-  if (!g->buf) {
-    g->buf = calloc(INGEST_BUFFER_ROWS, sizeof *g->buf);
-    if (!g->buf) {
-      result_cleanup(r);
-      return error_set(err, BT_ERR_NOMEM, "out of memory");
-    }
-  }
-  g->buf[g->n].r = *r;
-  memset(r, 0, sizeof *r);
-  g->n++;
-  return g->n >= INGEST_BUFFER_ROWS ? ingest_flush(g, err) : BT_OK;
-}
-
-/* The price of one result, as ingest_result_attempt computes it, for the set-based apply:
- * bt_ingest_cost(state, input_tokens, output_tokens) on the connection of the bt_ingest. */
-static void sql_cost(sqlite3_context *ctx, int argc, sqlite3_value **v) {
-  (void)argc;
-  const bt_ingest *g = sqlite3_user_data(ctx);
-  const unsigned char *state = sqlite3_value_text(v[0]);
-  int64_t in = sqlite3_value_int64(v[1]), out = sqlite3_value_int64(v[2]);
-  int ok = state && !strcmp((const char *)state, "succeeded");
-  sqlite3_result_double(ctx,
-                        ok || in || out ? provider_cost_usd(g->provider, g->model, in, out) : 0.0);
-}
-
-/* The steps of ingest_apply, in order, all inside one transaction (?1 batch, ?2 job, ?3 now).
- * The per-row triggers stand aside while store_flags.bulk = 1 (migration 5): the job's
- * counts and actual cost/tokens are corrected once, by the statements marked below. */
-/* Which staged lines move their task (t): a task that succeeded stays; otherwise the line of
- * its latest attempt, or any success, moves it. */
-#define APPLY_TASK_WHERE                                                                           \
-  " t.state <> 'succeeded' AND (t.last_attempt_id = s.attempt_id OR s.state = 'succeeded')"
-
-/* The step whose changes are the applied lines (ingest_apply counts them). */
-static const char apply_attempts_sql[] =
+/* The staged lines onto attempts and tasks (?1 now), inside the file's transaction with
+ * store_flags.bulk = 1: the per-row triggers (migration 5) stand aside, as the job's counts
+ * and actual cost/tokens were corrected from the sums ingest_add kept. The unary + makes the
+ * planner walk the staged lines and seek each attempt (without statistics for the temporary
+ * table it would rather scan every attempt in the store and seek the line). */
+static const char *const apply_sql[] = {
     "UPDATE attempts SET state = s.state, http_status = s.http_status,"
     " response_id = s.response_id, output = s.output, error_code = s.error_code,"
     " error_message = s.error_message, input_tokens = s.input_tokens, output_tokens ="
-    " s.output_tokens, cached_tokens = s.cached_tokens, cost_usd = bt_ingest_cost(s.state,"
-    " s.input_tokens, s.output_tokens), finished_at = ?3 FROM staged_results s WHERE"
-    " s.batch_id = ?1 AND attempts.id = s.attempt_id";
-
-static const char *const apply_sql[] = {
-    "UPDATE store_flags SET bulk = 1",
-    /* A line whose attempt is already terminal changes nothing (a repeated download): found
-     * in one pass and dropped with its body, so every line left applies and the sums below
-     * cover exactly those. */
-    "CREATE TEMP TABLE IF NOT EXISTS ingest_skip (line INTEGER PRIMARY KEY, response_id)",
-    "DELETE FROM temp.ingest_skip",
-    "INSERT INTO temp.ingest_skip SELECT s.rowid, s.response_id FROM staged_results s WHERE"
-    " s.batch_id = ?1 AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = s.attempt_id AND"
-    " a.state = 'running')",
-    "DELETE FROM responses WHERE id IN (SELECT response_id FROM temp.ingest_skip)",
-    "DELETE FROM staged_results WHERE rowid IN (SELECT line FROM temp.ingest_skip)",
-    /* actual cost/tokens (what attempts_cost_update adds per row) */
-    "UPDATE jobs SET actual_cost_usd = actual_cost_usd + d.c, actual_input_tokens ="
-    " actual_input_tokens + d.i, actual_output_tokens = actual_output_tokens + d.o FROM"
-    " (SELECT total(bt_ingest_cost(s.state, s.input_tokens, s.output_tokens) - a.cost_usd) AS"
-    " c, coalesce(sum(s.input_tokens - a.input_tokens), 0) AS i,"
-    " coalesce(sum(s.output_tokens - a.output_tokens), 0) AS o FROM staged_results s JOIN"
-    " attempts a ON a.id = s.attempt_id WHERE s.batch_id = ?1) AS d WHERE jobs.id = ?2",
-    apply_attempts_sql,
-    /* job_counts (what tasks_count_update keeps per row): the tasks the next step changes
-     * leave their old state and join their new one. Counted from the staged lines in one
-     * pass, so the cost follows the file, not the size of the job. */
-    "CREATE TEMP TABLE IF NOT EXISTS ingest_moves (old TEXT, new TEXT, n INTEGER)",
-    "DELETE FROM temp.ingest_moves",
-    "INSERT INTO temp.ingest_moves SELECT t.state, s.state, count(*) FROM staged_results s"
-    " JOIN tasks t ON t.id = s.task_id WHERE s.batch_id = ?1 AND" APPLY_TASK_WHERE " GROUP BY 1, 2",
-    "UPDATE job_counts SET n = n - d.c FROM (SELECT old, sum(n) AS c FROM temp.ingest_moves"
-    " GROUP BY old) AS d WHERE job_counts.job_id = ?2 AND job_counts.state = d.old",
-    "INSERT INTO job_counts(job_id, state, n) SELECT ?2, new, sum(n) FROM temp.ingest_moves"
-    " WHERE true GROUP BY new ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
-    /* A task follows its latest attempt; a success wins whichever attempt it came from. */
+    " s.output_tokens, cached_tokens = s.cached_tokens, cost_usd = s.cost_usd, finished_at ="
+    " ?1 FROM temp.ingest_staged s WHERE attempts.id = +s.attempt_id",
     "UPDATE tasks AS t SET state = s.state, output = CASE WHEN s.state = 'succeeded' THEN"
     " s.output END, error_code = CASE WHEN s.state = 'succeeded' THEN NULL ELSE s.error_code"
-    " END, updated_at = ?3, last_attempt_id = CASE WHEN s.state = 'succeeded' THEN"
-    " s.attempt_id ELSE t.last_attempt_id END FROM staged_results s WHERE s.batch_id = ?1 AND"
-    " t.id = s.task_id AND" APPLY_TASK_WHERE,
-    "UPDATE store_flags SET bulk = 0",
+    " END, updated_at = ?1, last_attempt_id = CASE WHEN s.state = 'succeeded' THEN"
+    " s.attempt_id ELSE t.last_attempt_id END FROM temp.ingest_staged s WHERE s.moves AND"
+    " t.id = s.task_id",
 };
-/* Staged lines past which UPDATE ... FROM's temporary rows go to a file (ingest_apply). */
-#define INGEST_TEMP_FILE_LINES 200000
+
+/* The job's counts: every task that moved leaves its old state and joins its new one. */
+static bt_status apply_moves(bt_ingest *g, bt_error *err) {
+  bt_status r = BT_OK;
+  for (int from = 0; from < TASK_STATE_COUNT && !r; from++)
+    for (int to = 0; to < TASK_STATE_COUNT && !r; to++) {
+      int64_t n = g->moves[from][to];
+      if (!n || from == to)
+        continue;
+      r = store_run(g->s, err, "counting tasks", NULL,
+                    "UPDATE job_counts SET n = n - ?3 WHERE job_id = ?1 AND state = ?2", "tti",
+                    g->job_id, task_state_name(from), n);
+      if (!r)
+        r = store_run(g->s, err, "counting tasks", NULL,
+                      "INSERT INTO job_counts(job_id, state, n) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
+                      "tti", g->job_id, task_state_name(to), n);
+    }
+  return r;
+}
 
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
-  bt_status r = ingest_flush(g, err);
-  if (r)
-    return r;
-  sqlite3 *db = store_db(g->s);
-  if (sqlite3_create_function(db, "bt_ingest_cost", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, g,
-                              sql_cost, NULL, NULL) != SQLITE_OK)
-    return store_fail(g->s, err, "registering bt_ingest_cost");
-  /* UPDATE ... FROM gathers its rows (small: bodies are not staged) in a temporary table
-   * first. In memory that is ~60 bytes a line, 3 MB for a 50,000-line batch, and a third
-   * faster than a file; past INGEST_TEMP_FILE_LINES it goes to a file, so memory stays flat
-   * however large the file. */
-  bt_error ignored;
-  int64_t staged = 0;
-  r = store_query_int(g->s, err, &staged, 0,
-                      "SELECT count(*) FROM staged_results WHERE batch_id = ?", "i", g->batch_id);
-  if (r)
-    return r;
-  int temp_file = staged > INGEST_TEMP_FILE_LINES;
-  if (temp_file && store_exec(g->s, "PRAGMA temp_store = FILE", &ignored))
-    ignored.message[0] = '\0'; /* then in memory: slower to grow, still correct */
+  if (!g->in_tx)
+    return BT_OK; /* no line of the batch's */
+  bt_status r =
+      store_run(g->s, err, "applying results", NULL, "UPDATE store_flags SET bulk = 1", "");
+  if (!r && (g->d_cost != 0 || g->d_in || g->d_out))
+    r = store_run(g->s, err, "applying results", NULL,
+                  "UPDATE jobs SET actual_cost_usd = actual_cost_usd + ?2, actual_input_tokens ="
+                  " actual_input_tokens + ?3, actual_output_tokens = actual_output_tokens + ?4"
+                  " WHERE id = ?1",
+                  "tdii", g->job_id, g->d_cost, g->d_in, g->d_out);
+  if (!r)
+    r = apply_moves(g, err);
   int64_t now = util_now_ms();
-  r = store_begin(g->s, err);
-  for (size_t i = 0; !r && i < sizeof apply_sql / sizeof apply_sql[0]; i++) {
-    sqlite3_stmt *st;
-    r = store_prepare(g->s, apply_sql[i], &st, err);
-    if (r)
-      break;
-    /* Each step binds only the parameters it names. */
-    for (int k = 1; k <= sqlite3_bind_parameter_count(st); k++) {
-      const char *name = sqlite3_bind_parameter_name(st, k);
-      if (name && !strcmp(name, "?1"))
-        sqlite3_bind_int64(st, k, g->batch_id);
-      else if (name && !strcmp(name, "?2"))
-        sqlite3_bind_text(st, k, g->job_id, -1, SQLITE_STATIC);
-      else if (name && !strcmp(name, "?3"))
-        sqlite3_bind_int64(st, k, now);
-    }
-    if (sqlite3_step(st) != SQLITE_DONE)
-      r = store_fail(g->s, err, "applying staged results");
-    else if (apply_sql[i] == apply_attempts_sql && applied)
-      *applied += sqlite3_changes(db);
-    sqlite3_finalize(st);
-  }
-  /* Done with the staged lines. When no other batch has any (the usual case) an unqualified
-   * DELETE lets SQLite drop the table's pages wholesale instead of row by row (10x faster). */
-  int64_t others = 1;
+  for (size_t i = 0; !r && i < sizeof apply_sql / sizeof apply_sql[0]; i++)
+    r = store_run(g->s, err, "applying results", NULL, apply_sql[i], "i", now);
   if (!r)
-    r = store_query_int(g->s, err, &others, 1,
-                        "SELECT EXISTS (SELECT 1 FROM staged_results WHERE batch_id <> ?)", "i",
-                        g->batch_id);
-  if (!r)
-    r = others ? store_run(g->s, err, "clearing staged results", NULL,
-                           "DELETE FROM staged_results WHERE batch_id = ?", "i", g->batch_id)
-               : store_run(g->s, err, "clearing staged results", NULL, "DELETE FROM staged_results",
-                           "");
+    r = store_exec(g->s, "UPDATE store_flags SET bulk = 0; DELETE FROM temp.ingest_staged", err);
   if (!r)
     r = store_commit(g->s, err);
-  if (r)
-    store_rollback(g->s);
-  sqlite3_create_function(db, "bt_ingest_cost", 3, SQLITE_UTF8, NULL, NULL, NULL, NULL);
-  if (temp_file && store_exec(g->s, "PRAGMA temp_store = MEMORY", &ignored))
-    ignored.message[0] = '\0';
+  if (!r) {
+    g->in_tx = 0;
+    if (applied)
+      *applied += g->staged;
+  }
+  ingest_end(g);
   return r;
 }
 

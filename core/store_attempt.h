@@ -48,25 +48,26 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
 /* Same, for a known attempt (local execution). */
 bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
                                 const bt_result *r, int *applied, bt_error *err) BT_WUR;
-/* Ingesting a whole result file (downloads), in two steps so a million lines cost sequential
+/* Ingesting whole result files (downloads) as one set, so a million lines cost sequential
  * writes instead of random ones:
- *   store_staged_clear  forget lines staged by an earlier, interrupted download of the batch
- *   ingest_add          take over *r (zeroed): joined on custom_id (through a map of the
- *                       batch's attempts read once), buffered, and every INGEST_BUFFER_ROWS
- *                       appended in one transaction: the body to responses, the rest to
- *                       staged_results
- *   ingest_flush        append the rest
- *   ingest_apply        apply everything staged for the batch to attempts and tasks in attempt
- *                       order, in one transaction, then drop it; *applied (may be NULL) gets
- *                       how many attempts changed
- * Every call opens and commits its own transaction; none is left open. Idempotent: applying
- * leaves terminal attempts alone, so a repeated download changes nothing. */
-#define INGEST_BUFFER_ROWS 5000
-/* Atomic, inside a caller's transaction or not: the staged lines and their bodies go. */
-bt_status store_staged_clear(bt_store *s, int64_t batch_id, bt_error *err) BT_WUR;
+ *   ingest_add          take over *r (zeroed or not, it is cleaned up): joined on custom_id
+ *                       (through a map of the batch's attempts read once); the first call opens
+ *                       a transaction that stays open until ingest_apply or ingest_free. The
+ *                       body goes to responses, the rest to a temporary table in attempt order;
+ *                       what the line changes in the job's cost and counts is summed in memory.
+ *                       Lines that change nothing (unknown custom_id, an attempt already
+ *                       terminal, a second line for an attempt) are dropped here.
+ *   ingest_apply        apply the set to attempts and tasks and commit; *applied (may be NULL)
+ *                       gets how many attempts changed. Nothing to apply: nothing done.
+ * The transaction holds the store's write lock, so the lines must be at hand (the engine
+ * spools a download to a file first, then ingests it whole). A failed ingest_add or apply, or
+ * ingest_free before apply, rolls everything back: the file is simply ingested again.
+ * Idempotent: applying leaves terminal attempts alone, so a repeated download changes nothing. */
 bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) BT_WUR;
-bt_status ingest_flush(bt_ingest *g, bt_error *err) BT_WUR;
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
+/* How many bytes of result lines are coming (the spool's size): past 64 MB the staged lines
+ * go to a temporary file instead of memory. */
+void ingest_set_expected_bytes(bt_ingest *g, int64_t bytes);
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);

@@ -303,6 +303,11 @@ static const bt_migration migrations[] = {
         "  learned_at INTEGER NOT NULL,\n"
         "  PRIMARY KEY (provider, model)\n"
         ") WITHOUT ROWID;\n"},
+    /* 9 (ingest): a download is spooled to a file and ingested whole in one transaction, its
+     * lines staged in a temporary table (store_attempt.c), so staged_results goes. Rows left
+     * in it belong to downloads that never finished, which start over; their bodies go too. */
+    {9, "DELETE FROM responses WHERE id IN (SELECT response_id FROM staged_results);\n"
+        "DROP TABLE staged_results;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

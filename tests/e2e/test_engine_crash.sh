@@ -7,7 +7,7 @@
 #   mid-upload     input file uploaded, its id not recorded (OpenAI)
 #   after-create   batch created at the provider, its id not recorded: found again by listing
 #   mid-poll       after the first poll was stored
-#   mid-download   part of the result file stored, the rest not
+#   mid-download   part of the result file spooled, nothing of it stored
 source "$(dirname "$0")/engine_lib.bash"
 
 start_sim --request-ms 2 --validate-ms 40 --finalize-ms 40
@@ -29,6 +29,10 @@ run_case() {
   local job
   job="$(head -1 "$WORK/job.txt")"
   [ -n "$job" ] || fail "$provider/$point: no job id"
+  if [ "$point" = mid-download ]; then
+    [ -n "$(find "$BATCHTOP_HOME" -name '*.results.jsonl')" ] ||
+      fail "$provider/$point: no half-written result spool after the kill"
+  fi
   "$BIN" status "$job" --wait >/dev/null 2>"$WORK/resume.err" ||
     { cat "$WORK/resume.err"; fail "$provider/$point: resume did not end with exit 0"; }
   results_column "$job" output >"$WORK/got.txt"
@@ -40,6 +44,10 @@ run_case() {
   [ "$(json_get "$stats" 'd["max_executions_per_custom_id"]')" = 1 ] ||
     fail "$provider/$point: a request ran twice"
   assert_no_canary "$WORK/crash.err" "$WORK/resume.err"
+  # the killed run's half-written spools are gone with their batches
+  local left
+  left="$(find "$BATCHTOP_HOME" -name '*.jsonl' -o -name '*.json' | grep -v '\.db' || true)"
+  [ -z "$left" ] || fail "$provider/$point: spool files left behind: $left"
 }
 
 for point in after-intent mid-upload after-create mid-poll mid-download; do

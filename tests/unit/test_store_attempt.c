@@ -151,7 +151,6 @@ static void test_chunks_and_ingest(void **state) {
   for (int pass = 0; pass < 2; pass++) {
     bt_ingest *gi;
     assert_int_equal(ingest_new(f->s, f->job, b4, "openai", "gpt-4o-mini", &gi, &err), BT_OK);
-    assert_int_equal(store_staged_clear(f->s, b4, &err), BT_OK);
     bt_result again = result("row-1", TASK_FAILED, NULL, "late");
     bt_result copy;
     memset(&copy, 0, sizeof copy);
@@ -167,10 +166,7 @@ static void test_chunks_and_ingest(void **state) {
   }
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 3);
-  int64_t staged = -1;
-  assert_int_equal(
-      store_query_int(f->s, &err, &staged, -1, "SELECT count(*) FROM staged_results", ""), BT_OK);
-  assert_int_equal(staged, 0);
+  assert_true(sqlite3_get_autocommit(store_db(f->s))); /* no transaction left open */
 
   /* export: every row, input order, input columns first, CSV quoting */
   char path[4096];
@@ -204,16 +200,19 @@ static void test_chunks_and_ingest(void **state) {
   json_decref(o);
 }
 
-/* Stage the lines as the download path does (ingest_add takes copies), then apply them. */
-/* test_bulk_apply runs twice: lines joined through the batch map, then through the store. */
-static int64_t join_limit = INGEST_JOIN_MAX;
+/* Stage the lines as the download path does (ingest_add takes copies), then apply them, or
+ * (apply = 0) abandon them half way as a failed download does. */
+/* bulk_apply runs three times: lines joined through the batch map, then through the store,
+ * then staged in a temporary file instead of memory. */
+static int64_t join_limit = INGEST_JOIN_MAX, expected_bytes = 0;
 
-static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, size_t n) {
+static int64_t stage_maybe_apply(fixture *f, int64_t batch, const bt_result *lines, size_t n,
+                                 int apply) {
   bt_ingest *g;
   bt_error err;
   assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
   ingest_set_join_limit(g, join_limit);
-  assert_int_equal(store_staged_clear(f->s, batch, &err), BT_OK);
+  ingest_set_expected_bytes(g, expected_bytes);
   for (size_t i = 0; i < n; i++) {
     bt_result c = lines[i];
     c.custom_id = strdup(lines[i].custom_id);
@@ -224,13 +223,18 @@ static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, si
     assert_int_equal(ingest_add(g, &c, &err), BT_OK);
   }
   int64_t applied = 0;
-  assert_int_equal(ingest_apply(g, &applied, &err), BT_OK);
+  if (apply)
+    assert_int_equal(ingest_apply(g, &applied, &err), BT_OK);
   ingest_free(g);
   return applied;
 }
 
+static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, size_t n) {
+  return stage_maybe_apply(f, batch, lines, n, 1);
+}
+
 /* What the store promises after every commit: counts add up, spend is the attempts' sum,
- * the bulk flag is down and nothing is left staged. */
+ * the bulk flag is down and no transaction or staged line is left. */
 static void check_invariants(fixture *f) {
   bt_error err;
   bt_counts c, scan;
@@ -258,8 +262,15 @@ static void check_invariants(fixture *f) {
   int64_t v = -1;
   assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT bulk FROM store_flags", ""), BT_OK);
   assert_int_equal(v, 0);
-  assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM staged_results", ""),
+  assert_true(sqlite3_get_autocommit(store_db(f->s)));
+  assert_int_equal(store_query_int(f->s, &err, &v, -1,
+                                   "SELECT count(*) FROM temp.sqlite_master WHERE name ="
+                                   " 'ingest_staged'",
+                                   ""),
                    BT_OK);
+  if (v) /* gone with the temporary file of a large ingest */
+    assert_int_equal(
+        store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM temp.ingest_staged", ""), BT_OK);
   assert_int_equal(v, 0);
   /* every stored body belongs to exactly one attempt: lines that did not apply took theirs */
   assert_int_equal(store_query_int(f->s, &err, &v, -1,
@@ -328,22 +339,12 @@ static void bulk_apply(void **state) {
   batch_list_free(list, n);
   bt_result late[] = {result("row-4", TASK_FAILED, NULL, "late"),
                       result("row-2", TASK_SUCCEEDED, "again", NULL)};
-  /* b2's download is under way (staged, not applied) while b1's is applied: b2's lines stay */
-  bt_ingest *g2;
-  assert_int_equal(ingest_new(f->s, f->job, b2, "openai", "gpt-4o-mini", &g2, &err), BT_OK);
-  bt_result pending = result("row-2", TASK_FAILED, NULL, "partial");
-  pending.custom_id = strdup("row-2");
-  pending.error_code = strdup("partial");
-  pending.error_message = NULL;
-  assert_int_equal(ingest_add(g2, &pending, &err), BT_OK);
-  assert_int_equal(ingest_flush(g2, &err), BT_OK);
-  ingest_free(g2);
+  /* a download of b2 that fails half way (lines staged, never applied) leaves nothing: no
+   * count, no spend, no body */
+  bt_result partial = result("row-2", TASK_FAILED, NULL, "partial");
+  assert_int_equal(stage_maybe_apply(f, b2, &partial, 1, 0), 0);
+  check_invariants(f);
   assert_int_equal(stage_apply(f, b1, late, 1), 1);
-  assert_int_equal(store_query_int(f->s, &err, &v, 0,
-                                   "SELECT count(*) FROM staged_results WHERE batch_id = ?", "i",
-                                   b2),
-                   BT_OK);
-  assert_int_equal(v, 1);
   assert_int_equal(stage_apply(f, b2, late + 1, 1), 1);
   counts(f, &c);
   assert_int_equal(c.n[TASK_SUCCEEDED], 4);
@@ -361,6 +362,18 @@ static void test_bulk_apply_store_join(void **state) {
   join_limit = 0;
   bulk_apply(state);
   join_limit = INGEST_JOIN_MAX;
+}
+
+static void test_bulk_apply_temp_file(void **state) {
+  expected_bytes = (int64_t)1 << 30;
+  bulk_apply(state);
+  expected_bytes = 0;
+  /* the connection is as store_open left it: temporaries in memory */
+  fixture *f = *state;
+  bt_error err;
+  int64_t v = -1;
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, "PRAGMA temp_store", ""), BT_OK);
+  assert_int_equal(v, 2);
 }
 
 static void test_budget_refused(void **state) {
@@ -420,6 +433,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_chunks_and_ingest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bulk_apply_temp_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply_store_join, setup, teardown),
       cmocka_unit_test_setup_teardown(test_budget_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease, setup, teardown),

@@ -1,0 +1,120 @@
+/* Unit tests: a spooled result file into the store (ingest_file), as the engine takes a
+ * download: lines that do not parse are skipped and counted, lines of other tasks or repeated
+ * lines change nothing, the rest lands in one transaction, and the same file twice is a
+ * no-op. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest_file.h"
+#include "job_fixture.h"
+#include "store_batch.h"
+#include "store_sql.h"
+#include "testutil.h"
+
+/* An OpenAI output file and its error file, spooled one after the other. */
+static const char spool_text[] =
+    "{\"id\":\"batch_req_2\",\"custom_id\":\"row-2\",\"response\":{\"status_code\":200,"
+    "\"request_id\":\"req_2\",\"body\":{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion\","
+    "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+    "\"content\":\"label 2\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":22,"
+    "\"completion_tokens\":2,\"total_tokens\":24}}},\"error\":null}\n"
+    "this line is not JSON\n"
+    "{\"id\":\"batch_req_9\",\"custom_id\":\"row-9\",\"response\":{\"status_code\":200,"
+    "\"body\":{\"choices\":[{\"message\":{\"content\":\"not ours\"}}]}},\"error\":null}\n"
+    "{\"id\":\"batch_req_2b\",\"custom_id\":\"row-2\",\"response\":{\"status_code\":200,"
+    "\"body\":{\"choices\":[{\"message\":{\"content\":\"second\"}}]}},\"error\":null}\n"
+    "\r\n"
+    "{\"id\":\"batch_req_1\",\"custom_id\":\"row-1\",\"response\":null,\"error\":{\"code\":"
+    "\"server_error\",\"message\":\"The server had an error\"}}";
+
+static int64_t count(fixture *f, const char *sql) {
+  int64_t v = -1;
+  bt_error err;
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, sql, "t", f->job), BT_OK);
+  return v;
+}
+
+static void ingest_spool(fixture *f, int64_t batch, FILE *spool, int64_t want_applied) {
+  bt_ingest *g;
+  bt_error err;
+  assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  rewind(spool);
+  int64_t applied = 0, skipped = -1;
+  assert_int_equal(ingest_file(g, PROVIDER_OPENAI, spool, &applied, &skipped, &err), BT_OK);
+  ingest_free(g);
+  assert_int_equal(applied, want_applied);
+  assert_int_equal(skipped, 1);
+  assert_true(sqlite3_get_autocommit(store_db(f->s)));
+}
+
+static void test_ingest_file(void **state) {
+  fixture *f = *state;
+  make_job(f, 3, 3);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  int64_t batch = list[0].id;
+  batch_list_free(list, n);
+  assert_int_equal(store_attempt_tasks_running(f->s, batch, &err), BT_OK);
+  FILE *spool = tmpfile();
+  assert_non_null(spool);
+  assert_int_equal(fwrite(spool_text, 1, sizeof spool_text - 1, spool), sizeof spool_text - 1);
+  ingest_spool(f, batch, spool, 2);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND custom_id = 'row-2'"
+                            " AND state = 'succeeded' AND output = 'label 2'"),
+                   1);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND custom_id = 'row-1'"
+                            " AND state = 'failed' AND error_code = 'server_error'"),
+                   1);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'running'"), 1);
+  /* usage priced at batch rates: 22 in + 2 out of gpt-4o-mini */
+  assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 22);
+  assert_int_equal(count(f, "SELECT count(*) FROM jobs WHERE id = ? AND actual_cost_usd > 0"), 1);
+  /* one body per applied line: the unknown and the repeated line took theirs back */
+  assert_int_equal(count(f, "SELECT count(*) FROM responses r JOIN attempts a ON"
+                            " a.response_id = r.id WHERE a.job_id = ?"),
+                   2);
+  assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
+                            " response_id IS NOT NULL AND job_id = ?) FROM responses"),
+                   0);
+  /* the same download again (a crash after the apply, before the batch was marked done) */
+  ingest_spool(f, batch, spool, 0);
+  assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 22);
+  assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
+                            " response_id IS NOT NULL AND job_id = ?) FROM responses"),
+                   0);
+  fclose(spool);
+}
+
+/* An empty spool (a batch whose every file was missing) applies nothing and opens nothing. */
+static void test_ingest_empty_file(void **state) {
+  fixture *f = *state;
+  make_job(f, 1, 1);
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  int64_t batch = list[0].id;
+  batch_list_free(list, n);
+  FILE *spool = tmpfile();
+  assert_non_null(spool);
+  bt_ingest *g;
+  assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  int64_t applied = -1, skipped = -1;
+  assert_int_equal(ingest_file(g, PROVIDER_OPENAI, spool, &applied, &skipped, &err), BT_OK);
+  ingest_free(g);
+  fclose(spool);
+  assert_int_equal(applied, -1); /* untouched: nothing applied */
+  assert_int_equal(skipped, 0);
+  assert_true(sqlite3_get_autocommit(store_db(f->s)));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_ingest_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ingest_empty_file, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
