@@ -1,19 +1,22 @@
 /* bench_ingest: batchtop's side of the ingestion benchmark (bench/ingest/run.sh).
  *
  *   bench_ingest setup  DB N CHUNK      a job of N tasks in batches of CHUNK (not timed)
- *   bench_ingest ingest DB DIR          stream each batch's OpenAI output file
- *                                       (DIR/results-0001.jsonl, ... as gen.py writes them)
- *                                       into the store, joined on custom_id (the engine's
- *                                       own path: line splitter -> parser -> staged ->
- *                                       applied, one batch after the other); prints how long
- *                                       staging and applying took
+ *   bench_ingest ingest DB DIR          each batch's OpenAI output file (DIR/results-0001.jsonl,
+ *                                       ... as gen.py writes them) into the store the way
+ *                                       the engine takes a download: its lines split and
+ *                                       spooled to a file, then the spool ingested whole
+ *                                       (ingest_file: parser -> join on custom_id -> staged
+ *                                       -> applied in one transaction), one batch after the
+ *                                       other; prints how long spooling and ingesting took
  *   bench_ingest export DB OUT.csv      every row, input order, CSV (the `results` path)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http.h"
+#include "ingest_file.h"
 #include "job.h"
 #include "provider.h"
 #include "results.h"
@@ -27,22 +30,11 @@ static void die(const char *what, const bt_error *err) {
   exit(1);
 }
 
-typedef struct {
-  bt_ingest *g;
-  long long lines;
-  int64_t applied;
-} ctx;
-
-/* The engine's download path: each line parsed, then buffered and stored by the ingester. */
+/* The engine's dl_line: every line of a download appended to the batch's spool. */
 static bt_status on_line(void *ud, const char *line, size_t len) {
-  ctx *c = ud;
-  bt_error err;
-  bt_result r;
-  c->lines++;
-  if (provider_parse_result(PROVIDER_OPENAI, line, len, &r, &err) != BT_OK)
-    return BT_OK;
-  if (ingest_add(c->g, &r, &err))
-    die("ingest", &err);
+  FILE *spool = ud;
+  if (fwrite(line, 1, len, spool) != len || putc('\n', spool) == EOF)
+    die("writing the spool", NULL);
   return BT_OK;
 }
 
@@ -97,8 +89,7 @@ int main(int argc, char **argv) {
     snprintf(job, sizeof job, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     if (!strcmp(argv[1], "ingest")) {
-      static ctx c;
-      int64_t staging = 0, applying = 0;
+      int64_t spooling = 0, ingesting = 0, applied = 0, lines = 0;
       /* The batch ids first: no statement stays open across the ingest's transactions. */
       if (store_prepare(s, "SELECT id FROM batches ORDER BY chunk_no", &st, &err))
         die("batches", &err);
@@ -111,38 +102,44 @@ int main(int argc, char **argv) {
         batches[nb++] = sqlite3_column_int64(st, 0);
       }
       sqlite3_finalize(st);
+      char spool_path[4200];
+      snprintf(spool_path, sizeof spool_path, "%s.spool", argv[2]);
       for (size_t k = 1; k <= nb; k++) {
         int64_t batch = batches[k - 1], t0 = util_now_ms();
         char path[4200];
         snprintf(path, sizeof path, "%s/results-%04zu.jsonl", argv[3], k);
-        if (ingest_new(s, job, batch, "openai", "gpt-4o-mini", &c.g, &err))
-          die("ingest_new", &err);
-        bt_lines l;
-        lines_init(&l, on_line, &c);
-        FILE *f = fopen(path, "rb");
-        if (!f)
+        FILE *f = fopen(path, "rb"), *spool = fopen(spool_path, "w+b");
+        if (!f || !spool)
           die(path, NULL);
+        bt_lines l;
+        lines_init(&l, on_line, spool);
         static char chunk[1 << 16];
         size_t n;
         while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
           if (lines_feed(&l, chunk, n))
             die("lines", NULL);
-        if (lines_finish(&l))
+        if (lines_finish(&l) || fflush(spool))
           die("lines", NULL);
+        lines += l.n_lines;
         fclose(f);
         lines_cleanup(&l);
-        if (ingest_flush(c.g, &err))
-          die("flush", &err);
-        int64_t t_staged = util_now_ms();
-        if (ingest_apply(c.g, &c.applied, &err))
+        int64_t t_spooled = util_now_ms();
+        bt_ingest *g;
+        if (ingest_new(s, job, batch, "openai", "gpt-4o-mini", &g, &err))
+          die("ingest_new", &err);
+        ingest_set_expected_bytes(g, (int64_t)ftello(spool));
+        rewind(spool);
+        if (ingest_file(g, PROVIDER_OPENAI, spool, &applied, NULL, &err))
           die("ingest", &err);
-        ingest_free(c.g);
-        staging += t_staged - t0;
-        applying += util_now_ms() - t_staged;
+        ingest_free(g);
+        fclose(spool);
+        spooling += t_spooled - t0;
+        ingesting += util_now_ms() - t_spooled;
       }
+      unlink(spool_path);
       free(batches);
-      fprintf(stderr, "ingested %lld lines, %lld applied (stage %.2f s, apply %.2f s)\n", c.lines,
-              (long long)c.applied, staging / 1e3, applying / 1e3);
+      fprintf(stderr, "ingested %lld lines, %lld applied (spool %.2f s, ingest %.2f s)\n",
+              (long long)lines, (long long)applied, spooling / 1e3, ingesting / 1e3);
     } else {
       int64_t rows;
       if (results_export_file(s, job, "csv", argv[3], &rows, &err))
