@@ -482,7 +482,8 @@ static bt_status stage_spec_load(const bt_job *job, stage_spec *ss, bt_error *er
 
 /* The eligible rows of the stage before: succeeded, their batch done, not yet here. */
 static const char *const eligible_sql =
-    "SELECT u.row_no, u.line_no, u.custom_id, u.input, u.output FROM tasks u"
+    "SELECT u.row_no, u.line_no, u.custom_id, i.input, u.output FROM tasks u"
+    " JOIN task_inputs i ON i.task_id = u.id"
     " JOIN attempts a ON a.id = u.last_attempt_id JOIN batches b ON b.id = a.batch_id"
     " WHERE u.job_id = ?1 AND u.state = 'succeeded' AND b.state = 'done'"
     " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.job_id = ?2 AND t.row_no = u.row_no)"
@@ -846,8 +847,10 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
   if (!r && !fields)
     r = error_set(err, BT_ERR_STORE, "the first stage's input fields are unreadable");
   if (!r)
-    r = store_prepare(s, "SELECT row_no, input FROM tasks WHERE job_id = ? ORDER BY row_no", &rowsq,
-                      err);
+    r = store_prepare(s,
+                      "SELECT t.row_no, i.input FROM tasks t JOIN task_inputs i ON"
+                      " i.task_id = t.id WHERE t.job_id = ? ORDER BY t.row_no",
+                      &rowsq, err);
   if (!r && !jsonl) {
     size_t i;
     json_t *v;

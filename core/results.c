@@ -86,10 +86,10 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
   }
   sqlite3_stmt *st;
   r = store_prepare(s,
-                    "SELECT t.input, t.state, t.output, t.error_code, a.error_message,"
+                    "SELECT i.input, t.state, t.output, t.error_code, a.error_message,"
                     " a.input_tokens, a.output_tokens, a.cost_usd FROM tasks t LEFT JOIN"
-                    " attempts a ON a.id = t.last_attempt_id WHERE t.job_id = ?"
-                    " ORDER BY t.row_no",
+                    " task_inputs i ON i.task_id = t.id LEFT JOIN attempts a ON"
+                    " a.id = t.last_attempt_id WHERE t.job_id = ? ORDER BY t.row_no",
                     &st, err);
   if (r) {
     json_decref(fields);
@@ -119,7 +119,7 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
     if (csv) {
       for (size_t i = 0; i < nf; i++)
         results_csv_value(out, json_object_get(input, json_string_value(json_array_get(fields, i))),
-                  i == 0);
+                          i == 0);
       char num[64];
       results_csv_field(out, state, nf == 0);
       results_csv_field(out, succeeded ? output : NULL, 0);

@@ -86,12 +86,12 @@ bt_status store_attempt_each(bt_store *s, int64_t batch_id, int only_running, in
   bt_status r = store_prepare(
       s,
       only_running
-          ? "SELECT t.custom_id, t.request, a.id, t.id, t.est_input_tokens FROM attempts a"
-            " JOIN tasks t ON t.id = a.task_id WHERE a.batch_id = ?1 AND a.state = 'running'"
-            " AND a.id > ?2 ORDER BY a.id LIMIT ?3"
-          : "SELECT t.custom_id, t.request, a.id, t.id, t.est_input_tokens FROM attempts a"
-            " JOIN tasks t ON t.id = a.task_id WHERE a.batch_id = ?1 AND a.id > ?2"
-            " ORDER BY t.row_no LIMIT ?3",
+          ? "SELECT t.custom_id, i.request, a.id, t.id, t.est_input_tokens FROM attempts a"
+            " JOIN tasks t ON t.id = a.task_id JOIN task_inputs i ON i.task_id = t.id WHERE"
+            " a.batch_id = ?1 AND a.state = 'running' AND a.id > ?2 ORDER BY a.id LIMIT ?3"
+          : "SELECT t.custom_id, i.request, a.id, t.id, t.est_input_tokens FROM attempts a"
+            " JOIN tasks t ON t.id = a.task_id JOIN task_inputs i ON i.task_id = t.id WHERE"
+            " a.batch_id = ?1 AND a.id > ?2 ORDER BY t.row_no LIMIT ?3",
       &st, err);
   if (r)
     return r;
@@ -512,16 +512,20 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t,
     json_t *in = json_pack("{s:s}", "custom_id", r->custom_id);
     char *input = json_dumps(in, JSON_COMPACT);
     json_decref(in);
-    bt_status st2 = store_run(
-        g->s, err, "adding an imported task", NULL,
-        "INSERT INTO tasks(job_id, row_no, line_no, custom_id, state, input, request,"
-        " request_bytes, updated_at) VALUES (?1, (SELECT coalesce(max(row_no), 0) + 1 FROM"
-        " tasks WHERE job_id = ?1), 0, ?2, 'running', ?3, '', 0, ?4)",
-        "ttti", g->job_id, r->custom_id, input, util_now_ms());
+    bt_status st2 =
+        store_run(g->s, err, "adding an imported task", NULL,
+                  "INSERT INTO tasks(job_id, row_no, line_no, custom_id, state, request_bytes,"
+                  " updated_at) VALUES (?1, (SELECT coalesce(max(row_no), 0) + 1 FROM tasks WHERE"
+                  " job_id = ?1), 0, ?2, 'running', 0, ?3)",
+                  "tti", g->job_id, r->custom_id, util_now_ms());
+    int64_t tid = sqlite3_last_insert_rowid(store_db(g->s));
+    if (!st2)
+      st2 = store_run(g->s, err, "adding an imported task", NULL,
+                      "INSERT INTO task_inputs(task_id, input, request) VALUES (?, ?, '')", "it",
+                      tid, input);
     free(input);
     if (st2)
       return st2;
-    int64_t tid = sqlite3_last_insert_rowid(store_db(g->s));
     st2 = store_attempt_insert(g->s, g->job_id, tid, g->batch_id, err);
     if (st2)
       return st2;

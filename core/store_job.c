@@ -306,7 +306,7 @@ bt_status store_job_counts_scan(bt_store *s, const char *id, bt_counts *out, bt_
 
 struct bt_task_inserter {
   bt_store *s;
-  sqlite3_stmt *st;
+  sqlite3_stmt *st, *st_inputs;
   char job_id[BT_JOB_ID_LEN + 1];
   int64_t now;
 };
@@ -319,10 +319,14 @@ bt_status store_task_inserter_new(bt_store *s, const char *job_id, bt_task_inser
     return error_set(err, BT_ERR_NOMEM, "out of memory");
   bt_status r = store_prepare(
       s,
-      "INSERT INTO tasks(job_id, row_no, line_no, custom_id, state, input, request,"
-      " request_bytes, est_input_tokens, updated_at) VALUES (?,?,?,?,'pending',?,?,?,?,?)",
+      "INSERT INTO tasks(job_id, row_no, line_no, custom_id, state, request_bytes,"
+      " est_input_tokens, updated_at) VALUES (?,?,?,?,'pending',?,?,?)",
       &ins->st, err);
+  if (!r)
+    r = store_prepare(s, "INSERT INTO task_inputs(task_id, input, request) VALUES (?,?,?)",
+                      &ins->st_inputs, err);
   if (r) {
+    sqlite3_finalize(ins->st);
     free(ins);
     return r;
   }
@@ -340,11 +344,9 @@ bt_status store_task_insert(bt_task_inserter *ins, const bt_task_new *t, bt_erro
   sqlite3_bind_int64(st, 2, t->row_no);
   sqlite3_bind_int64(st, 3, t->line_no);
   sqlite3_bind_text(st, 4, t->custom_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, t->input ? t->input : "{}", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 6, t->request, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 7, (int64_t)strlen(t->request));
-  sqlite3_bind_int64(st, 8, t->est_input_tokens);
-  sqlite3_bind_int64(st, 9, ins->now);
+  sqlite3_bind_int64(st, 5, (int64_t)strlen(t->request));
+  sqlite3_bind_int64(st, 6, t->est_input_tokens);
+  sqlite3_bind_int64(st, 7, ins->now);
   int rc = sqlite3_step(st);
   bt_status r = BT_OK;
   if (rc != SQLITE_DONE) {
@@ -356,6 +358,16 @@ bt_status store_task_insert(bt_task_inserter *ins, const bt_task_new *t, bt_erro
   }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
+  if (r)
+    return r;
+  st = ins->st_inputs;
+  sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(store_db(ins->s)));
+  sqlite3_bind_text(st, 2, t->input ? t->input : "{}", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, t->request, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    r = store_fail(ins->s, err, "inserting a task");
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return r;
 }
 
@@ -363,6 +375,7 @@ void store_task_inserter_free(bt_task_inserter *ins) {
   if (!ins)
     return;
   sqlite3_finalize(ins->st);
+  sqlite3_finalize(ins->st_inputs);
   free(ins);
 }
 

@@ -629,8 +629,9 @@ static void tasks_where(const bt_qtasks_opts *o, bt_buf *b, bt_status *r) {
   if (!*r && o->error_code && o->error_code[0])
     *r = buf_puts(b, " AND " FAILED_STATES " AND " GROUP_KEY " = ?3");
   if (!*r && o->search && o->search[0])
-    *r = buf_puts(b, " AND (t.custom_id LIKE ?4 ESCAPE '\\' OR t.input LIKE ?4 ESCAPE '\\'"
-                     " OR t.output LIKE ?4 ESCAPE '\\')");
+    *r = buf_puts(b, " AND (t.custom_id LIKE ?4 ESCAPE '\\' OR t.output LIKE ?4 ESCAPE '\\'"
+                     " OR (SELECT i.input FROM task_inputs i WHERE i.task_id = t.id) LIKE ?4"
+                     " ESCAPE '\\')");
 }
 
 static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, const char *pat) {
@@ -698,7 +699,8 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
                       " t.error_code, CASE WHEN " FAILED_STATES
                       " THEN coalesce((SELECT a.error_message FROM attempts a"
                       " WHERE a.id = t.last_attempt_id), t.error_code, t.state)"
-                      " ELSE substr(coalesce(t.output, t.input), 1, 200) END"
+                      " ELSE substr(coalesce(t.output, (SELECT i.input FROM task_inputs i"
+                      " WHERE i.task_id = t.id)), 1, 200) END"
                       " FROM tasks t%s%s ORDER BY t.row_no LIMIT ?5 OFFSET ?6",
                       buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "")) ||
       (r = store_prepare(s, buf_str(&sql), &st, err)))
@@ -754,9 +756,10 @@ bt_status store_query_task(bt_store *s, int64_t task_id, bt_qtask_detail *out, b
   memset(out, 0, sizeof *out);
   sqlite3_stmt *st;
   bt_status r = store_prepare(s,
-                              "SELECT id, job_id, row_no, line_no, custom_id, state, input,"
-                              " request, error_code, output, attempts, updated_at"
-                              " FROM tasks WHERE id = ?",
+                              "SELECT t.id, t.job_id, t.row_no, t.line_no, t.custom_id,"
+                              " t.state, i.input, i.request, t.error_code, t.output,"
+                              " t.attempts, t.updated_at FROM tasks t LEFT JOIN task_inputs i"
+                              " ON i.task_id = t.id WHERE t.id = ?",
                               &st, err);
   if (r)
     return r;

@@ -308,6 +308,18 @@ static const bt_migration migrations[] = {
      * in it belong to downloads that never finished, which start over; their bodies go too. */
     {9, "DELETE FROM responses WHERE id IN (SELECT response_id FROM staged_results);\n"
         "DROP TABLE staged_results;\n"},
+    /* 10: a task's input row and rendered request (a prompt: often kilobytes) live beside it,
+     * keyed by the task's id. They never change, but every state change of a task (pending,
+     * running, its result, a retry) rewrote them with the row: a 1M-row job with 1.5 KB
+     * requests spent 40% of its result ingestion copying requests. */
+    {10, "CREATE TABLE task_inputs (\n"
+         "  task_id INTEGER PRIMARY KEY REFERENCES tasks(id) ON DELETE CASCADE,\n"
+         "  input   TEXT NOT NULL,\n"
+         "  request TEXT NOT NULL\n"
+         ");\n"
+         "INSERT INTO task_inputs(task_id, input, request) SELECT id, input, request FROM tasks;\n"
+         "ALTER TABLE tasks DROP COLUMN input;\n"
+         "ALTER TABLE tasks DROP COLUMN request;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

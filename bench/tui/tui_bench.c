@@ -66,7 +66,10 @@ static int fill(const char *db, long jobs, long tasks) {
            jobs, jobs, (long long)util_now_ms(), jobs, (long long)util_now_ms(), jobs,
            (long long)util_now_ms(), jobs);
   exec_or_die(s, sql);
-  /* Tasks: job 1 gets the remainder (the big one), the others `per` each. */
+  /* Tasks (their input and request inline in two scratch columns, moved to task_inputs
+   * below): job 1 gets the remainder (the big one), the others `per` each. */
+  exec_or_die(s,
+              "ALTER TABLE tasks ADD COLUMN input TEXT; ALTER TABLE tasks ADD COLUMN request TEXT");
   snprintf(sql, sizeof sql,
            "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %ld)"
            " INSERT INTO tasks (job_id, row_no, line_no, custom_id, state, input, request,"
@@ -86,6 +89,9 @@ static int fill(const char *db, long jobs, long tasks) {
            " '{}', '{}', 2, 0 FROM seq",
            per * (jobs - 1) - 1, per, per, per, per);
   exec_or_die(s, sql);
+  exec_or_die(s, "INSERT INTO task_inputs (task_id, input, request) SELECT id, input, request"
+                 " FROM tasks; ALTER TABLE tasks DROP COLUMN input;"
+                 " ALTER TABLE tasks DROP COLUMN request");
   exec_or_die(s, "COMMIT");
   printf("fill: %ld jobs, %ld tasks in %.1f s\n", jobs, tasks, (now_ms() - t0) / 1000);
   store_close(s);

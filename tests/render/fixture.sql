@@ -3,7 +3,11 @@
 -- the store_query unit tests and (as a clearly labelled fixture) the screenshots before a
 -- live engine exists. Times are relative to fx.now (unix ms), which the caller sets first:
 --   CREATE TEMP TABLE fx(now INTEGER); INSERT INTO fx VALUES (<now>);
--- Ids are fixed so the expected screens are stable.
+-- Ids are fixed so the expected screens are stable. Tasks are written with their input and
+-- request inline (two scratch columns) and moved to task_inputs at the end.
+
+ALTER TABLE tasks ADD COLUMN input TEXT;
+ALTER TABLE tasks ADD COLUMN request TEXT;
 
 INSERT INTO jobs (id, name, provider, model, endpoint, state, template_path, input_path,
                   input_format, input_fields, est_cost_usd, est_cost_std_usd, est_input_tokens,
@@ -338,3 +342,7 @@ UPDATE tasks SET last_attempt_id = (SELECT a.id FROM attempts a WHERE a.task_id 
 -- store; the batch in progress has reported 82 requests done that are not downloaded yet.
 UPDATE batches SET results_state = 'ingested' WHERE id IN (1, 2, 3, 6, 7, 8);
 UPDATE batches SET n_succeeded = 80, n_failed = 2 WHERE id = 4;
+
+INSERT INTO task_inputs (task_id, input, request) SELECT id, input, request FROM tasks;
+ALTER TABLE tasks DROP COLUMN input;
+ALTER TABLE tasks DROP COLUMN request;

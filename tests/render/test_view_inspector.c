@@ -185,9 +185,9 @@ static void test_inspector_ok_and_secret(void **state) {
   bt_store *s = g.s;
   bt_error err;
   assert_int_equal(store_exec(s,
-                              "UPDATE tasks SET input = json_set(input, '$.note',"
-                              " 'key sk-test-0123456789abcdef') WHERE job_id = 'fb7k2m9q'"
-                              " AND row_no = 1",
+                              "UPDATE task_inputs SET input = json_set(input, '$.note',"
+                              " 'key sk-test-0123456789abcdef') WHERE task_id = (SELECT id"
+                              " FROM tasks WHERE job_id = 'fb7k2m9q' AND row_no = 1)",
                               &err),
                    BT_OK);
   secret_register("sk-test-0123456789abcdef");

@@ -164,7 +164,10 @@ static void test_flow_hold_skip_reopen(void **state) {
   /* The request of row a carries stage one's output in system and user text, as anthropic
    * wants it: system at the top level. */
   sqlite3_stmt *st;
-  assert_int_equal(store_prepare(f->s, "SELECT request FROM tasks WHERE job_id = ?", &st, &err),
+  assert_int_equal(store_prepare(f->s,
+                                 "SELECT i.request FROM tasks t JOIN task_inputs i"
+                                 " ON i.task_id = t.id WHERE t.job_id = ?",
+                                 &st, &err),
                    BT_OK);
   sqlite3_bind_text(st, 1, ids[1], -1, SQLITE_STATIC);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -193,8 +196,8 @@ static void test_flow_hold_skip_reopen(void **state) {
   finish_stage(f, ids[1], out2, 1);
   assert_int_equal(pipeline_flow(f->s, ids[2], &added, &err), BT_OK);
   assert_int_equal(added, 2);
-  assert_int_equal(q(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND request LIKE"
-                        " '%alpha/two-a%'",
+  assert_int_equal(q(f, "SELECT count(*) FROM tasks t JOIN task_inputs i ON i.task_id = t.id"
+                        " WHERE t.job_id = ? AND i.request LIKE '%alpha/two-a%'",
                      ids[2]),
                    1);
   const char *out3[3] = {"x", "y", NULL};

@@ -91,7 +91,8 @@ static void test_migrations_from_empty(void **state) {
 }
 
 /* A store written by the version before migration 6 (bodies inline in attempts) opens with
- * each body moved to responses and its attempt pointing at it. */
+ * each body moved to responses and its attempt pointing at it, and (migration 10) each task's
+ * input and request moved to task_inputs. */
 static void test_migration_6_moves_responses(void **state) {
   fixture *f = *state;
   sqlite3 *db;
@@ -108,8 +109,8 @@ static void test_migration_6_moves_responses(void **state) {
                    " 'completed', 1, 1);"
                    "INSERT INTO tasks(id, job_id, row_no, line_no, custom_id, state, input,"
                    " request, request_bytes, updated_at) VALUES (1, 'j1', 1, 2, 'r1',"
-                   " 'succeeded', '{}', '{}', 2, 1), (2, 'j1', 2, 3, 'r2', 'running', '{}',"
-                   " '{}', 2, 1);"
+                   " 'succeeded', '{\"a\":1}', '{\"r\":1}', 7, 1), (2, 'j1', 2, 3, 'r2',"
+                   " 'running', '{\"a\":2}', '{\"r\":2}', 7, 1);"
                    "INSERT INTO batches(id, job_id, chunk_no, provider, tag, state, n_requests,"
                    " created_at, updated_at) VALUES (1, 'j1', 1, 'openai', 't1', 'remote', 2,"
                    " 1, 1);"
@@ -135,6 +136,21 @@ static void test_migration_6_moves_responses(void **state) {
   assert_int_equal(sqlite3_column_type(st, 1), SQLITE_NULL);
   assert_int_equal(sqlite3_step(st), SQLITE_DONE);
   sqlite3_finalize(st);
+  assert_int_equal(store_prepare(s,
+                                 "SELECT t.custom_id, i.input, i.request FROM tasks t JOIN"
+                                 " task_inputs i ON i.task_id = t.id ORDER BY t.id",
+                                 &st, &err),
+                   BT_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), "r1");
+  assert_string_equal((const char *)sqlite3_column_text(st, 1), "{\"a\":1}");
+  assert_string_equal((const char *)sqlite3_column_text(st, 2), "{\"r\":1}");
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 2), "{\"r\":2}");
+  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+  sqlite3_finalize(st);
+  /* the columns left tasks, so a state change no longer rewrites them */
+  assert_int_equal(store_prepare(s, "SELECT input FROM tasks", &st, &err), BT_ERR_STORE);
   store_close(s);
 }
 
