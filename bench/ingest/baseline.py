@@ -3,7 +3,8 @@
 (json + sqlite3 + csv): a store of N tasks; the result files' lines streamed in, joined on
 custom_id, in transactions of 1000; then every row exported in input order as CSV.
 
-    baseline.py setup  DB N
+    baseline.py setup  DB N [PROMPT]      (PROMPT > 0: each task keeps a request with a prompt
+                                           of that many bytes, as batchtop's do)
     baseline.py ingest DB RESULTS_DIR     (every results-*.jsonl, in name order)
     baseline.py export DB OUT.csv
 """
@@ -22,14 +23,31 @@ def main():
     con.execute("PRAGMA synchronous=NORMAL")
     if cmd == "setup":
         n = int(sys.argv[3])
+        prompt = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+        text = ("Label this customer feedback. " * (prompt // 30 + 1))[:prompt]
         con.execute("CREATE TABLE tasks (id INTEGER PRIMARY KEY, row_no INTEGER, custom_id TEXT"
                     " UNIQUE, input TEXT, state TEXT, output TEXT, error TEXT, response TEXT,"
-                    " input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL)")
+                    " input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL"
+                    + (", request TEXT" if prompt else "") + ")")
+
+        def request(i):
+            return json.dumps({"custom_id": "row-%d" % i, "method": "POST",
+                               "url": "/v1/chat/completions",
+                               "body": {"model": "gpt-4o-mini", "messages": [
+                                   {"role": "user", "content": text}]}})
+
         con.execute("BEGIN")
-        con.executemany(
-            "INSERT INTO tasks(row_no, custom_id, input, state) VALUES (?,?,?, 'running')",
-            ((i, "row-%d" % i, json.dumps({"id": str(i), "text": "item %d" % i}))
-             for i in range(1, n + 1)))
+        if prompt:
+            con.executemany(
+                "INSERT INTO tasks(row_no, custom_id, input, state, request)"
+                " VALUES (?,?,?, 'running', ?)",
+                ((i, "row-%d" % i, json.dumps({"id": str(i), "text": "item %d" % i}),
+                  request(i)) for i in range(1, n + 1)))
+        else:
+            con.executemany(
+                "INSERT INTO tasks(row_no, custom_id, input, state) VALUES (?,?,?, 'running')",
+                ((i, "row-%d" % i, json.dumps({"id": str(i), "text": "item %d" % i}))
+                 for i in range(1, n + 1)))
         con.execute("COMMIT")
     elif cmd == "ingest":
         batch = []

@@ -1,6 +1,9 @@
 /* bench_ingest: batchtop's side of the ingestion benchmark (bench/ingest/run.sh).
  *
- *   bench_ingest setup  DB N CHUNK      a job of N tasks in batches of CHUNK (not timed)
+ *   bench_ingest setup  DB N CHUNK [PROMPT]
+ *                                       a job of N tasks in batches of CHUNK (not timed);
+ *                                       each request carries a prompt of PROMPT bytes
+ *                                       (default 0: a bare request line)
  *   bench_ingest ingest DB DIR          each batch's OpenAI output file (DIR/results-0001.jsonl,
  *                                       ... as gen.py writes them) into the store the way
  *                                       the engine takes a download: its lines split and
@@ -59,12 +62,27 @@ int main(int argc, char **argv) {
     bt_job_builder *b;
     if (job_builder_begin(s, &o, &m, &b, &err))
       die("begin", &err);
+    size_t prompt = argc > 5 ? (size_t)atol(argv[5]) : 0;
+    char *text = malloc(prompt + 1), *req = malloc(prompt + 512);
+    if (!text || !req)
+      die("out of memory", NULL);
+    for (size_t k = 0; k < prompt; k++)
+      text[k] = "Label this customer feedback. "[k % 30];
+    text[prompt] = '\0';
     for (long i = 1; i <= n; i++) {
-      char cid[32], input[128], req[256];
+      char cid[32], input[128];
       snprintf(cid, sizeof cid, "row-%ld", i);
       snprintf(input, sizeof input, "{\"id\":\"%ld\",\"text\":\"item %ld\"}", i, i);
-      snprintf(req, sizeof req,
-               "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\"}", cid);
+      if (prompt)
+        snprintf(req, prompt + 512,
+                 "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+                 "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+                 "\"content\":\"%s\"}]}}",
+                 cid, text);
+      else
+        snprintf(req, prompt + 512,
+                 "{\"custom_id\":\"%s\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\"}",
+                 cid);
       bt_rendered r = {.row_no = i,
                        .line_no = i + 1,
                        .custom_id = cid,
@@ -76,6 +94,8 @@ int main(int argc, char **argv) {
       if (job_builder_add(b, &r, &err))
         die("add", &err);
     }
+    free(text);
+    free(req);
     char id[BT_JOB_ID_LEN + 1];
     if (job_builder_finish(b, id, &err))
       die("finish", &err);

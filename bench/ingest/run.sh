@@ -6,6 +6,8 @@
 # so what a 1M-row job really downloads). Setup (the job's tasks) is not timed. Prints wall
 # time and peak RSS of each step and the ratio.
 #   bench/ingest/run.sh [N [CHUNK]]   (needs a build in build/: scripts/setup.sh)
+# PROMPT=BYTES gives every task a rendered request with a prompt that long, kept in both
+# stores (default 0: bare request lines, and the baseline keeps none).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 N="${1:-1000000}"
@@ -31,8 +33,8 @@ measure() {
 }
 sum() { awk '{s+=$1} END {print s}' "$@"; }
 
-"$W/bench_ingest" setup "$W/c.db" "$N" "$CHUNK" >/dev/null
-python3 "$ROOT/bench/ingest/baseline.py" setup "$W/p.db" "$N"
+"$W/bench_ingest" setup "$W/c.db" "$N" "$CHUNK" "${PROMPT:-0}" >/dev/null
+python3 "$ROOT/bench/ingest/baseline.py" setup "$W/p.db" "$N" "${PROMPT:-0}"
 measure batchtop-ingest "$W/bench_ingest" ingest "$W/c.db" "$W/results"
 measure batchtop-export "$W/bench_ingest" export "$W/c.db" "$W/c.csv"
 measure python-ingest python3 "$ROOT/bench/ingest/baseline.py" ingest "$W/p.db" "$W/results"
