@@ -319,6 +319,27 @@ static bt_status response_delete(bt_ingest *g, int64_t id, bt_error *err) {
   return rc == SQLITE_DONE ? BT_OK : store_fail(g->s, err, "dropping a response");
 }
 
+/* A result's outcome into parameters first.. first+8 of st, in this order: http_status, body
+ * id, output, error code, error message, input, output and cached tokens, cost. */
+static void bind_outcome(sqlite3_stmt *st, int first, const bt_result *r, int64_t rid,
+                         double cost) {
+  if (r->http_status)
+    sqlite3_bind_int64(st, first, r->http_status);
+  else
+    sqlite3_bind_null(st, first);
+  if (rid)
+    sqlite3_bind_int64(st, first + 1, rid);
+  else
+    sqlite3_bind_null(st, first + 1);
+  bind_text(st, first + 2, r->output, 1);
+  bind_text(st, first + 3, r->error_code, 1);
+  bind_text(st, first + 4, r->error_message, 1);
+  sqlite3_bind_int64(st, first + 5, r->input_tokens);
+  sqlite3_bind_int64(st, first + 6, r->output_tokens);
+  sqlite3_bind_int64(st, first + 7, r->cached_tokens);
+  sqlite3_bind_double(st, first + 8, cost);
+}
+
 /* What a result costs at the job's batch prices (nothing for a failure that used no tokens). */
 static double result_cost(const bt_ingest *g, const bt_result *r) {
   return r->state == TASK_SUCCEEDED || r->input_tokens || r->output_tokens
@@ -345,21 +366,7 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
   sqlite3_stmt *st = g->upd_attempt;
   sqlite3_bind_int64(st, 1, attempt_id);
   sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-  if (r->http_status)
-    sqlite3_bind_int64(st, 3, r->http_status);
-  else
-    sqlite3_bind_null(st, 3);
-  if (rid)
-    sqlite3_bind_int64(st, 4, rid);
-  else
-    sqlite3_bind_null(st, 4);
-  bind_text(st, 5, r->output, 1);
-  bind_text(st, 6, r->error_code, 1);
-  bind_text(st, 7, r->error_message, 1);
-  sqlite3_bind_int64(st, 8, r->input_tokens);
-  sqlite3_bind_int64(st, 9, r->output_tokens);
-  sqlite3_bind_int64(st, 10, r->cached_tokens);
-  sqlite3_bind_double(st, 11, cost);
+  bind_outcome(st, 3, r, rid, cost);
   sqlite3_bind_int64(st, 12, now);
   int rc = sqlite3_step(st);
   int changed = sqlite3_changes(store_db(g->s));
@@ -618,17 +625,7 @@ static bt_status stage_line(bt_ingest *g, const bt_result *res, bt_error *err) {
   sqlite3_bind_int64(st, 1, t.aid);
   sqlite3_bind_int64(st, 2, t.tid);
   sqlite3_bind_text(st, 3, task_state_name(res->state), -1, SQLITE_STATIC);
-  if (res->http_status)
-    sqlite3_bind_int64(st, 4, res->http_status);
-  if (rid)
-    sqlite3_bind_int64(st, 5, rid);
-  bind_text(st, 6, res->output, 1);
-  bind_text(st, 7, res->error_code, 1);
-  bind_text(st, 8, res->error_message, 1);
-  sqlite3_bind_int64(st, 9, res->input_tokens);
-  sqlite3_bind_int64(st, 10, res->output_tokens);
-  sqlite3_bind_int64(st, 11, res->cached_tokens);
-  sqlite3_bind_double(st, 12, cost);
+  bind_outcome(st, 4, res, rid, cost);
   sqlite3_bind_int(st, 13, moves);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);

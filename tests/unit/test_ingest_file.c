@@ -48,15 +48,22 @@ static void ingest_spool(fixture *f, int64_t batch, FILE *spool, int64_t want_ap
   assert_true(sqlite3_get_autocommit(store_db(f->s)));
 }
 
-static void test_ingest_file(void **state) {
-  fixture *f = *state;
-  make_job(f, 3, 3);
+/* A job of `rows` tasks in one batch; its id. */
+static int64_t one_batch(fixture *f, int rows) {
+  make_job(f, rows, rows);
   bt_batch *list;
   size_t n;
   bt_error err;
   assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
   int64_t batch = list[0].id;
   batch_list_free(list, n);
+  return batch;
+}
+
+static void test_ingest_file(void **state) {
+  fixture *f = *state;
+  int64_t batch = one_batch(f, 3);
+  bt_error err;
   assert_int_equal(store_attempt_tasks_running(f->s, batch, &err), BT_OK);
   FILE *spool = tmpfile();
   assert_non_null(spool);
@@ -91,13 +98,8 @@ static void test_ingest_file(void **state) {
 /* An empty spool (a batch whose every file was missing) applies nothing and opens nothing. */
 static void test_ingest_empty_file(void **state) {
   fixture *f = *state;
-  make_job(f, 1, 1);
-  bt_batch *list;
-  size_t n;
+  int64_t batch = one_batch(f, 1);
   bt_error err;
-  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
-  int64_t batch = list[0].id;
-  batch_list_free(list, n);
   FILE *spool = tmpfile();
   assert_non_null(spool);
   bt_ingest *g;
