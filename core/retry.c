@@ -240,11 +240,14 @@ bt_status retry_requeue_batch(bt_store *s, int64_t batch_id, const char *code, c
     sqlite3_finalize(st);
   }
   /* The refused attempts stay in the history, ended like any attempt that did not run. */
+  int64_t now = util_now_ms();
+  if (!r)
+    r = store_attempt_log_ending(s, "batch_id = ?1 AND state = 'running'", batch_id, now, err);
   if (!r)
     r = store_run(s, err, "updating attempts", NULL,
                   "UPDATE attempts SET state = 'failed', error_code = ?2, error_message = ?3,"
                   " finished_at = ?4 WHERE batch_id = ?1 AND state = 'running'",
-                  "itti", batch_id, code, message, util_now_ms());
+                  "itti", batch_id, code, message, now);
   if (!r)
     r = tasks_pending(s, job.id, round, err);
   if (!r)
@@ -406,10 +409,12 @@ static bt_status fail_too_large(bt_store *s, const split_row *w, int64_t to, con
            util_fmt_count((double)w->est, est, sizeof est),
            util_fmt_count((double)limit, lim, sizeof lim), model);
   int64_t now = util_now_ms();
-  bt_status r = store_run(s, err, "updating an attempt", NULL,
-                          "UPDATE attempts SET batch_id = ?2, state = 'failed', error_code = ?3,"
-                          " error_message = ?4, finished_at = ?5 WHERE id = ?1",
-                          "iitti", w->attempt, to, code, msg, now);
+  bt_status r = store_attempt_log_ending(s, "id = ?1", w->attempt, now, err);
+  if (!r)
+    r = store_run(s, err, "updating an attempt", NULL,
+                  "UPDATE attempts SET batch_id = ?2, state = 'failed', error_code = ?3,"
+                  " error_message = ?4, finished_at = ?5 WHERE id = ?1",
+                  "iitti", w->attempt, to, code, msg, now);
   if (!r)
     r = store_run(s, err, "updating a task", NULL,
                   "UPDATE tasks SET state = 'failed', error_code = ?3, output = NULL,"

@@ -124,6 +124,35 @@ bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *e
 /* What the apply needs to know of one attempt of the batch and its task, read with the join
  * so a line's effect (does it apply, does it move its task, what does it change in the job's
  * cost and counts) is known without asking the store again. */
+/* finish_log keeps 100 ms steps: a job finishing thousands of attempts a second (local
+ * execution) adds ten rows a second, not thousands. */
+#define FINISH_LOG_STEP_MS 100
+#define FINISH_LOG_UPSERT                                                                          \
+  " ON CONFLICT(job_id, at) DO UPDATE SET n = n + excluded.n, cost_usd = cost_usd +"               \
+  " excluded.cost_usd"
+
+bt_status store_attempt_log_finished(bt_store *s, const char *job_id, int64_t at, int64_t n,
+                                     double cost, bt_error *err) {
+  if (n <= 0)
+    return BT_OK;
+  return store_run(
+      s, err, "logging finished attempts", NULL,
+      "INSERT INTO finish_log(job_id, at, n, cost_usd) VALUES (?, ?, ?, ?)" FINISH_LOG_UPSERT,
+      "tiid", job_id, at - at % FINISH_LOG_STEP_MS, n, cost);
+}
+
+bt_status store_attempt_log_ending(bt_store *s, const char *where, int64_t id, int64_t at,
+                                   bt_error *err) {
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO finish_log(job_id, at, n, cost_usd) SELECT job_id, ?2, count(*),"
+           " total(cost_usd) FROM attempts WHERE (%s) AND finished_at IS NULL GROUP BY "
+           "job_id" FINISH_LOG_UPSERT,
+           where);
+  return store_run(s, err, "logging finished attempts", NULL, sql, "ii", id,
+                   at - at % FINISH_LOG_STEP_MS);
+}
+
 typedef struct {
   int64_t aid, tid;
   int64_t last_attempt_id; /* the task's */
@@ -160,7 +189,7 @@ struct bt_ingest {
   /* the file being ingested (ingest_add .. ingest_apply): one open transaction */
   int in_tx, temp_file;
   int64_t expected_bytes, staged;
-  double d_cost;
+  double d_cost, staged_cost;
   int64_t d_in, d_out;
   int64_t moves[TASK_STATE_COUNT][TASK_STATE_COUNT];
 };
@@ -376,6 +405,9 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
     return store_fail(g->s, err, "storing a result");
   if (!changed) /* already terminal: a repeated line or a second download */
     return response_delete(g, rid, err);
+  res = store_attempt_log_finished(g->s, g->job_id, now, 1, cost, err);
+  if (res)
+    return res;
   st = g->upd_task;
   sqlite3_bind_int64(st, 1, task_id);
   sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
@@ -586,7 +618,7 @@ static bt_status ingest_start(bt_ingest *g, bt_error *err) {
   }
   g->in_tx = 1;
   g->staged = 0;
-  g->d_cost = 0;
+  g->d_cost = g->staged_cost = 0;
   g->d_in = g->d_out = 0;
   memset(g->moves, 0, sizeof g->moves);
   return BT_OK;
@@ -633,6 +665,7 @@ static bt_status stage_line(bt_ingest *g, const bt_result *res, bt_error *err) {
   if (rc != SQLITE_DONE)
     return store_fail(g->s, err, "staging a result");
   g->staged++;
+  g->staged_cost += cost;
   g->d_cost += cost - t.cost;
   g->d_in += res->input_tokens - t.in_tokens;
   g->d_out += res->output_tokens - t.out_tokens;
@@ -703,6 +736,8 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
   if (!r)
     r = apply_moves(g, err);
   int64_t now = util_now_ms();
+  if (!r)
+    r = store_attempt_log_finished(g->s, g->job_id, now, g->staged, g->staged_cost, err);
   for (size_t i = 0; !r && i < sizeof apply_sql / sizeof apply_sql[0]; i++)
     r = store_run(g->s, err, "applying results", NULL, apply_sql[i], "i", now);
   if (!r)
@@ -724,11 +759,14 @@ bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state
   int64_t now = util_now_ms();
   const char *name = task_state_name(state);
   bt_status r =
-      store_run(s, err, "updating tasks", NULL,
-                "UPDATE tasks SET state = ?2, error_code = ?3, output = NULL, updated_at = ?4"
-                " WHERE state <> 'succeeded' AND last_attempt_id IN (SELECT id FROM attempts WHERE"
-                " batch_id = ?1 AND state = 'running')",
-                "itti", batch_id, name, code, now);
+      store_attempt_log_ending(s, "batch_id = ?1 AND state = 'running'", batch_id, now, err);
+  if (!r)
+    r = store_run(
+        s, err, "updating tasks", NULL,
+        "UPDATE tasks SET state = ?2, error_code = ?3, output = NULL, updated_at = ?4"
+        " WHERE state <> 'succeeded' AND last_attempt_id IN (SELECT id FROM attempts WHERE"
+        " batch_id = ?1 AND state = 'running')",
+        "itti", batch_id, name, code, now);
   int changes = 0;
   if (!r)
     r = store_run(s, err, "updating attempts", &changes,

@@ -39,6 +39,17 @@ bt_status store_attempt_each(bt_store *s, int64_t batch_id, int only_running, in
 /* The batch was accepted by the provider: its pending tasks become running. */
 bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *err) BT_WUR;
 
+/* Every attempt that finishes is counted in finish_log (migration 11), with its cost, by the
+ * code that ends it:
+ *   store_attempt_log_finished  n attempts of job that finished at `at`, costing cost
+ *   store_attempt_log_ending    the attempts WHERE `where` (SQL over attempts, ?1 = id), about
+ *                               to be ended at `at` by the caller's next statement
+ * Inside the caller's transaction, with the statement that ends them. */
+bt_status store_attempt_log_finished(bt_store *s, const char *job_id, int64_t at, int64_t n,
+                                     double cost, bt_error *err) BT_WUR;
+bt_status store_attempt_log_ending(bt_store *s, const char *where, int64_t id, int64_t at,
+                                   bt_error *err) BT_WUR;
+
 typedef struct bt_ingest bt_ingest;
 bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const char *provider,
                      const char *model, bt_ingest **out, bt_error *err) BT_WUR;

@@ -85,8 +85,8 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
                   NULL, -1, &v, err)))
     return r;
   out->tasks_in_flight = (int64_t)v;
-  if ((r = scalar(s, "SELECT total(cost_usd) FROM attempts WHERE finished_at >= ?", NULL,
-                  day_start_ms, &v, err)))
+  if ((r = scalar(s, "SELECT total(cost_usd) FROM finish_log WHERE at >= ?", NULL, day_start_ms, &v,
+                  err)))
     return r;
   out->spend_today_usd = v;
   if ((r = scalar(s, "SELECT total(actual_cost_usd) FROM jobs", NULL, -1, &v, err)))
@@ -148,9 +148,7 @@ static bt_status extras_init(bt_store *s, extras *x, bt_error *err) {
   bt_status r =
       store_prepare(s, "SELECT state, n FROM job_counts WHERE job_id = ?", &x->counts, err);
   if (!r)
-    r = store_prepare(s,
-                      "SELECT count(*) FROM attempts WHERE job_id = ? AND finished_at >= ?"
-                      " AND finished_at <= ?",
+    r = store_prepare(s, "SELECT total(n) FROM finish_log WHERE job_id = ? AND at >= ? AND at <= ?",
                       &x->recent, err);
   if (!r)
     r = store_prepare(s,
@@ -540,8 +538,8 @@ static bt_status load_spark(bt_store *s, bt_qjob_detail *d, int n, int64_t now, 
   d->spark_bucket_ms = bucket;
   sqlite3_stmt *st;
   bt_status r = store_prepare(s,
-                              "SELECT (finished_at - ?1) / ?2, count(*) FROM attempts"
-                              " WHERE job_id = ?3 AND finished_at >= ?1 GROUP BY 1",
+                              "SELECT (at - ?1) / ?2, total(n) FROM finish_log"
+                              " WHERE job_id = ?3 AND at >= ?1 GROUP BY 1",
                               &st, err);
   if (r)
     return r;

@@ -320,6 +320,23 @@ static const bt_migration migrations[] = {
          "INSERT INTO task_inputs(task_id, input, request) SELECT id, input, request FROM tasks;\n"
          "ALTER TABLE tasks DROP COLUMN input;\n"
          "ALTER TABLE tasks DROP COLUMN request;\n"},
+    /* 11: when attempts finished, and what they cost, per job in 100 ms steps (the finer
+     * history moves over as it was). The dashboard's spend today, a job's recent rate and its
+     * sparkline read this instead of two indexes over every finished attempt, which grew by two
+     * entries per result (0.7 s of a 1M-line ingest) and made spend today a scan of every
+     * attempt that finished today, once a second. */
+    {11, "CREATE TABLE finish_log (\n"
+         "  job_id   TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,\n"
+         "  at       INTEGER NOT NULL,\n"
+         "  n        INTEGER NOT NULL,\n"
+         "  cost_usd REAL NOT NULL,\n"
+         "  PRIMARY KEY (job_id, at)\n"
+         ") WITHOUT ROWID;\n"
+         "CREATE INDEX finish_log_at ON finish_log(at, cost_usd);\n"
+         "INSERT INTO finish_log(job_id, at, n, cost_usd) SELECT job_id, finished_at, count(*),\n"
+         "  total(cost_usd) FROM attempts WHERE finished_at IS NOT NULL GROUP BY 1, 2;\n"
+         "DROP INDEX attempts_finished;\n"
+         "DROP INDEX attempts_job_finished;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

@@ -346,3 +346,8 @@ UPDATE batches SET n_succeeded = 80, n_failed = 2 WHERE id = 4;
 INSERT INTO task_inputs (task_id, input, request) SELECT id, input, request FROM tasks;
 ALTER TABLE tasks DROP COLUMN input;
 ALTER TABLE tasks DROP COLUMN request;
+
+-- When the attempts above finished, as the store keeps it (migration 11).
+INSERT INTO finish_log (job_id, at, n, cost_usd)
+SELECT job_id, finished_at, count(*), total(cost_usd) FROM attempts
+WHERE finished_at IS NOT NULL GROUP BY 1, 2;

@@ -6,6 +6,7 @@
 
 #include "store.h"
 #include "store_job.h"
+#include "store_sql.h"
 #include "testutil.h"
 
 typedef struct {
@@ -115,8 +116,9 @@ static void test_migration_6_moves_responses(void **state) {
                    " created_at, updated_at) VALUES (1, 'j1', 1, 'openai', 't1', 'remote', 2,"
                    " 1, 1);"
                    "INSERT INTO attempts(id, task_id, batch_id, job_id, attempt_no, state,"
-                   " response, created_at) VALUES (7, 1, 1, 'j1', 1, 'succeeded',"
-                   " '{\"body\":1}', 1), (8, 2, 1, 'j1', 1, 'running', NULL, 1);",
+                   " response, cost_usd, created_at, finished_at) VALUES (7, 1, 1, 'j1', 1,"
+                   " 'succeeded', '{\"body\":1}', 0.25, 1, 1234), (8, 2, 1, 'j1', 1,"
+                   " 'running', NULL, 0, 1, NULL);",
                    NULL, NULL, NULL),
       SQLITE_OK);
   sqlite3_close(db);
@@ -149,6 +151,14 @@ static void test_migration_6_moves_responses(void **state) {
   assert_string_equal((const char *)sqlite3_column_text(st, 2), "{\"r\":2}");
   assert_int_equal(sqlite3_step(st), SQLITE_DONE);
   sqlite3_finalize(st);
+  /* migration 11: the finished attempt is in finish_log, at its own time and cost */
+  int64_t v = 0;
+  assert_int_equal(store_query_int(s, &err, &v, 0,
+                                   "SELECT count(*) FROM finish_log WHERE job_id = 'j1' AND"
+                                   " at = 1234 AND n = 1 AND cost_usd = 0.25",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(v, 1);
   /* the columns left tasks, so a state change no longer rewrites them */
   assert_int_equal(store_prepare(s, "SELECT input FROM tasks", &st, &err), BT_ERR_STORE);
   store_close(s);

@@ -272,6 +272,22 @@ static void check_invariants(fixture *f) {
     assert_int_equal(
         store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM temp.ingest_staged", ""), BT_OK);
   assert_int_equal(v, 0);
+  /* finish_log counts every finished attempt once, at its cost */
+  assert_int_equal(store_prepare(f->s,
+                                 "SELECT (SELECT total(n) FROM finish_log WHERE job_id = ?1),"
+                                 " (SELECT count(*) FROM attempts WHERE job_id = ?1 AND"
+                                 " finished_at IS NOT NULL), (SELECT total(cost_usd) FROM"
+                                 " finish_log WHERE job_id = ?1), (SELECT total(cost_usd) FROM"
+                                 " attempts WHERE job_id = ?1 AND finished_at IS NOT NULL)",
+                                 &st, &err),
+                   BT_OK);
+  sqlite3_bind_text(st, 1, f->job, -1, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal((int64_t)sqlite3_column_double(st, 0), sqlite3_column_int64(st, 1));
+  assert_true(sqlite3_column_int64(st, 1) > 0);
+  double logged = sqlite3_column_double(st, 2), spent = sqlite3_column_double(st, 3);
+  assert_true(logged > spent - 1e-9 && logged < spent + 1e-9);
+  sqlite3_finalize(st);
   /* every stored body belongs to exactly one attempt: lines that did not apply took theirs */
   assert_int_equal(store_query_int(f->s, &err, &v, -1,
                                    "SELECT (SELECT count(*) FROM responses) - (SELECT count(*)"
