@@ -52,7 +52,7 @@ typedef struct bt_engine_event {
   bt_engine_event_kind kind;
   char job_id[BT_JOB_ID_LEN + 1]; /* "" when not about one job */
   int level;                      /* a bt_log_level, for ENGINE_EV_MESSAGE */
-  char message[256];
+  char message[512];              /* as long as the store keeps a job's last error */
 } bt_engine_event;
 
 typedef struct bt_engine_opts {
