@@ -122,7 +122,9 @@ void engine_job_fail_unsent(bt_engine *e, ejob *j, const char *code, const char 
  * uploading, uploaded, creating, remote; a chunk goes on from uploading to the provider without
  * another check) and of b. Chunks still at intent are checked on their own turn. The budget is
  * read from the store each time: `retry --max-cost` sets it anew, possibly while another
- * process drives the job. */
+ * process drives the job. A task's output is estimated at the job's worst case over the rows it
+ * was planned for: its own tasks, or for a pipeline stage the input's rows (stage 1's tasks), not
+ * the rows that have flowed in so far. */
 int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost) {
   bt_error err;
   sqlite3_stmt *st;
@@ -135,11 +137,26 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost) {
   sqlite3_finalize(st);
   if (*max_cost < 0)
     return 0;
+  /* A stop is a stop: once a chunk was stopped, the chunks after it in its round are too, until
+   * its tasks are retried. Without this a later chunk could still go: a smaller one, or one
+   * checked after chunks in flight were billed below their estimates; and a later pipeline
+   * stage's chunks keep coming as rows flow in from the stage before. */
+  int64_t stopped = 0;
+  if (!store_query_int(
+          e->store, &err, &stopped, 0,
+          "SELECT EXISTS (SELECT 1 FROM tasks t JOIN attempts a ON a.id ="
+          " t.last_attempt_id JOIN batches s ON s.id = a.batch_id JOIN batches me ON"
+          " me.id = ?2 WHERE t.job_id = ?1 AND t.error_code = 'budget_exceeded' AND"
+          " t.state = 'cancelled' AND s.round = me.round AND s.chunk_no < me.chunk_no)",
+          "ti", j->id, b->id) &&
+      stopped)
+    return 1;
   if (store_prepare(e->store,
                     "SELECT coalesce(sum(t.est_input_tokens), 0), count(*),"
                     " (SELECT actual_cost_usd FROM jobs WHERE id = ?1),"
-                    " (SELECT est_output_tokens * 1.0 / max(1, (SELECT count(*) FROM tasks"
-                    " WHERE job_id = ?1)) FROM jobs WHERE id = ?1)"
+                    " (SELECT me.est_output_tokens * 1.0 / max(1, (SELECT count(*) FROM tasks"
+                    " WHERE job_id = coalesce((SELECT f.id FROM jobs f WHERE f.pipeline_id ="
+                    " me.pipeline_id AND f.stage_no = 1), me.id))) FROM jobs me WHERE me.id = ?1)"
                     " FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN batches b ON"
                     " b.id = a.batch_id WHERE a.job_id = ?1 AND a.state = 'running' AND"
                     " (b.state IN ('uploading','uploaded','creating','remote') OR b.id = ?2)",
@@ -1025,9 +1042,14 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
       util_fmt_usd_exact(max_cost, usd, sizeof usd);
       if (row.round > 1)
         snprintf(rnd, sizeof rnd, " (retry round %lld)", (long long)row.round);
+      /* a pipeline stage's budget is the max_cost in the pipeline file */
+      int64_t stage = 0;
+      if (store_query_int(e->store, &err, &stage, 0,
+                          "SELECT pipeline_id IS NOT NULL FROM jobs WHERE id = ?", "t", j->id))
+        stage = 0;
       char m[256];
-      snprintf(m, sizeof m, "stopped before chunk %lld%s: --max-cost $%s would be passed",
-               (long long)row.chunk_no, rnd, usd);
+      snprintf(m, sizeof m, "stopped before chunk %lld%s: %s $%s would be passed",
+               (long long)row.chunk_no, rnd, stage ? "the stage's max_cost" : "--max-cost", usd);
       engine_job_error(e, j, b, m);
       engine_batch_mark_done(e, b, TASK_CANCELLED, "budget_exceeded", m);
     } else {

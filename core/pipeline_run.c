@@ -600,6 +600,7 @@ static bt_status flow_chunk(flow_state *f, const char *upstream, bt_error *err) 
   if (!rows)
     return error_set(err, BT_ERR_NOMEM, "out of memory");
   size_t got = 0;
+  int more = 0; /* rows past this pull's limit are waiting */
   sqlite3_stmt *up;
   bt_status r = store_prepare(f->s, eligible_sql, &up, err);
   if (!r) {
@@ -609,7 +610,7 @@ static bt_status flow_chunk(flow_state *f, const char *upstream, bt_error *err) 
     int rc;
     while ((rc = sqlite3_step(up)) == SQLITE_ROW) {
       if ((int64_t)got == limit) {
-        f->full = 1; /* one more is waiting */
+        more = 1; /* one more is waiting: the rows read still flow, the stage stays held */
         break;
       }
       up_row *u = &rows[got++];
@@ -619,7 +620,7 @@ static bt_status flow_chunk(flow_state *f, const char *upstream, bt_error *err) 
       u->input = store_col_dup(up, 3);
       u->output = store_col_dup(up, 4);
     }
-    if (!f->full && rc != SQLITE_DONE)
+    if (!more && rc != SQLITE_DONE)
       r = store_fail(f->s, err, "reading the stage before");
     sqlite3_finalize(up);
   }
@@ -630,6 +631,8 @@ static bt_status flow_chunk(flow_state *f, const char *upstream, bt_error *err) 
     }
     r = flow_row(f, &rows[i], err);
   }
+  if (more)
+    f->full = 1;
   for (size_t i = 0; i < got; i++) {
     free(rows[i].custom_id);
     free(rows[i].input);
