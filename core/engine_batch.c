@@ -151,12 +151,12 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost) {
           "ti", j->id, b->id) &&
       stopped)
     return 1;
+  double out_per;
+  if (store_job_output_per_task(e->store, j->id, &out_per, &err))
+    return 0;
   if (store_prepare(e->store,
                     "SELECT coalesce(sum(t.est_input_tokens), 0), count(*),"
-                    " (SELECT actual_cost_usd FROM jobs WHERE id = ?1),"
-                    " (SELECT me.est_output_tokens * 1.0 / max(1, (SELECT count(*) FROM tasks"
-                    " WHERE job_id = coalesce((SELECT f.id FROM jobs f WHERE f.pipeline_id ="
-                    " me.pipeline_id AND f.stage_no = 1), me.id))) FROM jobs me WHERE me.id = ?1)"
+                    " (SELECT actual_cost_usd FROM jobs WHERE id = ?1)"
                     " FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN batches b ON"
                     " b.id = a.batch_id WHERE a.job_id = ?1 AND a.state = 'running' AND"
                     " (b.state IN ('uploading','uploaded','creating','remote') OR b.id = ?2)",
@@ -169,7 +169,6 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost) {
     int64_t in = sqlite3_column_int64(st, 0);
     int64_t n = sqlite3_column_int64(st, 1);
     double actual = sqlite3_column_double(st, 2);
-    double out_per = sqlite3_column_double(st, 3);
     double est = provider_cost_usd(j->provider_name, j->model, in, (int64_t)(out_per * (double)n));
     over = actual + est > *max_cost + 1e-12;
   }

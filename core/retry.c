@@ -53,10 +53,11 @@ bt_status retry_plan(bt_store *s, const char *job_id, const char *only, int64_t 
     sqlite3_finalize(st);
   }
   if (!r && job.est_input_tokens > 0 && out->tasks) {
-    /* Output tokens scale like the job's estimate per task. */
-    bt_counts c;
-    r = store_job_counts(s, job_id, &c, err);
-    int64_t out_tokens = c.total ? job.est_output_tokens * out->tasks / c.total : 0;
+    /* Output tokens scale like the job's estimate per task (per input row, for a later
+     * pipeline stage whose rows are still flowing in). */
+    double per_task = 0;
+    r = store_job_output_per_task(s, job_id, &per_task, err);
+    int64_t out_tokens = (int64_t)(per_task * (double)out->tasks);
     out->est_cost_usd =
         provider_cost_usd(job.provider, job.model, out->est_input_tokens, out_tokens);
   }

@@ -299,6 +299,27 @@ bt_status store_job_counts(bt_store *s, const char *id, bt_counts *out, bt_error
   return counts_query(s, "SELECT state, n FROM job_counts WHERE job_id = ?", id, out, err);
 }
 
+bt_status store_job_output_per_task(bt_store *s, const char *id, double *out, bt_error *err) {
+  *out = 0;
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(
+      s,
+      "SELECT me.est_output_tokens * 1.0 / max(1, (SELECT count(*) FROM tasks WHERE job_id ="
+      " coalesce((SELECT f.id FROM jobs f WHERE f.pipeline_id = me.pipeline_id AND"
+      " f.stage_no = 1), me.id))) FROM jobs me WHERE me.id = ?",
+      &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_double(st, 0);
+  else if (rc != SQLITE_DONE)
+    r = store_fail(s, err, "reading a job's estimate");
+  sqlite3_finalize(st);
+  return r;
+}
+
 bt_status store_job_counts_scan(bt_store *s, const char *id, bt_counts *out, bt_error *err) {
   return counts_query(s, "SELECT state, count(*) FROM tasks WHERE job_id = ? GROUP BY state",
                       id, out, err);

@@ -106,6 +106,12 @@ bt_status store_job_counts(bt_store *s, const char *id, bt_counts *out, bt_error
 bt_status store_job_counts_scan(bt_store *s, const char *id, bt_counts *out,
                                 bt_error *err) BT_WUR;
 
+/* A task's share of the job's estimated output tokens: the estimate over the rows it was made
+ * for. That is the job's own tasks, except for a later pipeline stage, estimated for every
+ * input row while its tasks arrive as rows flow in: the input's rows (stage 1's tasks). */
+bt_status store_job_output_per_task(bt_store *s, const char *id, double *out,
+                                    bt_error *err) BT_WUR;
+
 /* A new task row. */
 typedef struct bt_task_new {
   int64_t row_no;

@@ -157,6 +157,14 @@ static void test_flow_hold_skip_reopen(void **state) {
   assert_int_equal(pipeline_flow(f->s, ids[1], &added, &err), BT_OK);
   assert_int_equal(added, 1); /* a flows; c is skipped by the where-condition */
   assert_int_equal(q(f, "SELECT count(*) FROM pipeline_skips WHERE job_id = ?", ids[1]), 1);
+  /* One row of three has flowed: a task's share of stage two's output estimate is still a third
+   * of it (the estimate covers every input row), not all of it. */
+  double per_task = 0;
+  exec_sql(f, "UPDATE jobs SET est_output_tokens = 300");
+  assert_int_equal(store_job_output_per_task(f->s, ids[1], &per_task, &err), BT_OK);
+  assert_true(per_task > 99.99 && per_task < 100.01);
+  assert_int_equal(store_job_output_per_task(f->s, ids[0], &per_task, &err), BT_OK);
+  assert_true(per_task > 99.99 && per_task < 100.01); /* stage one: its own three tasks */
   assert_int_equal(q(f, "SELECT hold FROM jobs WHERE id = ?", ids[1]), 1);
   assert_int_equal(q(f, "SELECT count(*) FROM batches WHERE job_id = ? AND state = 'intent'",
                      ids[1]),
