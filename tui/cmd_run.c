@@ -1,6 +1,5 @@
 /* cmd_run: `batchtop run`: chained stages (stage N+1 reads stage N's results). */
 #include <getopt.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,7 +8,6 @@
 #include "cmd_status.h"
 #include "engine.h"
 #include "job_report.h"
-#include "logger.h"
 #include "pipeline_run.h"
 #include "util.h"
 
@@ -110,22 +108,10 @@ static int drive_pipeline(bt_cli *cli, bt_store *s, const char *pid) {
   char last[1024] = "";
   int provider_error = 0, done = 0;
   int64_t next_print = 0, next_check = 0;
+  cmd_events seen = {0, 0};
   while (!done) {
-    struct pollfd p = {engine_wake_fd(e), POLLIN, 0};
-    poll(&p, 1, 250);
-    bt_engine_event ev[64];
-    size_t got;
-    while ((got = engine_events(e, ev, 64)) > 0) {
-      for (size_t i = 0; i < got; i++) {
-        if (ev[i].kind == ENGINE_EV_JOB_ERROR ||
-            (ev[i].kind == ENGINE_EV_MESSAGE && ev[i].level >= LOG_WARN)) {
-          if (tty)
-            fputs("\r\033[K", stderr);
-          fprintf(stderr, "batchtop run: %s\n", ev[i].message);
-          provider_error |= ev[i].kind == ENGINE_EV_JOB_ERROR;
-        }
-      }
-    }
+    cmd_pump_events(e, "run", (const char(*)[BT_JOB_ID_LEN + 1]) ids, n, 0, tty, &seen);
+    provider_error = seen.errors > 0;
     int64_t now = util_mono_ms();
     if (provider_error && now >= next_check) {
       /* A stage stopped on an error retries could not overcome: nothing more will flow. */

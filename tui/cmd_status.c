@@ -89,6 +89,31 @@ static int all_submitted(bt_store *s, const char *job_id) {
   return n == 0;
 }
 
+void cmd_pump_events(bt_engine *e, const char *cmd, const char (*ids)[BT_JOB_ID_LEN + 1], size_t n,
+                     int quiet, int tty, cmd_events *seen) {
+  struct pollfd p = {engine_wake_fd(e), POLLIN, 0};
+  poll(&p, 1, 250);
+  bt_engine_event ev[64];
+  size_t got;
+  while ((got = engine_events(e, ev, 64)) > 0) {
+    for (size_t i = 0; i < got; i++) {
+      int mine = !ev[i].job_id[0];
+      for (size_t k = 0; k < n && !mine; k++)
+        mine = !strcmp(ev[i].job_id, ids[k]);
+      if (!mine)
+        continue;
+      int error = ev[i].kind == ENGINE_EV_JOB_ERROR;
+      if (error || (ev[i].kind == ENGINE_EV_MESSAGE && ev[i].level >= LOG_WARN && !quiet)) {
+        if (tty)
+          fputs("\r\033[K", stderr);
+        fprintf(stderr, "batchtop %s: %s\n", cmd, ev[i].message);
+      }
+      seen->errors += error;
+      seen->done += ev[i].kind == ENGINE_EV_JOB_DONE;
+    }
+  }
+}
+
 int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mode mode) {
   bt_store *s;
   if (cli_open_store(cmd, &s))
@@ -115,33 +140,18 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
   int tty = isatty(2) && mode == DRIVE_UNTIL_DONE;
   char last[256] = "";
   int64_t next_print = 0;
-  int code = -1, done = 0;
+  int code = -1;
+  char id[1][BT_JOB_ID_LEN + 1];
+  util_strlcpy(id[0], job_id, sizeof id[0]);
+  cmd_events seen = {0, 0};
   while (code < 0) {
-    struct pollfd p = {engine_wake_fd(e), POLLIN, 0};
-    poll(&p, 1, 250);
-    bt_engine_event ev[64];
-    size_t n;
-    while ((n = engine_events(e, ev, 64)) > 0) {
-      for (size_t i = 0; i < n; i++) {
-        int mine = !ev[i].job_id[0] || !strcmp(ev[i].job_id, job_id);
-        if (ev[i].kind == ENGINE_EV_MESSAGE && mine && ev[i].level >= LOG_WARN &&
-            mode != DRIVE_QUIET_DONE) {
-          if (tty)
-            fputs("\r\033[K", stderr);
-          fprintf(stderr, "batchtop %s: %s\n", cmd, ev[i].message);
-        } else if (ev[i].kind == ENGINE_EV_JOB_ERROR && mine) {
-          if (tty)
-            fputs("\r\033[K", stderr);
-          fprintf(stderr, "batchtop %s: %s\n", cmd, ev[i].message);
-          code = EXIT_PROVIDER;
-        } else if (ev[i].kind == ENGINE_EV_JOB_DONE && mine) {
-          done = 1;
-        }
-      }
-    }
-    if (code >= 0)
+    cmd_pump_events(e, cmd, (const char(*)[BT_JOB_ID_LEN + 1]) id, 1, mode == DRIVE_QUIET_DONE, tty,
+                    &seen);
+    if (seen.errors) {
+      code = EXIT_PROVIDER;
       break;
-    if (done) {
+    }
+    if (seen.done) {
       code = job_report_exit_code(s, job_id);
       if (mode == DRIVE_UNTIL_SUBMITTED && code != EXIT_PROVIDER && code != EXIT_BUDGET)
         code = EXIT_OK;

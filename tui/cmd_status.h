@@ -15,6 +15,18 @@ typedef enum {
 
 int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mode mode);
 
+/* One turn of waiting on an engine from the command line: up to 250 ms for it to signal, then
+ * every event drained. Of the events about the n jobs in ids (or about no job): warnings are
+ * printed unless quiet, job errors always, as "batchtop CMD: message" on stderr (clearing the
+ * progress line first on a terminal), and seen counts job errors and jobs done. */
+typedef struct {
+  int errors; /* ENGINE_EV_JOB_ERROR */
+  int done;   /* ENGINE_EV_JOB_DONE */
+} cmd_events;
+struct bt_engine;
+void cmd_pump_events(struct bt_engine *e, const char *cmd, const char (*ids)[BT_JOB_ID_LEN + 1],
+                     size_t n, int quiet, int tty, cmd_events *seen);
+
 /* Resolve what the user typed into a job id; prints the error and returns non-zero when
  * there is no such job. */
 int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]);
