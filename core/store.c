@@ -1,6 +1,7 @@
 /* store: connection, migrations, transactions. */
 #include "store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,17 @@ static bt_status store_migrate(bt_store *s, bt_error *err) {
   return store_commit(s, err);
 }
 
+/* Once per process, before SQLite's first use: no memory statistics. With them on (SQLite's
+ * default) every allocation SQLite makes takes a global mutex to count it; nothing here reads
+ * the counts. If SQLite was started already (an embedding program), this changes nothing. */
+static void sqlite_setup(void) {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 bt_status store_open(const char *path, bt_store **out, bt_error *err) {
   *out = NULL;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sqlite_setup);
   char def[4096];
   if (!path) {
     bt_status st = home_path("batchtop.db", def, sizeof def, err);
