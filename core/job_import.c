@@ -66,7 +66,7 @@ static bt_status on_input_line(void *ud, const char *line, size_t len) {
     memcpy(req, line, len);
     req[len] = '\0';
     c->row_no++;
-    bt_task_new t = {c->row_no, c->row_no, cid, input, req, 0};
+    bt_task_new t = {c->row_no, c->row_no, cid, input, req, 0, 0};
     r = store_task_insert(c->ins, &t, c->err);
     if (!r)
       r = store_attempt_insert(c->s, c->job_id, sqlite3_last_insert_rowid(store_db(c->s)),

@@ -558,13 +558,14 @@ static bt_status flow_row(flow_state *f, const up_row *u, bt_error *err) {
     f->full = 1; /* this row starts the next chunk */
     return BT_OK;
   }
-  bt_task_new t = {row_no,
-                   u->line_no,
-                   custom_id,
-                   input ? input : "{}",
-                   buf_str(&f->req),
-                   tokens_request(has_sys ? buf_str(&f->sys) : NULL, f->sys.len, buf_str(&f->user),
-                                  f->user.len)};
+  bt_task_new t = {
+      row_no,
+      u->line_no,
+      custom_id,
+      input ? input : "{}",
+      buf_str(&f->req),
+      tokens_request(has_sys ? buf_str(&f->sys) : NULL, f->sys.len, buf_str(&f->user), f->user.len),
+      0};
   r = store_task_insert(f->ins, &t, err);
   if (r)
     return r;

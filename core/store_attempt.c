@@ -12,7 +12,7 @@
 
 struct bt_attempt_inserter {
   bt_store *s;
-  sqlite3_stmt *ins, *upd;
+  sqlite3_stmt *ins, *upd, *first;
   char job_id[16];
   int64_t now;
 };
@@ -62,11 +62,33 @@ bt_status store_attempt_add(bt_attempt_inserter *a, int64_t task_id, int64_t bat
   return BT_OK;
 }
 
+bt_status store_attempt_add_first(bt_attempt_inserter *a, int64_t attempt_id, int64_t task_id,
+                                  int64_t batch_id, bt_error *err) {
+  if (!a->first) {
+    bt_status r = store_prepare(a->s,
+                                "INSERT INTO attempts(id, task_id, batch_id, job_id, attempt_no,"
+                                " state, created_at) VALUES (?, ?, ?, ?, 1, 'running', ?)",
+                                &a->first, err);
+    if (r)
+      return r;
+  }
+  sqlite3_stmt *st = a->first;
+  sqlite3_bind_int64(st, 1, attempt_id);
+  sqlite3_bind_int64(st, 2, task_id);
+  sqlite3_bind_int64(st, 3, batch_id);
+  sqlite3_bind_text(st, 4, a->job_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, a->now);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? BT_OK : store_fail(a->s, err, "inserting an attempt");
+}
+
 void store_attempt_inserter_free(bt_attempt_inserter *a) {
   if (!a)
     return;
   sqlite3_finalize(a->ins);
   sqlite3_finalize(a->upd);
+  sqlite3_finalize(a->first);
   free(a);
 }
 

@@ -26,6 +26,10 @@ bt_status store_attempt_inserter_new(bt_store *s, const char *job_id, bt_attempt
                                      bt_error *err) BT_WUR;
 bt_status store_attempt_add(bt_attempt_inserter *ins, int64_t task_id, int64_t batch_id,
                             bt_error *err) BT_WUR;
+/* A new task's first attempt, with the id the task was told (bt_task_new.first_attempt): no
+ * second write to the task. Ids are handed out by a caller that holds the write lock. */
+bt_status store_attempt_add_first(bt_attempt_inserter *ins, int64_t attempt_id, int64_t task_id,
+                                  int64_t batch_id, bt_error *err) BT_WUR;
 void store_attempt_inserter_free(bt_attempt_inserter *ins);
 
 /* Call fn for every task of a batch, in input order: index from 0, custom_id, request line,

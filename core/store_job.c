@@ -341,7 +341,8 @@ bt_status store_task_inserter_new(bt_store *s, const char *job_id, bt_task_inser
   bt_status r = store_prepare(
       s,
       "INSERT INTO tasks(job_id, row_no, line_no, custom_id, state, request_bytes,"
-      " est_input_tokens, updated_at) VALUES (?,?,?,?,'pending',?,?,?)",
+      " est_input_tokens, updated_at, attempts, last_attempt_id) VALUES"
+      " (?,?,?,?,'pending',?,?,?,?,?)",
       &ins->st, err);
   if (!r)
     r = store_prepare(s, "INSERT INTO task_inputs(task_id, input, request) VALUES (?,?,?)",
@@ -368,6 +369,11 @@ bt_status store_task_insert(bt_task_inserter *ins, const bt_task_new *t, bt_erro
   sqlite3_bind_int64(st, 5, (int64_t)strlen(t->request));
   sqlite3_bind_int64(st, 6, t->est_input_tokens);
   sqlite3_bind_int64(st, 7, ins->now);
+  sqlite3_bind_int64(st, 8, t->first_attempt > 0);
+  if (t->first_attempt > 0)
+    sqlite3_bind_int64(st, 9, t->first_attempt);
+  else
+    sqlite3_bind_null(st, 9);
   int rc = sqlite3_step(st);
   bt_status r = BT_OK;
   if (rc != SQLITE_DONE) {

@@ -120,6 +120,8 @@ typedef struct bt_task_new {
   const char *input;   /* JSON object text */
   const char *request; /* request line JSON text */
   int64_t est_input_tokens;
+  int64_t first_attempt; /* > 0: the id its first attempt will get (attempts 1, the latest);
+                            0: no attempt yet */
 } bt_task_new;
 
 /* Bulk insert: prepare once, add many inside the caller's transaction, then finish. */

@@ -337,6 +337,24 @@ static const bt_migration migrations[] = {
          "  total(cost_usd) FROM attempts WHERE finished_at IS NOT NULL GROUP BY 1, 2;\n"
          "DROP INDEX attempts_finished;\n"
          "DROP INDEX attempts_job_finished;\n"},
+    /* 12 (job creation): the insert triggers stand aside in bulk mode too (as the update
+     * triggers do since migration 5). Building a job inserts a task and its first attempt per
+     * row; the triggers added a job_counts upsert and a jobs update to each, three writes of
+     * bookkeeping per row that job_builder_finish now makes once. */
+    {12, "DROP TRIGGER tasks_count_insert;\n"
+         "CREATE TRIGGER tasks_count_insert AFTER INSERT ON tasks\n"
+         "  WHEN (SELECT bulk FROM store_flags) = 0 BEGIN\n"
+         "  INSERT INTO job_counts(job_id, state, n) VALUES (NEW.job_id, NEW.state, 1)\n"
+         "    ON CONFLICT(job_id, state) DO UPDATE SET n = n + 1;\n"
+         "END;\n"
+         "DROP TRIGGER attempts_cost_insert;\n"
+         "CREATE TRIGGER attempts_cost_insert AFTER INSERT ON attempts\n"
+         "  WHEN (SELECT bulk FROM store_flags) = 0 BEGIN\n"
+         "  UPDATE jobs SET actual_cost_usd = actual_cost_usd + NEW.cost_usd,\n"
+         "    actual_input_tokens = actual_input_tokens + NEW.input_tokens,\n"
+         "    actual_output_tokens = actual_output_tokens + NEW.output_tokens\n"
+         "  WHERE id = NEW.job_id;\n"
+         "END;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {
