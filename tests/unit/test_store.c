@@ -54,7 +54,7 @@ static void make_job(bt_store *s, bt_job *job, int tasks) {
   for (int i = 1; i <= tasks; i++) {
     char cid[32];
     snprintf(cid, sizeof cid, "row-%d", i);
-    bt_task_new t = {i, i + 1, cid, "{\"feedback\":\"x\"}", "{\"custom_id\":\"x\"}", 10};
+    bt_task_new t = {i, i + 1, cid, "{\"feedback\":\"x\"}", "{\"custom_id\":\"x\"}", 10, 0};
     assert_int_equal(store_task_insert(ins, &t, &err), BT_OK);
   }
   store_task_inserter_free(ins);
@@ -240,7 +240,7 @@ static void test_duplicate_custom_id(void **state) {
   bt_task_inserter *ins;
   assert_int_equal(store_begin(s, &err), BT_OK);
   assert_int_equal(store_task_inserter_new(s, job.id, &ins, &err), BT_OK);
-  bt_task_new t = {4, 5, "row-2", "{}", "{}", 0};
+  bt_task_new t = {4, 5, "row-2", "{}", "{}", 0, 0};
   assert_int_equal(store_task_insert(ins, &t, &err), BT_ERR_EXISTS);
   assert_non_null(strstr(err.message, "row-2"));
   store_task_inserter_free(ins);
