@@ -154,12 +154,13 @@ int engine_over_budget(bt_engine *e, ejob *j, ebatch *b, double *max_cost) {
   double out_per;
   if (store_job_output_per_task(e->store, j->id, &out_per, &err))
     return 0;
+  /* Per chunk, its tasks as they were sized (store_batch_set_size): every attempt of a chunk
+   * in flight is running until its results are in, when the chunk is done. */
   if (store_prepare(e->store,
-                    "SELECT coalesce(sum(t.est_input_tokens), 0), count(*),"
+                    "SELECT coalesce(sum(b.est_input_tokens), 0), coalesce(sum(b.n_requests), 0),"
                     " (SELECT actual_cost_usd FROM jobs WHERE id = ?1)"
-                    " FROM attempts a JOIN tasks t ON t.id = a.task_id JOIN batches b ON"
-                    " b.id = a.batch_id WHERE a.job_id = ?1 AND a.state = 'running' AND"
-                    " (b.state IN ('uploading','uploaded','creating','remote') OR b.id = ?2)",
+                    " FROM batches b WHERE b.job_id = ?1 AND (b.state IN"
+                    " ('uploading','uploaded','creating','remote') OR b.id = ?2)",
                     &st, &err))
     return 0;
   sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
@@ -647,17 +648,15 @@ static int token_limit_pace(bt_engine *e, ebatch *b, int64_t now, int held) {
    * refuses and the refusal is waited out as before. */
   bt_status r = store_query_int(
       e->store, &err, &inflight, 0,
-      "SELECT coalesce(sum(t.est_input_tokens), 0) FROM batches b JOIN jobs j ON j.id = b.job_id"
-      " JOIN attempts a ON a.batch_id = b.id JOIN tasks t ON t.id = a.task_id WHERE j.provider ="
-      " ?1 AND j.model = ?2 AND b.id <> ?3 AND b.state IN ('uploading','uploaded','creating',"
+      "SELECT coalesce(sum(b.est_input_tokens), 0) FROM batches b JOIN jobs j ON j.id = b.job_id"
+      " WHERE j.provider = ?1 AND j.model = ?2 AND b.id <> ?3 AND b.state IN "
+      "('uploading','uploaded','creating',"
       "'remote') AND coalesce(b.remote_status, '') NOT IN ('completed','failed','expired',"
       "'cancelled','ended') AND b.job_id IN (SELECT job_id FROM leases WHERE expires_at > ?4)",
       "ttii", j->provider_name, j->model, b->id, util_now_ms());
   if (!r)
     r = store_query_int(e->store, &err, &mine, 0,
-                        "SELECT coalesce(sum(t.est_input_tokens), 0) FROM attempts a JOIN tasks t"
-                        " ON t.id = a.task_id WHERE a.batch_id = ? AND a.state = 'running'",
-                        "i", b->id);
+                        "SELECT est_input_tokens FROM batches WHERE id = ?", "i", b->id);
   if (r) {
     log_warn("engine: %s", err.message);
     b->next_at = now + 1000;

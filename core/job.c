@@ -24,7 +24,7 @@ struct bt_job_builder {
   bt_task_inserter *ins;
   bt_attempt_inserter *att;
   bt_chunker chunker;
-  int64_t chunk_no, chunk_id, chunk_n, chunk_bytes;
+  int64_t chunk_no, chunk_id, chunk_n, chunk_bytes, chunk_tokens;
   int64_t n_tasks;
   int64_t next_attempt; /* the id the next task's first attempt gets (we hold the write lock) */
 };
@@ -43,9 +43,10 @@ static void checks_off(bt_store *s, int off) {
 static bt_status close_chunk(bt_job_builder *b, bt_error *err) {
   if (!b->chunk_id)
     return BT_OK;
-  bt_status r = store_batch_set_size(b->s, b->chunk_id, b->chunk_n, b->chunk_bytes, err);
+  bt_status r =
+      store_batch_set_size(b->s, b->chunk_id, b->chunk_n, b->chunk_bytes, b->chunk_tokens, err);
   b->chunk_id = 0;
-  b->chunk_n = b->chunk_bytes = 0;
+  b->chunk_n = b->chunk_bytes = b->chunk_tokens = 0;
   return r;
 }
 
@@ -157,6 +158,7 @@ bt_status job_builder_add(bt_job_builder *b, const bt_rendered *row, bt_error *e
   b->next_attempt++;
   b->chunk_n++;
   b->chunk_bytes += bytes;
+  b->chunk_tokens += row->est_input_tokens;
   b->n_tasks++;
   b->job.est_input_tokens += row->est_input_tokens;
   /* The worst case, as `estimate` and --max-cost count it (core/estimate.h). */

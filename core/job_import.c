@@ -87,7 +87,7 @@ static bt_status import_one(bt_store *s, const bt_provider_conn *p, const char *
   if (!r)
     r = store_batch_set_remote(s, bid, rb, 1, err);
   if (!r)
-    r = store_batch_set_size(s, bid, rb->total, 0, err);
+    r = store_batch_set_size(s, bid, rb->total, 0, 0, err); /* no estimate: made elsewhere */
   if (r || p->kind != PROVIDER_OPENAI)
     return r;
   /* The input file gives the tasks. */

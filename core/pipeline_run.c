@@ -652,7 +652,7 @@ static bt_status flow_chunk(flow_state *f, const char *upstream, bt_error *err) 
   for (size_t i = 0; !r && i < f->n; i++)
     r = store_attempt_insert(f->s, f->job->id, f->task_ids[i], batch_id, err);
   if (!r)
-    r = store_batch_set_size(f->s, batch_id, (int64_t)f->n, f->bytes, err);
+    r = store_batch_set_size(f->s, batch_id, (int64_t)f->n, f->bytes, -1, err);
   return r;
 }
 

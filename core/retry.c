@@ -100,7 +100,7 @@ static bt_status add_chunks(bt_store *s, const bt_job *job, sqlite3_stmt *st, in
     int starts;
     r = chunker_add(&chunker, (size_t)(b - 1), &chunk, &starts, err);
     if (!r && starts && batch_id) {
-      r = store_batch_set_size(s, batch_id, n, bytes, err);
+      r = store_batch_set_size(s, batch_id, n, bytes, -1, err);
       batch_id = 0;
     }
     if (!r && !batch_id) {
@@ -119,7 +119,7 @@ static bt_status add_chunks(bt_store *s, const bt_job *job, sqlite3_stmt *st, in
   if (!r && rc != SQLITE_DONE)
     r = store_fail(s, err, "selecting tasks");
   if (!r && batch_id)
-    r = store_batch_set_size(s, batch_id, n, bytes, err);
+    r = store_batch_set_size(s, batch_id, n, bytes, -1, err);
   return r;
 }
 
@@ -461,7 +461,7 @@ static bt_status split_apply(bt_store *s, const bt_batch *b, const bt_job *job, 
   for (int64_t k = 0; !r && k <= parts; k++) {
     if (!dest[k] || (k == parts && !over))
       continue;
-    r = store_batch_set_size(s, dest[k], cnt[k], bytes[k], err);
+    r = store_batch_set_size(s, dest[k], cnt[k], bytes[k], -1, err);
     if (!r && k < parts)
       r = store_run(s, err, "holding a chunk", NULL,
                     "UPDATE batches SET next_poll_at = (SELECT next_poll_at FROM batches WHERE"

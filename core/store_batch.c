@@ -39,10 +39,13 @@ bt_status store_batch_insert(bt_store *s, const char *job_id, int64_t chunk_no, 
 }
 
 bt_status store_batch_set_size(bt_store *s, int64_t id, int64_t n_requests, int64_t n_bytes,
-                               bt_error *err) {
+                               int64_t est_tokens, bt_error *err) {
   return store_run(s, err, "sizing a batch", NULL,
-                   "UPDATE batches SET n_requests = ?, n_bytes = ? WHERE id = ?", "iii", n_requests,
-                   n_bytes, id);
+                   "UPDATE batches SET n_requests = ?1, n_bytes = ?2, est_input_tokens = CASE WHEN"
+                   " ?4 >= 0 THEN ?4 ELSE (SELECT coalesce(sum(t.est_input_tokens), 0) FROM"
+                   " attempts a JOIN tasks t ON t.id = a.task_id WHERE a.batch_id = ?3 AND"
+                   " a.state = 'running') END WHERE id = ?3",
+                   "iiii", n_requests, n_bytes, id, est_tokens);
 }
 
 #define BATCH_COLS                                                                                 \

@@ -37,9 +37,10 @@ void batch_list_free(bt_batch *list, size_t n);
 /* New batch row in state intent, with its tag. */
 bt_status store_batch_insert(bt_store *s, const char *job_id, int64_t chunk_no, int64_t round,
                              const char *provider, int64_t *id_out, bt_error *err) BT_WUR;
-/* Set the request count and byte size once the chunk is complete. */
+/* Set the request count, byte size and estimated input tokens once the chunk is complete
+ * (its attempts in place). est_tokens < 0: summed from its running attempts' tasks. */
 bt_status store_batch_set_size(bt_store *s, int64_t id, int64_t n_requests, int64_t n_bytes,
-                               bt_error *err) BT_WUR;
+                               int64_t est_tokens, bt_error *err) BT_WUR;
 bt_status store_batch_get(bt_store *s, int64_t id, bt_batch *out, bt_error *err) BT_WUR;
 /* All batches of a job, by round then chunk. */
 bt_status store_batch_list(bt_store *s, const char *job_id, bt_batch **out, size_t *n,

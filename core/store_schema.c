@@ -355,6 +355,14 @@ static const bt_migration migrations[] = {
          "    actual_output_tokens = actual_output_tokens + NEW.output_tokens\n"
          "  WHERE id = NEW.job_id;\n"
          "END;\n"},
+    /* 13 (engine): a chunk's estimated input tokens, summed once when it is sized
+     * (store_batch_set_size). The budget check before each chunk and the enqueued-token pacing
+     * summed them over every running attempt of the batches in flight: 1M rows per check for a
+     * 1M-task job with all its chunks out. */
+    {13, "ALTER TABLE batches ADD COLUMN est_input_tokens INTEGER NOT NULL DEFAULT 0;\n"
+         "UPDATE batches SET est_input_tokens = (SELECT coalesce(sum(t.est_input_tokens), 0)\n"
+         "  FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE a.batch_id = batches.id\n"
+         "  AND a.state = 'running');\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

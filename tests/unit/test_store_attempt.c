@@ -56,6 +56,14 @@ static void test_chunks_and_ingest(void **state) {
   assert_int_equal(n, 3); /* 2 + 2 + 1 */
   assert_int_equal(list[0].n_requests, 2);
   assert_int_equal(list[2].n_requests, 1);
+  /* each chunk knows its tasks' estimated input tokens (100 a row) */
+  int64_t sized = 0;
+  assert_int_equal(store_query_int(f->s, &err, &sized, 0,
+                                   "SELECT count(*) FROM batches WHERE job_id = ? AND"
+                                   " est_input_tokens = 100 * n_requests",
+                                   "t", f->job),
+                   BT_OK);
+  assert_int_equal(sized, 3);
   assert_string_equal(list[0].state, "intent");
   char tag[64];
   snprintf(tag, sizeof tag, "bt-%s-1-1", f->job);
@@ -353,6 +361,11 @@ static void bulk_apply(void **state) {
   assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
   int64_t b2 = list[n - 1].id;
   batch_list_free(list, n);
+  /* the retry's chunk is sized from its running attempts: row-2 alone */
+  assert_int_equal(store_query_int(f->s, &err, &v, 0,
+                                   "SELECT est_input_tokens FROM batches WHERE id = ?", "i", b2),
+                   BT_OK);
+  assert_int_equal(v, 100);
   bt_result late[] = {result("row-4", TASK_FAILED, NULL, "late"),
                       result("row-2", TASK_SUCCEEDED, "again", NULL)};
   /* a download of b2 that fails half way (lines staged, never applied) leaves nothing: no
