@@ -143,38 +143,39 @@ bt_status store_attempt_tasks_running(bt_store *s, int64_t batch_id, bt_error *e
                    "ii", batch_id, util_now_ms());
 }
 
-/* What the apply needs to know of one attempt of the batch and its task, read with the join
- * so a line's effect (does it apply, does it move its task, what does it change in the job's
- * cost and counts) is known without asking the store again. */
 /* finish_log keeps 100 ms steps: a job finishing thousands of attempts a second (local
  * execution) adds ten rows a second, not thousands. */
-#define FINISH_LOG_STEP_MS 100
+#define FINISH_LOG_STEP "100" /* ms */
 #define FINISH_LOG_UPSERT                                                                          \
   " ON CONFLICT(job_id, at) DO UPDATE SET n = n + excluded.n, cost_usd = cost_usd +"               \
   " excluded.cost_usd"
+/* ?1 job, ?2 time, ?3 attempts, ?4 their cost */
+static const char log_finished_sql[] =
+    "INSERT INTO finish_log(job_id, at, n, cost_usd) VALUES (?1, ?2 - ?2 % " FINISH_LOG_STEP ", ?3,"
+    " ?4)" FINISH_LOG_UPSERT;
 
 bt_status store_attempt_log_finished(bt_store *s, const char *job_id, int64_t at, int64_t n,
                                      double cost, bt_error *err) {
   if (n <= 0)
     return BT_OK;
-  return store_run(
-      s, err, "logging finished attempts", NULL,
-      "INSERT INTO finish_log(job_id, at, n, cost_usd) VALUES (?, ?, ?, ?)" FINISH_LOG_UPSERT,
-      "tiid", job_id, at - at % FINISH_LOG_STEP_MS, n, cost);
+  return store_run(s, err, "logging finished attempts", NULL, log_finished_sql, "tiid", job_id, at,
+                   n, cost);
 }
 
 bt_status store_attempt_log_ending(bt_store *s, const char *where, int64_t id, int64_t at,
                                    bt_error *err) {
   char sql[512];
   snprintf(sql, sizeof sql,
-           "INSERT INTO finish_log(job_id, at, n, cost_usd) SELECT job_id, ?2, count(*),"
-           " total(cost_usd) FROM attempts WHERE (%s) AND finished_at IS NULL GROUP BY "
-           "job_id" FINISH_LOG_UPSERT,
+           "INSERT INTO finish_log(job_id, at, n, cost_usd) SELECT job_id,"
+           " ?2 - ?2 %% " FINISH_LOG_STEP ", count(*), total(cost_usd) FROM attempts"
+           " WHERE (%s) AND finished_at IS NULL GROUP BY job_id" FINISH_LOG_UPSERT,
            where);
-  return store_run(s, err, "logging finished attempts", NULL, sql, "ii", id,
-                   at - at % FINISH_LOG_STEP_MS);
+  return store_run(s, err, "logging finished attempts", NULL, sql, "ii", id, at);
 }
 
+/* What the apply needs to know of one attempt of the batch and its task, read with the join
+ * so a line's effect (does it apply, does it move its task, what does it change in the job's
+ * cost and counts) is known without asking the store again. */
 typedef struct {
   int64_t aid, tid;
   int64_t last_attempt_id; /* the task's */
@@ -196,8 +197,8 @@ typedef struct {
 struct bt_ingest {
   bt_store *s;
   int autocreate;
-  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *ins_staged,
-      *seen_staged;
+  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *log_finished,
+      *ins_staged, *seen_staged;
   char job_id[16];
   int64_t batch_id;
   char *provider, *model;
@@ -234,6 +235,7 @@ static const char *const ingest_sql[] = {
     " id = ?1 AND state <> 'succeeded' AND (last_attempt_id = ?6 OR ?2 = 'succeeded')",
     "INSERT INTO responses(body) VALUES (?)",
     "DELETE FROM responses WHERE id = ?",
+    log_finished_sql,
 };
 
 /* The lines of the file being ingested, one per attempt, in the connection's temporary
@@ -266,8 +268,8 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
     ignored.message[0] = '\0'; /* only a speed-up */
   g->provider = util_xstrdup(provider ? provider : "");
   g->model = util_xstrdup(model ? model : "");
-  sqlite3_stmt **st[] = {&g->find, &g->upd_attempt, &g->upd_task, &g->ins_response,
-                         &g->del_response};
+  sqlite3_stmt **st[] = {&g->find,         &g->upd_attempt,  &g->upd_task,
+                         &g->ins_response, &g->del_response, &g->log_finished};
   bt_status r = BT_OK;
   for (size_t i = 0; i < sizeof st / sizeof st[0] && !r; i++)
     r = store_prepare(s, ingest_sql[i], st[i], err);
@@ -321,7 +323,8 @@ void ingest_free(bt_ingest *g) {
   if (!g)
     return;
   ingest_end(g);
-  sqlite3_stmt *st[] = {g->find, g->upd_attempt, g->upd_task, g->ins_response, g->del_response};
+  sqlite3_stmt *st[] = {g->find,         g->upd_attempt,  g->upd_task,
+                        g->ins_response, g->del_response, g->log_finished};
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
     sqlite3_finalize(st[i]);
   free(g->slots);
@@ -427,9 +430,16 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
     return store_fail(g->s, err, "storing a result");
   if (!changed) /* already terminal: a repeated line or a second download */
     return response_delete(g, rid, err);
-  res = store_attempt_log_finished(g->s, g->job_id, now, 1, cost, err);
-  if (res)
-    return res;
+  /* finish_log, through the statement prepared with the others: this runs once a result */
+  st = g->log_finished;
+  sqlite3_bind_text(st, 1, g->job_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, 1);
+  sqlite3_bind_double(st, 4, cost);
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return store_fail(g->s, err, "logging a finished attempt");
   st = g->upd_task;
   sqlite3_bind_int64(st, 1, task_id);
   sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
