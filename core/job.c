@@ -201,10 +201,7 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
   /* What the insert triggers would have counted row by row: every task pending; new attempts
    * cost nothing yet. */
   if (!r)
-    r = store_run(b->s, err, "counting tasks", NULL,
-                  "INSERT INTO job_counts(job_id, state, n) VALUES (?, 'pending', ?)"
-                  " ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
-                  "ti", j->id, b->n_tasks);
+    r = store_job_counts_add(b->s, j->id, TASK_PENDING, b->n_tasks, err);
   if (!r)
     r = store_run(b->s, err, "creating the job", NULL, "UPDATE store_flags SET bulk = 0", "");
   if (!r)

@@ -742,14 +742,9 @@ static bt_status apply_moves(bt_ingest *g, bt_error *err) {
       int64_t n = g->moves[from][to];
       if (!n || from == to)
         continue;
-      r = store_run(g->s, err, "counting tasks", NULL,
-                    "UPDATE job_counts SET n = n - ?3 WHERE job_id = ?1 AND state = ?2", "tti",
-                    g->job_id, task_state_name(from), n);
+      r = store_job_counts_add(g->s, g->job_id, (bt_task_state)from, -n, err);
       if (!r)
-        r = store_run(g->s, err, "counting tasks", NULL,
-                      "INSERT INTO job_counts(job_id, state, n) VALUES (?1, ?2, ?3)"
-                      " ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
-                      "tti", g->job_id, task_state_name(to), n);
+        r = store_job_counts_add(g->s, g->job_id, (bt_task_state)to, n, err);
     }
   return r;
 }

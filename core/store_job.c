@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_sql.h"
 #include "util.h"
 
 static const char *const task_state_names[] = {
@@ -297,6 +298,14 @@ static bt_status counts_query(bt_store *s, const char *sql, const char *id, bt_c
 
 bt_status store_job_counts(bt_store *s, const char *id, bt_counts *out, bt_error *err) {
   return counts_query(s, "SELECT state, n FROM job_counts WHERE job_id = ?", id, out, err);
+}
+
+bt_status store_job_counts_add(bt_store *s, const char *id, bt_task_state state, int64_t n,
+                               bt_error *err) {
+  return store_run(s, err, "counting tasks", NULL,
+                   "INSERT INTO job_counts(job_id, state, n) VALUES (?, ?, ?)"
+                   " ON CONFLICT(job_id, state) DO UPDATE SET n = n + excluded.n",
+                   "tti", id, task_state_name(state), n);
 }
 
 bt_status store_job_output_per_task(bt_store *s, const char *id, double *out, bt_error *err) {

@@ -101,6 +101,10 @@ bt_status store_job_set_state(bt_store *s, const char *id, const char *state,
 
 /* Counts per task state, from job_counts (O(states), not O(tasks)). */
 bt_status store_job_counts(bt_store *s, const char *id, bt_counts *out, bt_error *err) BT_WUR;
+/* n more (or, negative, fewer) tasks of the job in state: what the count triggers do per row,
+ * for the writers that set them aside (bulk mode) and correct the counts once. */
+bt_status store_job_counts_add(bt_store *s, const char *id, bt_task_state state, int64_t n,
+                               bt_error *err) BT_WUR;
 
 /* The same counts computed from the tasks themselves (slow; for checks and tests). */
 bt_status store_job_counts_scan(bt_store *s, const char *id, bt_counts *out,
