@@ -877,13 +877,7 @@ static bt_status ingest_spool(bt_engine *e, ebatch *b, bt_error *err) {
 static void download_next(bt_engine *e, ebatch *b) {
   int max_which = b->job->prov.kind == PROVIDER_ANTHROPIC ? 0 : 1;
   bt_error err;
-  if (!b->dl_spool) {
-    if (dl_spool_open(e, b, &err)) {
-      log_error("engine: batch %lld: %s", (long long)b->id, err.message);
-      b->next_at = util_mono_ms() + 5000;
-      return;
-    }
-  }
+  /* The spool is open: poll_done opened it when the batch ended, download_done goes on in it. */
   while (b->dl_which <= max_which) {
     bt_http_req *r;
     bt_status st = provider_req_results(&b->job->prov, &b->rb, b->dl_which, &r, &err);
@@ -907,8 +901,8 @@ static void download_next(bt_engine *e, ebatch *b) {
   bt_status st = ingest_spool(e, b, &err);
   dl_spool_close(b, 1);
   if (st) {
+    /* the next poll downloads again, into a fresh spool (dl_spool_open) */
     log_error("engine: applying results of batch %lld: %s", (long long)b->id, err.message);
-    b->dl_which = 0; /* the next poll downloads again */
     b->next_at = util_mono_ms() + 2000;
     return;
   }
