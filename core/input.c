@@ -174,7 +174,7 @@ static bt_status input_start(bt_input *in, bt_input **out, bt_error *err) {
 
 bt_status input_open(const char *path, bt_input_format format, bt_input **out, bt_error *err) {
   *out = NULL;
-  bt_input *in;
+  bt_input *in = NULL;
   bt_status s = input_new(path, format, &in, err);
   if (s)
     return s;
@@ -196,7 +196,7 @@ bt_status input_open(const char *path, bt_input_format format, bt_input **out, b
 bt_status input_open_mem(const char *data, size_t len, const char *name, bt_input_format format,
                          bt_input **out, bt_error *err) {
   *out = NULL;
-  bt_input *in;
+  bt_input *in = NULL;
   bt_status s = input_new(name, format, &in, err);
   if (s)
     return s;
