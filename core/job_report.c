@@ -134,8 +134,8 @@ bt_status job_report_errors(bt_store *s, const char *job_id, json_t **out, bt_er
       "SELECT code, state, n, (SELECT a.error_message FROM tasks t2 JOIN attempts a ON"
       " a.id = t2.last_attempt_id WHERE t2.id = sample_id) FROM (SELECT"
       " coalesce(error_code, 'unknown') AS code, state, count(*) AS n, min(id) AS sample_id"
-      " FROM tasks WHERE job_id = ? AND state IN ('failed','expired','cancelled')"
-      " GROUP BY 1, 2) ORDER BY n DESC, code",
+      " FROM tasks WHERE job_id = ? AND " STORE_PROBLEM_STATES(
+          "state") " GROUP BY 1, 2) ORDER BY n DESC, code",
       &st, err);
   if (r)
     return r;

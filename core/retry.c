@@ -15,15 +15,15 @@
 #include "store_sql.h"
 #include "util.h"
 
-/* WHERE clause over tasks t selecting what `only` names; ?1 job, ?2 only, ?3 task id. */
+/* WHERE clause over tasks t selecting what `only` names; ?1 job, ?2 only, ?3 task id. Every
+ * form holds PROBLEM, so it reads the index of those tasks. */
+#define PROBLEM STORE_PROBLEM_STATES("t.state")
 static const char *selection(const char *only) {
   if (!only)
-    return "t.job_id = ?1 AND t.state IN ('failed','expired','cancelled')"
-           " AND (?3 = 0 OR t.id = ?3) AND ?2 IS NULL";
+    return "t.job_id = ?1 AND " PROBLEM " AND (?3 = 0 OR t.id = ?3) AND ?2 IS NULL";
   if (!strcmp(only, "failed") || !strcmp(only, "expired") || !strcmp(only, "cancelled"))
-    return "t.job_id = ?1 AND t.state = ?2 AND (?3 = 0 OR t.id = ?3)";
-  return "t.job_id = ?1 AND t.state IN ('failed','expired','cancelled') AND t.error_code = ?2"
-         " AND (?3 = 0 OR t.id = ?3)";
+    return "t.job_id = ?1 AND t.state = ?2 AND " PROBLEM " AND (?3 = 0 OR t.id = ?3)";
+  return "t.job_id = ?1 AND " PROBLEM " AND t.error_code = ?2 AND (?3 = 0 OR t.id = ?3)";
 }
 
 bt_status retry_plan(bt_store *s, const char *job_id, const char *only, int64_t task_id,

@@ -481,7 +481,7 @@ static bt_status load_batches(bt_store *s, bt_qjob_detail *d, bt_error *err) {
 
 /* The error-group key of a task, as SQL: its code, else its terminal state. */
 #define GROUP_KEY "coalesce(t.error_code, t.state)"
-#define FAILED_STATES "t.state IN ('failed','expired','cancelled')"
+#define FAILED_STATES STORE_PROBLEM_STATES("t.state")
 
 static bt_status load_errors(bt_store *s, bt_qjob_detail *d, bt_error *err) {
   sqlite3_stmt *st, *sample;
@@ -623,7 +623,10 @@ static void tasks_where(const bt_qtasks_opts *o, bt_buf *b, bt_status *r) {
   if (!*r)
     *r = buf_puts(b, " WHERE t.job_id = ?1");
   if (!*r && o->state >= 0)
-    *r = buf_puts(b, " AND t.state = ?2");
+    *r = buf_puts(b,
+                  o->state == TASK_FAILED || o->state == TASK_EXPIRED || o->state == TASK_CANCELLED
+                      ? " AND t.state = ?2 AND " FAILED_STATES /* the index of those */
+                      : " AND t.state = ?2");
   if (!*r && o->error_code && o->error_code[0])
     *r = buf_puts(b, " AND " FAILED_STATES " AND " GROUP_KEY " = ?3");
   if (!*r && o->search && o->search[0])
@@ -674,6 +677,10 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
     sqlite3_finalize(st);
     st = NULL;
   }
+  /* Nothing to list: a filter on a state with no task would otherwise walk every row of the
+   * job (only failed, expired and cancelled tasks are indexed by state). */
+  if (!out->total)
+    goto out;
 
   /* Unfiltered, a job's rows are usually numbered 1..total without gaps (pipeline stages and
    * imports can leave gaps): then page k starts after row_no k, an index seek, where OFFSET

@@ -19,6 +19,10 @@ bt_status store_run(bt_store *s, bt_error *err, const char *what, int *changes, 
 /* Run a query; *out gets the first column of the first row as int64 (dflt when no row). */
 bt_status store_query_int(bt_store *s, bt_error *err, int64_t *out, int64_t dflt, const char *sql,
                           const char *types, ...) BT_WUR;
+/* A task that ended without success (failed, expired, cancelled), as an SQL condition on the
+ * state column c. It is written exactly as the WHERE of the partial index tasks_job_problem
+ * (migration 14): SQLite uses that index only for a query that holds this very term. */
+#define STORE_PROBLEM_STATES(c) "(" c " = 'failed' OR " c " = 'expired' OR " c " = 'cancelled')"
 /* Column text as an owned copy (NULL for NULL). */
 char *store_col_dup(sqlite3_stmt *st, int i);
 

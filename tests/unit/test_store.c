@@ -360,8 +360,59 @@ static void test_actual_cost_follows_attempts(void **state) {
   store_close(s);
 }
 
+/* What the plan of sql says, each detail line after the other. */
+static void query_plan(bt_store *s, const char *sql, char *out, size_t n) {
+  char q[1024];
+  snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+  sqlite3_stmt *st;
+  bt_error err;
+  assert_int_equal(store_prepare(s, q, &st, &err), BT_OK);
+  out[0] = '\0';
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    size_t len = strlen(out);
+    snprintf(out + len, n - len, "%s\n", (const char *)sqlite3_column_text(st, 3));
+  }
+  sqlite3_finalize(st);
+}
+
+/* STORE_PROBLEM_STATES is the term that lets a query use the partial index of failed, expired
+ * and cancelled tasks; if it drifts from the index's WHERE, the retry, errors and failed-filter
+ * queries walk every row of the job instead. */
+static void test_problem_states_use_their_index(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path);
+  char plan[1024];
+  query_plan(s,
+             "SELECT t.id FROM tasks t WHERE t.job_id = ?1 AND t.state = ?2 AND "
+             STORE_PROBLEM_STATES("t.state") " ORDER BY t.row_no",
+             plan, sizeof plan);
+  assert_non_null(strstr(plan, "tasks_job_problem"));
+  assert_null(strstr(plan, "TEMP B-TREE"));
+  query_plan(s,
+             "SELECT coalesce(error_code, state), count(*) FROM tasks WHERE job_id = ?1 AND "
+             STORE_PROBLEM_STATES("state") " GROUP BY 1",
+             plan, sizeof plan);
+  assert_non_null(strstr(plan, "tasks_job_problem"));
+  /* succeeded, running and pending tasks are not in it: a result moves no index entry */
+  bt_job job;
+  make_job(s, &job, 3);
+  bt_error err;
+  assert_int_equal(store_exec(s, "UPDATE tasks SET state = 'failed' WHERE row_no = 2", &err),
+                   BT_OK);
+  int64_t n = -1;
+  assert_int_equal(store_query_int(s, &err, &n, -1,
+                                   "SELECT count(*) FROM tasks INDEXED BY tasks_job_problem"
+                                   " WHERE job_id = ?1 AND " STORE_PROBLEM_STATES("state"),
+                                   "t", job.id),
+                   BT_OK);
+  assert_int_equal(n, 1);
+  job_cleanup(&job);
+  store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_problem_states_use_their_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migrations_from_empty, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migration_6_moves_responses, setup, teardown),
