@@ -679,3 +679,52 @@ int result_scan(bt_provider_kind kind, const char *line, size_t len, bt_result *
   out->response = provider_line_copy(line, len);
   return 1;
 }
+
+/* ---- flat objects: the export's input rows ---- */
+
+int json_flat_get(const char *text, size_t len, const char *const *names, size_t n,
+                  json_flat_value *out) {
+  for (size_t i = 0; i < n; i++)
+    out[i] = (json_flat_value){JSON_FLAT_MISSING, 0, NULL, 0, 0};
+  scan sc; /* only p and end: no member of a flat object lands in a slot */
+  sc.p = (const unsigned char *)text;
+  sc.end = sc.p + len;
+  ws(&sc);
+  if (sc.p >= sc.end || *sc.p != '{')
+    return -1;
+  sc.p++;
+  ws(&sc);
+  int next = sc.p < sc.end && *sc.p == '}' ? (sc.p++, 1) : 0;
+  while (!next) {
+    scan_val key, v;
+    if (sc.p >= sc.end || *sc.p != '"' || str(&sc, &key) || key.esc || expect(&sc, ':'))
+      return -1;
+    const char *start = (const char *)sc.p;
+    if (value(&sc, &v, 1))
+      return -1;
+    for (size_t i = 0; i < n; i++) {
+      if (!names[i] || strlen(names[i]) != key.n || memcmp(names[i], key.s, key.n))
+        continue;
+      json_flat_value *o = &out[i];
+      if (v.type == V_STR)
+        *o = (json_flat_value){JSON_FLAT_STRING, v.esc, v.s, v.n, 0};
+      else if (v.type == V_INT)
+        *o = (json_flat_value){JSON_FLAT_INT, 0, NULL, 0, v.i};
+      else if (v.type == V_BOOL)
+        *o = (json_flat_value){JSON_FLAT_WORD, 0, start, (size_t)((const char *)sc.p - start), 0};
+      else if (v.type == V_NULL)
+        *o = (json_flat_value){JSON_FLAT_MISSING, 0, NULL, 0, 0};
+      else
+        return -1; /* a real or a nested value */
+    }
+    if ((next = next_item(&sc, '}')) < 0)
+      return -1;
+  }
+  ws(&sc);
+  return sc.p == sc.end ? 0 : -1;
+}
+
+void json_flat_unescape(const json_flat_value *v, char *dst) {
+  scan_val sv = {V_STR, v->esc, v->p, v->n, 0};
+  dst[decode(&sv, dst)] = '\0';
+}

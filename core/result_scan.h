@@ -16,11 +16,39 @@
 #define BT_RESULT_SCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "provider.h"
 
 /* 1: *out is the result provider_parse_result_json gives for this line (response included;
  * the caller frees it with result_cleanup). 0: declined, *out is zeroed and owns nothing. */
 int result_scan(bt_provider_kind kind, const char *line, size_t len, bt_result *out);
+
+/* The same validating pass for the export's hot loop (results.c): the members of a flat
+ * object, one input row at a time. Wanted members must be strings, integers, true, false or
+ * null (a real or a nested value is jansson's to print); any other member is only validated.
+ * Whatever it declines, the caller parses with jansson, so for any text the cells come out as
+ * jansson gives them (tests/fuzz/fuzz_json_flat.c checks this). */
+typedef enum {
+  JSON_FLAT_MISSING = 0, /* no such member, or null */
+  JSON_FLAT_STRING,      /* p, n: the bytes between the quotes; esc: decode them first */
+  JSON_FLAT_INT,         /* i */
+  JSON_FLAT_WORD         /* p, n: true or false */
+} json_flat_kind;
+
+typedef struct {
+  json_flat_kind kind;
+  int esc;
+  const char *p;
+  size_t n;
+  int64_t i;
+} json_flat_value;
+
+/* The members names[0..n) (a NULL name matches nothing; a repeated key: the last, as jansson)
+ * of the object in text[0..len) into out[0..n). 0, or -1: declined. */
+int json_flat_get(const char *text, size_t len, const char *const *names, size_t n,
+                  json_flat_value *out);
+/* A JSON_FLAT_STRING decoded into dst (room for v->n + 1 bytes), NUL-terminated. */
+void json_flat_unescape(const json_flat_value *v, char *dst);
 
 #endif

@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +53,71 @@ void results_csv_value(FILE *out, json_t *v, int first) {
   }
 }
 
+/* A count as CSV text into b (room for 24 bytes). */
+static const char *fmt_int(char *b, long long v) {
+  char t[24];
+  size_t n = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do
+    t[n++] = (char)('0' + u % 10);
+  while ((u /= 10) > 0);
+  char *d = b;
+  if (v < 0)
+    *d++ = '-';
+  while (n)
+    *d++ = t[--n];
+  *d = '\0';
+  return b;
+}
+
+void results_csv_inputs(FILE *out, const char *text, size_t len, const char *const *names,
+                        size_t nf, json_flat_value *vals, char *scratch) {
+  if (text && !json_flat_get(text, len, names, nf, vals)) {
+    for (size_t i = 0; i < nf; i++) {
+      const json_flat_value *v = &vals[i];
+      if (v->kind == JSON_FLAT_STRING) {
+        json_flat_unescape(v, scratch);
+        results_csv_field(out, scratch, i == 0);
+      } else if (v->kind == JSON_FLAT_INT) {
+        char num[24];
+        results_csv_field(out, fmt_int(num, (long long)v->i), i == 0);
+      } else if (v->kind == JSON_FLAT_WORD) {
+        if (i)
+          fputc(',', out);
+        fwrite(v->p, 1, v->n, out); /* true or false: never quoted */
+      } else {
+        results_csv_field(out, NULL, i == 0);
+      }
+    }
+    return;
+  }
+  json_t *input = text ? json_loads(text, 0, NULL) : NULL;
+  for (size_t i = 0; i < nf; i++)
+    results_csv_value(out, json_object_get(input, names[i]), i == 0);
+  json_decref(input);
+}
+
+/* Costs below $1M whose ninth decimal is not near a tie are rounded in integers, which gives
+ * printf's digits (1 / 100 of a unit in the last place of margin, far above a double's error
+ * there); the rest go through printf. */
+const char *results_fmt_cost(char *b, double v) {
+  if (!signbit(v) && v < 1e6) { /* printf writes -0.0 as "-0.00000000" */
+    double x = v * 1e8, whole = (double)(long long)x, frac = x - whole;
+    if (frac < 0.49 || frac > 0.51) {
+      long long units = (long long)whole + (frac > 0.5);
+      char *d = b + strlen(fmt_int(b, units / 100000000));
+      *d++ = '.';
+      long long rest = units % 100000000;
+      for (int i = 7; i >= 0; i--, rest /= 10)
+        d[i] = (char)('0' + rest % 10);
+      d[8] = '\0';
+      return b;
+    }
+  }
+  snprintf(b, RESULTS_COST_MAX, "%.8f", v);
+  return b;
+}
+
 static const char *const extra_cols[] = {"status",       "output",        "error",
                                          "input_tokens", "output_tokens", "cost_usd"};
 
@@ -77,6 +143,16 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
     fields = json_array();
   }
   size_t nf = json_array_size(fields);
+  const char **names = calloc(nf + 1, sizeof *names);
+  json_flat_value *vals = calloc(nf + 1, sizeof *vals);
+  if (!names || !vals) {
+    free(names);
+    free(vals);
+    json_decref(fields);
+    return error_set(err, BT_ERR_NOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < nf; i++)
+    names[i] = json_string_value(json_array_get(fields, i));
   if (csv) {
     for (size_t i = 0; i < nf; i++)
       results_csv_field(out, json_string_value(json_array_get(fields, i)), i == 0);
@@ -99,8 +175,11 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
   int rc;
   bt_buf ebuf;
   buf_init(&ebuf, 0);
+  char *scratch = NULL;
+  size_t scratch_cap = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_t *input = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+    const char *text = (const char *)sqlite3_column_text(st, 0);
+    size_t text_len = (size_t)sqlite3_column_bytes(st, 0);
     const char *state = (const char *)sqlite3_column_text(st, 1);
     const char *output = (const char *)sqlite3_column_text(st, 2);
     const char *code = (const char *)sqlite3_column_text(st, 3);
@@ -117,21 +196,27 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
     long long in_tok = sqlite3_column_int64(st, 5), out_tok = sqlite3_column_int64(st, 6);
     double cost = sqlite3_column_double(st, 7);
     if (csv) {
-      for (size_t i = 0; i < nf; i++)
-        results_csv_value(out, json_object_get(input, json_string_value(json_array_get(fields, i))),
-                          i == 0);
-      char num[64];
+      if (text_len >= scratch_cap) {
+        size_t cap = text_len + 1 > 4096 ? text_len + 1 : 4096;
+        char *n = realloc(scratch, cap);
+        if (!n) {
+          r = error_set(err, BT_ERR_NOMEM, "out of memory");
+          break;
+        }
+        scratch = n;
+        scratch_cap = cap;
+      }
+      results_csv_inputs(out, text, text_len, names, nf, vals, scratch);
+      char num[RESULTS_COST_MAX];
       results_csv_field(out, state, nf == 0);
       results_csv_field(out, succeeded ? output : NULL, 0);
       results_csv_field(out, error, 0);
-      snprintf(num, sizeof num, "%lld", in_tok);
-      results_csv_field(out, num, 0);
-      snprintf(num, sizeof num, "%lld", out_tok);
-      results_csv_field(out, num, 0);
-      snprintf(num, sizeof num, "%.8f", cost);
-      results_csv_field(out, num, 0);
+      results_csv_field(out, fmt_int(num, in_tok), 0);
+      results_csv_field(out, fmt_int(num, out_tok), 0);
+      results_csv_field(out, results_fmt_cost(num, cost), 0);
       fputc('\n', out);
     } else {
+      json_t *input = json_loads(text ? text : "", 0, NULL);
       json_t *o = json_is_object(input) ? json_incref(input) : json_object();
       json_object_set_new(o, "status", json_string(state ? state : ""));
       json_object_set_new(o, "output", succeeded && output ? json_string(output) : json_null());
@@ -143,14 +228,17 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
         r = error_set(err, BT_ERR_IO, "cannot write the results");
       fputc('\n', out);
       json_decref(o);
+      json_decref(input);
     }
-    json_decref(input);
     if (rows)
       (*rows)++;
     if (r)
       break;
   }
   buf_cleanup(&ebuf);
+  free(scratch);
+  free(names);
+  free(vals);
   if (!r && rc != SQLITE_DONE)
     r = store_fail(s, err, "reading results");
   sqlite3_finalize(st);

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "result_scan.h"
 #include "store.h"
 
 /* NULL format: the input's (jsonl stays jsonl; csv and tsv give csv). */
@@ -27,5 +28,15 @@ bt_status results_export_file(bt_store *s, const char *job_id, const char *forma
  * others compact JSON). */
 void results_csv_field(FILE *out, const char *s, int first);
 void results_csv_value(FILE *out, json_t *v, int first);
+/* A row's input columns (the members names[0..nf) of its stored input, a JSON object text of
+ * len bytes; NULL: none) as CSV cells, each as results_csv_value writes it: read in place when
+ * the object is flat (json_flat_get), else through jansson. vals: room for nf values; scratch: room
+ * for len + 1 bytes. */
+/* A cost as CSV text, exactly as "%.8f" prints it, into b (room for RESULTS_COST_MAX bytes:
+ * the longest double, 1.8e308, takes 320); returns b. */
+#define RESULTS_COST_MAX 330
+const char *results_fmt_cost(char *b, double v);
+void results_csv_inputs(FILE *out, const char *text, size_t len, const char *const *names,
+                        size_t nf, json_flat_value *vals, char *scratch);
 
 #endif

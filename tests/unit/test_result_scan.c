@@ -8,6 +8,7 @@
 
 #include "provider_impl.h"
 #include "result_scan.h"
+#include "results.h"
 #include "testutil.h"
 
 static void assert_same_str(const char *a, const char *b) {
@@ -498,8 +499,97 @@ static void test_declined_valid(void **state) {
   declined(PROVIDER_ANTHROPIC, many, 1);
 }
 
+/* ---- flat input rows (json_flat_get, through results_csv_inputs) ---- */
+
+static const char *const flat_names[] = {"id", "text", "a", NULL, ""};
+enum { FLAT_NF = sizeof flat_names / sizeof flat_names[0] };
+
+/* The cells results_csv_inputs writes for text (into a heap string), and whether the flat
+ * reader took it. They must equal jansson's cells. */
+static char *flat_cells(const char *text, int *taken) {
+  size_t len = strlen(text);
+  json_flat_value vals[FLAT_NF];
+  *taken = json_flat_get(text, len, flat_names, FLAT_NF, vals) == 0;
+  char *fast = NULL, *slow = NULL, *scratch = malloc(len + 1);
+  size_t nfast = 0, nslow = 0;
+  FILE *f = open_memstream(&fast, &nfast), *g = open_memstream(&slow, &nslow);
+  results_csv_inputs(f, text, len, flat_names, FLAT_NF, vals, scratch);
+  json_t *input = json_loads(text, 0, NULL);
+  for (size_t i = 0; i < FLAT_NF; i++)
+    results_csv_value(g, json_object_get(input, flat_names[i]), i == 0);
+  json_decref(input);
+  fclose(f);
+  fclose(g);
+  assert_string_equal(fast, slow);
+  free(slow);
+  free(scratch);
+  return fast;
+}
+
+static void flat_case(const char *text, int want_taken, const char *want_cells) {
+  int taken;
+  char *cells = flat_cells(text, &taken);
+  assert_int_equal(taken, want_taken);
+  assert_string_equal(cells, want_cells);
+  free(cells);
+}
+
+static void test_flat_rows(void **state) {
+  (void)state;
+  flat_case("{\"id\":\"1\",\"text\":\"a, b\"}", 1, "1,\"a, b\",,,");
+  flat_case("{\"id\":42,\"a\":true,\"text\":false,\"\":null}", 1, "42,false,true,,");
+  flat_case("{\"id\":-0}", 1, "0,,,,");                 /* jansson writes -0 back as 0 */
+  flat_case("{\"id\":\"x\",\"id\":\"y\"}", 1, "y,,,,"); /* the last one */
+  flat_case("{\"text\":\"say \\\"hi\\\"\\n\\u00e9\\ud83d\\ude00\"}", 1,
+            ",\"say \"\"hi\"\"\n\xc3\xa9\xf0\x9f\x98\x80\",,,");
+  flat_case(" { \"a\" : \"spaced\" , \"other\" : {\"deep\":[1,2.5]} } ", 1, ",,spaced,,");
+  flat_case("{}", 1, ",,,,");
+  /* declined: jansson prints these itself */
+  flat_case("{\"a\":1.5}", 0, ",,1.5,,");
+  flat_case("{\"a\":{\"b\":1}}", 0, ",,\"{\"\"b\"\":1}\",,");
+  flat_case("{\"a\":[1,\"x\"]}", 0, ",,\"[1,\"\"x\"\"]\",,");
+  flat_case("{\"te\\u0078t\":\"escaped key\"}", 0, ",escaped key,,,");
+  /* declined: jansson refuses the text, so every cell is empty */
+  flat_case("{\"a\":\"\\u0000\"}", 0, ",,,,");
+  flat_case("{\"a\":\"\\udc00\"}", 0, ",,,,");
+  flat_case("{\"a\":\"\\q\"}", 0, ",,,,");
+  flat_case("{\"a\":\"x\"} trailing", 0, ",,,,");
+  flat_case("{\"a\":\"\xff\"}", 0, ",,,,");
+  flat_case("{\"a\":012}", 0, ",,,,");
+  flat_case("{\"a\":99999999999999999999}", 0, ",,,,");
+  flat_case("[1,2]", 0, ",,,,");
+  flat_case("", 0, ",,,,");
+}
+
+static void cost_case(double v) {
+  char a[512], b[512];
+  results_fmt_cost(a, v);
+  snprintf(b, sizeof b, "%.8f", v);
+  assert_string_equal(a, b);
+}
+
+static void test_fmt_cost_is_printf(void **state) {
+  (void)state;
+  const double edge[] = {0.0,        -0.0,      0.000000005,   0.000000015,      0.000000025,
+                         0.00000225, 1.0 / 3.0, 123.456789125, 999999.999999995, 1e6,
+                         1e300,      -0.5,      0.1 + 0.2};
+  for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+    cost_case(edge[i]);
+  /* costs as the store holds them: tokens times a per-million price, over many magnitudes */
+  uint64_t x = 88172645463325252ULL;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double tokens = (double)(x % 2000000), price = (double)((x >> 24) % 6000) / 100.0;
+    cost_case(tokens * price / 1e6);
+    cost_case((double)(x >> 11) / 9007199254740992.0 * (i % 2 ? 1e6 : 10.0));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_flat_rows),      cmocka_unit_test(test_fmt_cost_is_printf),
       cmocka_unit_test(test_openai_ok),      cmocka_unit_test(test_openai_reordered),
       cmocka_unit_test(test_escapes),        cmocka_unit_test(test_big_output),
       cmocka_unit_test(test_openai_failed),  cmocka_unit_test(test_openai_odd_answers),
