@@ -107,10 +107,10 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
     return r;
   }
   r = store_job_insert(s, j, err);
-  /* Bulk mode (migration 12): the per-row count and cost triggers stand aside until
-   * job_builder_finish counts the tasks once. */
+  /* Bulk mode: the per-row count and cost triggers stand aside until job_builder_finish
+   * counts the tasks once. */
   if (!r)
-    r = store_run(s, err, "creating the job", NULL, "UPDATE store_flags SET bulk = 1", "");
+    r = store_bulk_begin(s, err);
   if (!r)
     r = store_query_int(s, err, &b->next_attempt, 0, "SELECT coalesce(max(id), 0) FROM attempts",
                         "");
@@ -203,7 +203,7 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
   if (!r)
     r = store_job_counts_add(b->s, j->id, TASK_PENDING, b->n_tasks, err);
   if (!r)
-    r = store_run(b->s, err, "creating the job", NULL, "UPDATE store_flags SET bulk = 0", "");
+    r = store_bulk_end(b->s, err);
   if (!r)
     r = store_event(b->s, j->id, 0, "info", "created", "job created", err);
   store_task_inserter_free(b->ins);

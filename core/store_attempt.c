@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "logger.h"
 #include "secret.h"
 #include "store_sql.h"
 #include "util.h"
@@ -315,6 +316,10 @@ static void ingest_end(bt_ingest *g) {
     ignored.message[0] = '\0';
   if (g->temp_file && store_exec(g->s, "PRAGMA temp_store = MEMORY", &ignored))
     ignored.message[0] = '\0';
+  /* Switching back drops the temporary database again, triggers and all: they come back
+   * here, whatever happened. */
+  if (g->temp_file && store_bulk_end(g->s, &ignored))
+    log_warn("ingest: the store's count triggers could not be restored: %s", ignored.message);
   g->temp_file = 0;
   join_reset(g);
 }
@@ -631,11 +636,15 @@ static bt_status ingest_start(bt_ingest *g, bt_error *err) {
   g->temp_file = g->expected_bytes > INGEST_TEMP_FILE_BYTES;
   if (g->temp_file && store_exec(g->s, "PRAGMA temp_store = FILE", &ignored))
     ignored.message[0] = '\0'; /* then in memory: still correct */
+  /* Switching temp_store drops the temporary database, the connection's count triggers with
+   * it: they must be there while lines are staged (an imported batch's new tasks count). */
+  bt_status r = g->temp_file ? store_bulk_end(g->s, err) : BT_OK;
   /* Every state the apply writes comes from bt_task_state, never from a file: the CHECKs on
    * tasks and attempts (~1 us a row each) have nothing to catch there. */
   if (store_exec(g->s, "PRAGMA ignore_check_constraints = ON", &ignored))
     ignored.message[0] = '\0';
-  bt_status r = store_exec(g->s, staged_create_sql, err);
+  if (!r)
+    r = store_exec(g->s, staged_create_sql, err);
   if (!r)
     r = store_exec(g->s, "DELETE FROM temp.ingest_staged", err);
   if (!r)
@@ -716,9 +725,9 @@ bt_status ingest_add(bt_ingest *g, bt_result *res, bt_error *err) {
   return r;
 }
 
-/* The staged lines onto attempts and tasks (?1 now), inside the file's transaction with
- * store_flags.bulk = 1: the per-row triggers (migration 5) stand aside, as the job's counts
- * and actual cost/tokens were corrected from the sums ingest_add kept. The unary + makes the
+/* The staged lines onto attempts and tasks (?1 now), inside the file's transaction in bulk
+ * mode (store_bulk_begin): the per-row triggers stand aside, as the job's counts and actual
+ * cost/tokens were corrected from the sums ingest_add kept. The unary + makes the
  * planner walk the staged lines and seek each attempt (without statistics for the temporary
  * table it would rather scan every attempt in the store and seek the line). */
 static const char *const apply_sql[] = {
@@ -752,8 +761,7 @@ static bt_status apply_moves(bt_ingest *g, bt_error *err) {
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
   if (!g->in_tx)
     return BT_OK; /* no line of the batch's */
-  bt_status r =
-      store_run(g->s, err, "applying results", NULL, "UPDATE store_flags SET bulk = 1", "");
+  bt_status r = store_bulk_begin(g->s, err);
   if (!r && (g->d_cost != 0 || g->d_in || g->d_out))
     r = store_run(g->s, err, "applying results", NULL,
                   "UPDATE jobs SET actual_cost_usd = actual_cost_usd + ?2, actual_input_tokens ="
@@ -768,7 +776,9 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
   for (size_t i = 0; !r && i < sizeof apply_sql / sizeof apply_sql[0]; i++)
     r = store_run(g->s, err, "applying results", NULL, apply_sql[i], "i", now);
   if (!r)
-    r = store_exec(g->s, "UPDATE store_flags SET bulk = 0; DELETE FROM temp.ingest_staged", err);
+    r = store_exec(g->s, "DELETE FROM temp.ingest_staged", err);
+  if (!r)
+    r = store_bulk_end(g->s, err);
   if (!r)
     r = store_commit(g->s, err);
   if (!r) {

@@ -410,8 +410,69 @@ static void test_problem_states_use_their_index(void **state) {
   store_close(s);
 }
 
+static int64_t temp_triggers(bt_store *s) {
+  bt_error err;
+  int64_t n = -1;
+  assert_int_equal(store_query_int(s, &err, &n, -1,
+                                   "SELECT count(*) FROM temp.sqlite_master WHERE type ="
+                                   " 'trigger'",
+                                   ""),
+                   BT_OK);
+  return n;
+}
+
+/* Bulk mode sets this connection's count triggers aside, and only inside its transaction: a
+ * rollback or store_bulk_end brings them back, and another connection never loses its own. */
+static void test_bulk_mode_is_per_connection(void **state) {
+  fixture *f = *state;
+  bt_store *s = open_ok(f->path), *other = open_ok(f->path);
+  bt_job job;
+  make_job(s, &job, 3);
+  bt_error err;
+  bt_counts c;
+  assert_int_equal(store_bulk_begin(s, &err), BT_ERR_INTERNAL); /* not in a transaction */
+  assert_int_equal(store_begin(s, &err), BT_OK);
+  assert_int_equal(store_bulk_begin(s, &err), BT_OK);
+  assert_int_equal(temp_triggers(s), 0);
+  assert_int_equal(temp_triggers(other), 4);
+  assert_int_equal(store_exec(s, "UPDATE tasks SET state = 'running' WHERE row_no = 1", &err),
+                   BT_OK);
+  store_rollback(s);
+  assert_int_equal(temp_triggers(s), 4);
+  /* the same change counted, now that the triggers are back */
+  assert_int_equal(store_exec(s, "UPDATE tasks SET state = 'running' WHERE row_no = 1", &err),
+                   BT_OK);
+  assert_int_equal(store_job_counts(s, job.id, &c, &err), BT_OK);
+  assert_int_equal(c.n[TASK_RUNNING], 1);
+  assert_int_equal(c.n[TASK_PENDING], 2);
+  /* a bulk write that corrects the counts itself, then store_bulk_end */
+  assert_int_equal(store_begin(s, &err), BT_OK);
+  assert_int_equal(store_bulk_begin(s, &err), BT_OK);
+  assert_int_equal(store_exec(s, "UPDATE tasks SET state = 'running' WHERE row_no = 2", &err),
+                   BT_OK);
+  assert_int_equal(store_job_counts(s, job.id, &c, &err), BT_OK);
+  assert_int_equal(c.n[TASK_RUNNING], 1); /* not counted by a trigger */
+  assert_int_equal(store_job_counts_add(s, job.id, TASK_PENDING, -1, &err), BT_OK);
+  assert_int_equal(store_job_counts_add(s, job.id, TASK_RUNNING, 1, &err), BT_OK);
+  assert_int_equal(store_bulk_end(s, &err), BT_OK);
+  assert_int_equal(store_commit(s, &err), BT_OK);
+  assert_int_equal(temp_triggers(s), 4);
+  /* the other connection's writes are counted all along */
+  assert_int_equal(
+      store_exec(other, "UPDATE tasks SET state = 'running' WHERE row_no = 3", &err), BT_OK);
+  bt_counts scan;
+  assert_int_equal(store_job_counts(s, job.id, &c, &err), BT_OK);
+  assert_int_equal(store_job_counts_scan(s, job.id, &scan, &err), BT_OK);
+  assert_int_equal(c.n[TASK_RUNNING], 3);
+  assert_int_equal(scan.n[TASK_RUNNING], 3);
+  job_cleanup(&job);
+  store_close(other);
+  store_close(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_bulk_mode_is_per_connection, setup, teardown),
       cmocka_unit_test_setup_teardown(test_problem_states_use_their_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_migrations_from_empty, setup, teardown),
       cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),

@@ -242,7 +242,7 @@ static int64_t stage_apply(fixture *f, int64_t batch, const bt_result *lines, si
 }
 
 /* What the store promises after every commit: counts add up, spend is the attempts' sum,
- * the bulk flag is down and no transaction or staged line is left. */
+ * bulk mode is over and no transaction or staged line is left. */
 static void check_invariants(fixture *f) {
   bt_error err;
   bt_counts c, scan;
@@ -268,8 +268,12 @@ static void check_invariants(fixture *f) {
   sqlite3_finalize(st);
   job_cleanup(&job);
   int64_t v = -1;
-  assert_int_equal(store_query_int(f->s, &err, &v, -1, "SELECT bulk FROM store_flags", ""), BT_OK);
-  assert_int_equal(v, 0);
+  assert_int_equal(store_query_int(f->s, &err, &v, -1,
+                                   "SELECT count(*) FROM temp.sqlite_master WHERE type ="
+                                   " 'trigger'",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(v, 4); /* bulk mode is over: the connection's triggers are back */
   assert_true(sqlite3_get_autocommit(store_db(f->s)));
   assert_int_equal(store_query_int(f->s, &err, &v, -1,
                                    "SELECT count(*) FROM temp.sqlite_master WHERE name ="
