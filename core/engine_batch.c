@@ -860,8 +860,6 @@ static bt_status ingest_spool(bt_engine *e, ebatch *b, bt_error *err) {
   if (st)
     return st;
   ingest_set_autocreate(g, b->job->imported);
-  off_t size = ftello(b->dl_spool);
-  ingest_set_expected_bytes(g, size > 0 ? (int64_t)size : 0);
   if (fseeko(b->dl_spool, 0, SEEK_SET) != 0)
     st = error_set(err, BT_ERR_IO, "reading %s: %s", b->dl_path, strerror(errno));
   int64_t skipped = 0;

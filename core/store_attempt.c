@@ -195,11 +195,19 @@ typedef struct {
   ingest_target t;
 } join_slot;
 
+/* A line of the file being ingested, waiting in memory for its run to be applied: what the
+ * parser made of it (custom_id and body already let go) and what it does. */
+typedef struct {
+  bt_result r;
+  int64_t aid, tid, rid;
+  double cost;
+  unsigned char moves; /* it moves its task */
+} staged_line;
+
 struct bt_ingest {
   bt_store *s;
   int autocreate;
-  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *log_finished,
-      *ins_staged, *seen_staged;
+  sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *log_finished;
   char job_id[16];
   int64_t batch_id;
   char *provider, *model;
@@ -210,9 +218,12 @@ struct bt_ingest {
   size_t mask;
   char *keys;
   size_t keys_len, keys_cap;
-  /* the file being ingested (ingest_add .. ingest_apply): one open transaction */
-  int in_tx, temp_file;
-  int64_t expected_bytes, staged;
+  /* the file being ingested (ingest_add .. ingest_apply): one open transaction; its lines wait
+   * in runs of at most run_limit bytes, each applied in attempt order */
+  int in_tx;
+  staged_line *run;
+  size_t run_n, run_cap, run_bytes, run_limit;
+  int64_t staged, created; /* created: tasks an imported batch's lines made (running) */
   double d_cost, staged_cost;
   int64_t d_in, d_out;
   int64_t moves[TASK_STATE_COUNT][TASK_STATE_COUNT];
@@ -239,18 +250,9 @@ static const char *const ingest_sql[] = {
     log_finished_sql,
 };
 
-/* The lines of the file being ingested, one per attempt, in the connection's temporary
- * database: never in the store's file or its WAL (they live for one transaction), and in
- * attempt order (the key), which is the order the apply walks attempts and tasks in. */
-static const char staged_create_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS ingest_staged (attempt_id INTEGER PRIMARY KEY, task_id"
-    " INTEGER NOT NULL, state TEXT NOT NULL, http_status INTEGER, response_id INTEGER, output"
-    " TEXT, error_code TEXT, error_message TEXT, input_tokens INTEGER NOT NULL, output_tokens"
-    " INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, moves INTEGER"
-    " NOT NULL)";
-static const char staged_insert_sql[] =
-    "INSERT INTO temp.ingest_staged VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
-static const char staged_seen_sql[] = "SELECT 1 FROM temp.ingest_staged WHERE attempt_id = ?";
+/* Lines a run holds before it is applied (ingest_add): the map's batch of 50,000 short answers
+ * fits in one; long answers are applied in several runs, so memory stays flat. */
+#define INGEST_RUN_BYTES (32 << 20)
 
 bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const char *provider,
                      const char *model, bt_ingest **out, bt_error *err) {
@@ -262,6 +264,7 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
   util_strlcpy(g->job_id, job_id, sizeof g->job_id);
   g->batch_id = batch_id;
   g->join_limit = INGEST_JOIN_MAX;
+  g->run_limit = INGEST_RUN_BYTES;
   /* Ingestion touches pages all over tasks and attempts: a 64 MB page cache for this
    * connection (SQLite's default is 2 MB). Bounded, so memory stays flat. */
   bt_error ignored;
@@ -290,8 +293,8 @@ void ingest_set_join_limit(bt_ingest *g, int64_t limit) {
   g->join_limit = limit;
 }
 
-void ingest_set_expected_bytes(bt_ingest *g, int64_t bytes) {
-  g->expected_bytes = bytes;
+void ingest_set_run_bytes(bt_ingest *g, size_t bytes) {
+  g->run_limit = bytes;
 }
 
 /* Forget the map: the bulk path trusts what it says of attempt and task states, so it is read
@@ -303,24 +306,23 @@ static void join_reset(bt_ingest *g) {
   g->keys_len = 0;
 }
 
-/* Leave the connection as store_open set it: no file transaction, temporaries in memory. */
+/* Let go of the lines waiting in the run. */
+static void run_clear(bt_ingest *g) {
+  for (size_t i = 0; i < g->run_n; i++)
+    result_cleanup(&g->run[i].r);
+  g->run_n = 0;
+  g->run_bytes = 0;
+}
+
+/* Leave the connection as store_open set it: no file transaction, CHECKs on. */
 static void ingest_end(bt_ingest *g) {
   bt_error ignored;
   if (g->in_tx)
     store_rollback(g->s);
   g->in_tx = 0;
-  sqlite3_finalize(g->ins_staged);
-  sqlite3_finalize(g->seen_staged);
-  g->ins_staged = g->seen_staged = NULL;
+  run_clear(g);
   if (store_exec(g->s, "PRAGMA ignore_check_constraints = OFF", &ignored))
     ignored.message[0] = '\0';
-  if (g->temp_file && store_exec(g->s, "PRAGMA temp_store = MEMORY", &ignored))
-    ignored.message[0] = '\0';
-  /* Switching back drops the temporary database again, triggers and all: they come back
-   * here, whatever happened. */
-  if (g->temp_file && store_bulk_end(g->s, &ignored))
-    log_warn("ingest: the store's count triggers could not be restored: %s", ignored.message);
-  g->temp_file = 0;
   join_reset(g);
 }
 
@@ -332,6 +334,7 @@ void ingest_free(bt_ingest *g) {
                         g->ins_response, g->del_response, g->log_finished};
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
     sqlite3_finalize(st[i]);
+  free(g->run);
   free(g->slots);
   free(g->keys);
   free(g->provider);
@@ -413,52 +416,64 @@ static int result_moves_task(const ingest_target *t, bt_task_state state) {
          (t->last_attempt_id == t->aid || state == TASK_SUCCEEDED);
 }
 
-bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
-                                const bt_result *r, int *applied, bt_error *err) {
-  *applied = 0;
-  const char *state = task_state_name(r->state);
-  double cost = result_cost(g, r);
-  int64_t now = util_now_ms(), rid;
-  bt_status res = response_insert(g, r->response, &rid, err);
-  if (res)
-    return res;
+/* Attempt aid takes r (its body stored as rid) unless it has ended already: *changed says. */
+static bt_status attempt_update(bt_ingest *g, int64_t aid, const bt_result *r, int64_t rid,
+                                double cost, int64_t now, int *changed, bt_error *err) {
   sqlite3_stmt *st = g->upd_attempt;
-  sqlite3_bind_int64(st, 1, attempt_id);
-  sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 1, aid);
+  sqlite3_bind_text(st, 2, task_state_name(r->state), -1, SQLITE_STATIC);
   bind_outcome(st, 3, r, rid, cost);
   sqlite3_bind_int64(st, 12, now);
   int rc = sqlite3_step(st);
-  int changed = sqlite3_changes(store_db(g->s));
+  *changed = sqlite3_changes(store_db(g->s));
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE)
-    return store_fail(g->s, err, "storing a result");
+  return rc == SQLITE_DONE ? BT_OK : store_fail(g->s, err, "storing a result");
+}
+
+/* Task tid follows r, the result of its attempt aid, if that moves it (result_moves_task). */
+static bt_status task_update(bt_ingest *g, int64_t tid, int64_t aid, const bt_result *r,
+                             int64_t now, bt_error *err) {
+  sqlite3_stmt *st = g->upd_task;
+  sqlite3_bind_int64(st, 1, tid);
+  sqlite3_bind_text(st, 2, task_state_name(r->state), -1, SQLITE_STATIC);
+  bind_text(st, 3, r->state == TASK_SUCCEEDED ? r->output : NULL, 1);
+  bind_text(st, 4, r->state == TASK_SUCCEEDED ? NULL : r->error_code, 1);
+  sqlite3_bind_int64(st, 5, now);
+  sqlite3_bind_int64(st, 6, aid);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_DONE ? BT_OK : store_fail(g->s, err, "updating a task");
+}
+
+bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_id,
+                                const bt_result *r, int *applied, bt_error *err) {
+  *applied = 0;
+  double cost = result_cost(g, r);
+  int64_t now = util_now_ms(), rid;
+  int changed;
+  bt_status res = response_insert(g, r->response, &rid, err);
+  if (!res)
+    res = attempt_update(g, attempt_id, r, rid, cost, now, &changed, err);
+  if (res)
+    return res;
   if (!changed) /* already terminal: a repeated line or a second download */
     return response_delete(g, rid, err);
   /* finish_log, through the statement prepared with the others: this runs once a result */
-  st = g->log_finished;
+  sqlite3_stmt *st = g->log_finished;
   sqlite3_bind_text(st, 1, g->job_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int64(st, 3, 1);
   sqlite3_bind_double(st, 4, cost);
-  rc = sqlite3_step(st);
+  int rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE)
     return store_fail(g->s, err, "logging a finished attempt");
-  st = g->upd_task;
-  sqlite3_bind_int64(st, 1, task_id);
-  sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-  bind_text(st, 3, r->state == TASK_SUCCEEDED ? r->output : NULL, 1);
-  bind_text(st, 4, r->state == TASK_SUCCEEDED ? NULL : r->error_code, 1);
-  sqlite3_bind_int64(st, 5, now);
-  sqlite3_bind_int64(st, 6, attempt_id);
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE)
-    return store_fail(g->s, err, "updating a task");
-  *applied = 1;
-  return BT_OK;
+  res = task_update(g, task_id, attempt_id, r, now, err);
+  if (!res)
+    *applied = 1;
+  return res;
 }
 
 static uint64_t join_hash(const char *k) {
@@ -610,6 +625,8 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t,
                          .running = 1,
                          .task_state = TASK_RUNNING};
     t->last_attempt_id = t->aid;
+    if (g->in_tx)
+      g->created++; /* in bulk mode, counted by ingest_apply instead of a trigger */
   }
   return BT_OK;
 }
@@ -623,41 +640,25 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
   return ingest_result_attempt(g, t.aid, t.tid, r, applied, err);
 }
 
-/* Staged lines past which the temporary table goes to a file (ingest_add). */
-#define INGEST_TEMP_FILE_BYTES (64 << 20)
-
-/* The first line of a file: the transaction, the staging table, the statements. */
+/* The first line of a file: the transaction. */
 static bt_status ingest_start(bt_ingest *g, bt_error *err) {
   bt_error ignored;
   join_reset(g);
-  /* Temporary rows are small (bodies go to responses), but a file of long answers staged
-   * whole in memory would not be: past INGEST_TEMP_FILE_BYTES they go to a file, so memory
-   * stays flat. Set before the table exists: changing it drops temporary tables. */
-  g->temp_file = g->expected_bytes > INGEST_TEMP_FILE_BYTES;
-  if (g->temp_file && store_exec(g->s, "PRAGMA temp_store = FILE", &ignored))
-    ignored.message[0] = '\0'; /* then in memory: still correct */
-  /* Switching temp_store drops the temporary database, the connection's count triggers with
-   * it: they must be there while lines are staged (an imported batch's new tasks count). */
-  bt_status r = g->temp_file ? store_bulk_end(g->s, err) : BT_OK;
   /* Every state the apply writes comes from bt_task_state, never from a file: the CHECKs on
    * tasks and attempts (~1 us a row each) have nothing to catch there. */
   if (store_exec(g->s, "PRAGMA ignore_check_constraints = ON", &ignored))
     ignored.message[0] = '\0';
+  bt_status r = store_begin(g->s, err);
+  /* Bulk mode for the whole transaction: the count and cost triggers stand aside, and what
+   * they would have done is summed here and written once by ingest_apply. */
   if (!r)
-    r = store_exec(g->s, staged_create_sql, err);
-  if (!r)
-    r = store_exec(g->s, "DELETE FROM temp.ingest_staged", err);
-  if (!r)
-    r = store_prepare(g->s, staged_insert_sql, &g->ins_staged, err);
-  if (!r)
-    r = store_prepare(g->s, staged_seen_sql, &g->seen_staged, err);
-  if (!r)
-    r = store_begin(g->s, err);
+    r = store_bulk_begin(g->s, err);
   if (r) {
     ingest_end(g);
     return r;
   }
   g->in_tx = 1;
+  g->created = 0;
   g->staged = 0;
   g->d_cost = g->staged_cost = 0;
   g->d_in = g->d_out = 0;
@@ -665,54 +666,89 @@ static bt_status ingest_start(bt_ingest *g, bt_error *err) {
   return BT_OK;
 }
 
-/* Was a line for this attempt staged already (the map's fallback)? */
-static bt_status staged_seen(bt_ingest *g, int64_t aid, int *seen, bt_error *err) {
-  sqlite3_bind_int64(g->seen_staged, 1, aid);
-  int rc = sqlite3_step(g->seen_staged);
-  sqlite3_reset(g->seen_staged);
-  *seen = rc == SQLITE_ROW;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? BT_OK
-                                               : store_fail(g->s, err, "reading staged results");
+static int staged_cmp(const void *a, const void *b) {
+  int64_t x = ((const staged_line *)a)->aid, y = ((const staged_line *)b)->aid;
+  return (x > y) - (x < y);
 }
 
-static bt_status stage_line(bt_ingest *g, const bt_result *res, bt_error *err) {
+/* The run's lines onto attempts and tasks, in attempt order: attempts and tasks are numbered in
+ * input order, so their pages are walked front to back however shuffled the file (a file's
+ * own order costs a random page a line). In bulk mode (ingest_start) no trigger runs: the
+ * job's counts and spend come from the sums ingest_add kept. */
+static bt_status run_apply(bt_ingest *g, bt_error *err) {
+  if (!g->run_n)
+    return BT_OK;
+  qsort(g->run, g->run_n, sizeof *g->run, staged_cmp);
+  int64_t now = util_now_ms();
+  bt_status r = BT_OK;
+  for (size_t i = 0; i < g->run_n && !r; i++) {
+    const staged_line *l = &g->run[i];
+    int changed;
+    r = attempt_update(g, l->aid, &l->r, l->rid, l->cost, now, &changed, err);
+    if (!r && !changed) /* the map was read in this transaction: it cannot be stale */
+      r = error_set(err, BT_ERR_STORE, "a result's attempt ended while its file was applied");
+    if (!r && l->moves)
+      r = task_update(g, l->tid, l->aid, &l->r, now, err);
+  }
+  run_clear(g);
+  return r;
+}
+
+/* Room for one more line in the run. */
+static bt_status run_reserve(bt_ingest *g, bt_error *err) {
+  if (g->run_n < g->run_cap)
+    return BT_OK;
+  size_t cap = g->run_cap ? g->run_cap * 2 : 1024;
+  staged_line *n = realloc(g->run, cap * sizeof *n);
+  if (!n)
+    return error_set(err, BT_ERR_NOMEM, "out of memory staging results");
+  g->run = n;
+  g->run_cap = cap;
+  return BT_OK;
+}
+
+static size_t str_size(const char *s) {
+  return s ? strlen(s) + 1 : 0;
+}
+
+/* Join res and take it into the run (or drop it when it changes nothing). */
+static bt_status stage_line(bt_ingest *g, bt_result *res, bt_error *err) {
   ingest_target t;
   join_slot *sl;
   bt_status r = ingest_find(g, res, &t, &sl, err);
   if (r || !t.aid || !t.running)
-    return r; /* not ours, or its attempt already ended (a repeated download): no change */
-  int seen = 0;
-  if (!sl && (r = staged_seen(g, t.aid, &seen, err)))
+    return r; /* not ours, or its attempt already ended (a repeated line or download) */
+  if ((r = run_reserve(g, err)))
     return r;
-  if (seen)
-    return BT_OK; /* a second line for the attempt: the first one wins */
-  if (sl)
-    sl->t.running = 0;
   int64_t rid;
-  r = response_insert(g, res->response, &rid, err);
-  if (r)
+  if ((r = response_insert(g, res->response, &rid, err)))
     return r;
-  double cost = result_cost(g, res);
-  int moves = result_moves_task(&t, res->state);
-  sqlite3_stmt *st = g->ins_staged;
-  sqlite3_bind_int64(st, 1, t.aid);
-  sqlite3_bind_int64(st, 2, t.tid);
-  sqlite3_bind_text(st, 3, task_state_name(res->state), -1, SQLITE_STATIC);
-  bind_outcome(st, 4, res, rid, cost);
-  sqlite3_bind_int(st, 13, moves);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE)
-    return store_fail(g->s, err, "staging a result");
+  if (sl)
+    sl->t.running = 0; /* a second line for the attempt: the first one wins */
+  staged_line *l = &g->run[g->run_n++];
+  *l = (staged_line){.r = *res,
+                     .aid = t.aid,
+                     .tid = t.tid,
+                     .rid = rid,
+                     .cost = result_cost(g, res),
+                     .moves = (unsigned char)result_moves_task(&t, res->state)};
+  memset(res, 0, sizeof *res); /* the run owns its strings now */
+  free(l->r.custom_id);
+  free(l->r.response);
+  l->r.custom_id = l->r.response = NULL;
+  g->run_bytes +=
+      sizeof *l + str_size(l->r.output) + str_size(l->r.error_code) + str_size(l->r.error_message);
   g->staged++;
-  g->staged_cost += cost;
-  g->d_cost += cost - t.cost;
-  g->d_in += res->input_tokens - t.in_tokens;
-  g->d_out += res->output_tokens - t.out_tokens;
-  if (moves)
-    g->moves[t.task_state][res->state]++;
-  return BT_OK;
+  g->staged_cost += l->cost;
+  g->d_cost += l->cost - t.cost;
+  g->d_in += l->r.input_tokens - t.in_tokens;
+  g->d_out += l->r.output_tokens - t.out_tokens;
+  if (l->moves)
+    g->moves[t.task_state][l->r.state]++;
+  /* A target the map did not give (no map, or a task an imported batch's line just made) is
+   * read from the store, and so is the next line's for it: apply this one first, so what that
+   * read finds (the attempt has ended, the task has moved) is already true. */
+  return !sl || g->run_bytes >= g->run_limit ? run_apply(g, err) : BT_OK;
 }
 
 bt_status ingest_add(bt_ingest *g, bt_result *res, bt_error *err) {
@@ -725,27 +761,11 @@ bt_status ingest_add(bt_ingest *g, bt_result *res, bt_error *err) {
   return r;
 }
 
-/* The staged lines onto attempts and tasks (?1 now), inside the file's transaction in bulk
- * mode (store_bulk_begin): the per-row triggers stand aside, as the job's counts and actual
- * cost/tokens were corrected from the sums ingest_add kept. The unary + makes the
- * planner walk the staged lines and seek each attempt (without statistics for the temporary
- * table it would rather scan every attempt in the store and seek the line). */
-static const char *const apply_sql[] = {
-    "UPDATE attempts SET state = s.state, http_status = s.http_status,"
-    " response_id = s.response_id, output = s.output, error_code = s.error_code,"
-    " error_message = s.error_message, input_tokens = s.input_tokens, output_tokens ="
-    " s.output_tokens, cached_tokens = s.cached_tokens, cost_usd = s.cost_usd, finished_at ="
-    " ?1 FROM temp.ingest_staged s WHERE attempts.id = +s.attempt_id",
-    "UPDATE tasks AS t SET state = s.state, output = CASE WHEN s.state = 'succeeded' THEN"
-    " s.output END, error_code = CASE WHEN s.state = 'succeeded' THEN NULL ELSE s.error_code"
-    " END, updated_at = ?1, last_attempt_id = CASE WHEN s.state = 'succeeded' THEN"
-    " s.attempt_id ELSE t.last_attempt_id END FROM temp.ingest_staged s WHERE s.moves AND"
-    " t.id = s.task_id",
-};
-
-/* The job's counts: every task that moved leaves its old state and joins its new one. */
+/* The job's counts: the tasks an imported batch's lines made join running; every task that
+ * moved leaves its old state and joins its new one. */
 static bt_status apply_moves(bt_ingest *g, bt_error *err) {
-  bt_status r = BT_OK;
+  bt_status r =
+      g->created ? store_job_counts_add(g->s, g->job_id, TASK_RUNNING, g->created, err) : BT_OK;
   for (int from = 0; from < TASK_STATE_COUNT && !r; from++)
     for (int to = 0; to < TASK_STATE_COUNT && !r; to++) {
       int64_t n = g->moves[from][to];
@@ -761,7 +781,7 @@ static bt_status apply_moves(bt_ingest *g, bt_error *err) {
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
   if (!g->in_tx)
     return BT_OK; /* no line of the batch's */
-  bt_status r = store_bulk_begin(g->s, err);
+  bt_status r = run_apply(g, err);
   if (!r && (g->d_cost != 0 || g->d_in || g->d_out))
     r = store_run(g->s, err, "applying results", NULL,
                   "UPDATE jobs SET actual_cost_usd = actual_cost_usd + ?2, actual_input_tokens ="
@@ -770,13 +790,8 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
                   "tdii", g->job_id, g->d_cost, g->d_in, g->d_out);
   if (!r)
     r = apply_moves(g, err);
-  int64_t now = util_now_ms();
   if (!r)
-    r = store_attempt_log_finished(g->s, g->job_id, now, g->staged, g->staged_cost, err);
-  for (size_t i = 0; !r && i < sizeof apply_sql / sizeof apply_sql[0]; i++)
-    r = store_run(g->s, err, "applying results", NULL, apply_sql[i], "i", now);
-  if (!r)
-    r = store_exec(g->s, "DELETE FROM temp.ingest_staged", err);
+    r = store_attempt_log_finished(g->s, g->job_id, util_now_ms(), g->staged, g->staged_cost, err);
   if (!r)
     r = store_bulk_end(g->s, err);
   if (!r)

@@ -68,8 +68,9 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
  *   ingest_add          take over *r (zeroed or not, it is cleaned up): joined on custom_id
  *                       (through a map of the batch's attempts read once); the first call opens
  *                       a transaction that stays open until ingest_apply or ingest_free. The
- *                       body goes to responses, the rest to a temporary table in attempt order;
- *                       what the line changes in the job's cost and counts is summed in memory.
+ *                       body goes to responses; the rest waits in memory, in runs of at most
+ *                       32 MB, each applied in attempt order when it fills; what the line
+ *                       changes in the job's cost and counts is summed in memory.
  *                       Lines that change nothing (unknown custom_id, an attempt already
  *                       terminal, a second line for an attempt) are dropped here.
  *   ingest_apply        apply the set to attempts and tasks and commit; *applied (may be NULL)
@@ -80,9 +81,9 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
  * Idempotent: applying leaves terminal attempts alone, so a repeated download changes nothing. */
 bt_status ingest_add(bt_ingest *g, bt_result *r, bt_error *err) BT_WUR;
 bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) BT_WUR;
-/* How many bytes of result lines are coming (the spool's size): past 64 MB the staged lines
- * go to a temporary file instead of memory. */
-void ingest_set_expected_bytes(bt_ingest *g, int64_t bytes);
+/* The bytes a run of lines may hold before it is applied (default 32 MB); tests lower it to
+ * cover a file applied in several runs. */
+void ingest_set_run_bytes(bt_ingest *g, size_t bytes);
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);

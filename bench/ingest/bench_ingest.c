@@ -147,7 +147,6 @@ int main(int argc, char **argv) {
         bt_ingest *g;
         if (ingest_new(s, job, batch, "openai", "gpt-4o-mini", &g, &err))
           die("ingest_new", &err);
-        ingest_set_expected_bytes(g, (int64_t)ftello(spool));
         rewind(spool);
         if (ingest_file(g, PROVIDER_OPENAI, spool, &applied, NULL, &err))
           die("ingest", &err);

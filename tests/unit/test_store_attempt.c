@@ -211,8 +211,10 @@ static void test_chunks_and_ingest(void **state) {
 /* Stage the lines as the download path does (ingest_add takes copies), then apply them, or
  * (apply = 0) abandon them half way as a failed download does. */
 /* bulk_apply runs three times: lines joined through the batch map, then through the store,
- * then staged in a temporary file instead of memory. */
-static int64_t join_limit = INGEST_JOIN_MAX, expected_bytes = 0;
+ * then applied in runs of one line. */
+static int64_t join_limit = INGEST_JOIN_MAX;
+static size_t run_bytes = 0;
+static int autocreate = 0;
 
 static int64_t stage_maybe_apply(fixture *f, int64_t batch, const bt_result *lines, size_t n,
                                  int apply) {
@@ -220,7 +222,9 @@ static int64_t stage_maybe_apply(fixture *f, int64_t batch, const bt_result *lin
   bt_error err;
   assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
   ingest_set_join_limit(g, join_limit);
-  ingest_set_expected_bytes(g, expected_bytes);
+  if (run_bytes)
+    ingest_set_run_bytes(g, run_bytes);
+  ingest_set_autocreate(g, autocreate);
   for (size_t i = 0; i < n; i++) {
     bt_result c = lines[i];
     c.custom_id = strdup(lines[i].custom_id);
@@ -275,15 +279,6 @@ static void check_invariants(fixture *f) {
                    BT_OK);
   assert_int_equal(v, 4); /* bulk mode is over: the connection's triggers are back */
   assert_true(sqlite3_get_autocommit(store_db(f->s)));
-  assert_int_equal(store_query_int(f->s, &err, &v, -1,
-                                   "SELECT count(*) FROM temp.sqlite_master WHERE name ="
-                                   " 'ingest_staged'",
-                                   ""),
-                   BT_OK);
-  if (v) /* gone with the temporary file of a large ingest */
-    assert_int_equal(
-        store_query_int(f->s, &err, &v, -1, "SELECT count(*) FROM temp.ingest_staged", ""), BT_OK);
-  assert_int_equal(v, 0);
   /* finish_log counts every finished attempt once, at its cost */
   assert_int_equal(store_prepare(f->s,
                                  "SELECT (SELECT total(n) FROM finish_log WHERE job_id = ?1),"
@@ -397,16 +392,64 @@ static void test_bulk_apply_store_join(void **state) {
   join_limit = INGEST_JOIN_MAX;
 }
 
-static void test_bulk_apply_temp_file(void **state) {
-  expected_bytes = (int64_t)1 << 30;
+static void test_bulk_apply_small_runs(void **state) {
+  run_bytes = 1;
   bulk_apply(state);
-  expected_bytes = 0;
-  /* the connection is as store_open left it: temporaries in memory */
+  run_bytes = 0;
+  /* the connection is as store_open left it: CHECKs on */
   fixture *f = *state;
   bt_error err;
   int64_t v = -1;
-  assert_int_equal(store_query_int(f->s, &err, &v, -1, "PRAGMA temp_store", ""), BT_OK);
-  assert_int_equal(v, 2);
+  assert_int_equal(store_query_int(f->s, &err, &v, -1, "PRAGMA ignore_check_constraints", ""),
+                   BT_OK);
+  assert_int_equal(v, 0);
+}
+
+/* An imported batch (tasks made by its own result lines), in bulk: the new tasks are counted
+ * once, and a custom_id given twice makes one task whose first line wins. */
+static void imported_apply(void **state) {
+  fixture *f = *state;
+  make_job(f, 2, 2);
+  bt_error err;
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO batches(job_id, chunk_no, provider, tag, state, n_requests, created_at,"
+           " updated_at) VALUES ('%s', 99, 'openai', 'bt-imported', 'remote', 3, 0, 0)",
+           f->job);
+  assert_int_equal(store_exec(f->s, sql, &err), BT_OK);
+  int64_t batch = sqlite3_last_insert_rowid(store_db(f->s));
+  bt_result file[] = {
+      result("ext-1", TASK_SUCCEEDED, "first", NULL),
+      result("ext-2", TASK_FAILED, NULL, "server_error"),
+      result("ext-1", TASK_FAILED, NULL, "second"), /* the first line wins */
+  };
+  autocreate = 1;
+  assert_int_equal(stage_apply(f, batch, file, 3), 2);
+  autocreate = 0;
+  bt_counts c;
+  counts(f, &c);
+  assert_int_equal(c.total, 4);
+  assert_int_equal(c.n[TASK_SUCCEEDED], 1);
+  assert_int_equal(c.n[TASK_FAILED], 1);
+  check_invariants(f);
+  int64_t v = 0;
+  assert_int_equal(store_query_int(f->s, &err, &v, 0,
+                                   "SELECT count(*) FROM tasks t JOIN attempts a ON"
+                                   " a.task_id = t.id WHERE t.custom_id = 'ext-1' AND"
+                                   " t.state = 'succeeded' AND t.output = 'first'",
+                                   ""),
+                   BT_OK);
+  assert_int_equal(v, 1);
+}
+
+static void test_imported_apply(void **state) {
+  imported_apply(state);
+}
+
+static void test_imported_apply_store_join(void **state) {
+  join_limit = 0;
+  imported_apply(state);
+  join_limit = INGEST_JOIN_MAX;
 }
 
 static void test_budget_refused(void **state) {
@@ -466,7 +509,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_chunks_and_ingest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bulk_apply_temp_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bulk_apply_small_runs, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_imported_apply, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_imported_apply_store_join, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply_store_join, setup, teardown),
       cmocka_unit_test_setup_teardown(test_budget_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
