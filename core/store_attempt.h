@@ -70,11 +70,13 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
  *                       a transaction that stays open until ingest_apply or ingest_free. The
  *                       body goes to responses; the rest waits in memory, in runs of at most
  *                       32 MB, each applied in attempt order when it fills; what the line
- *                       changes in the job's cost and counts is summed in memory.
+ *                       changes in the job's cost and counts is summed in memory (the
+ *                       transaction is in bulk mode, store_bulk_begin: no trigger counts).
  *                       Lines that change nothing (unknown custom_id, an attempt already
  *                       terminal, a second line for an attempt) are dropped here.
- *   ingest_apply        apply the set to attempts and tasks and commit; *applied (may be NULL)
- *                       gets how many attempts changed. Nothing to apply: nothing done.
+ *   ingest_apply        apply what is left, write the sums to the job's counts and spend, and
+ *                       commit; *applied (may be NULL) gets how many attempts changed. Nothing
+ *                       to apply: nothing done.
  * The transaction holds the store's write lock, so the lines must be at hand (the engine
  * spools a download to a file first, then ingests it whole). A failed ingest_add or apply, or
  * ingest_free before apply, rolls everything back: the file is simply ingested again.
