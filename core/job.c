@@ -29,17 +29,6 @@ struct bt_job_builder {
   int64_t next_attempt; /* the id the next task's first attempt gets (we hold the write lock) */
 };
 
-/* The states a job is built with are constants in our own statements ('pending' tasks,
- * 'running' attempts), so the builder sets the CHECKs on state aside: SQLite checks an IN list
- * by building a temporary index for every row (about a third of the time a task took). */
-static void checks_off(bt_store *s, int off) {
-  bt_error ignored;
-  if (store_exec(
-          s, off ? "PRAGMA ignore_check_constraints = ON" : "PRAGMA ignore_check_constraints = OFF",
-          &ignored))
-    ignored.message[0] = '\0'; /* only a speed-up */
-}
-
 static bt_status close_chunk(bt_job_builder *b, bt_error *err) {
   if (!b->chunk_id)
     return BT_OK;
@@ -98,17 +87,17 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
   j->pipeline_id = opts->pipeline_id ? util_xstrdup(opts->pipeline_id) : NULL;
   j->stage_no = opts->stage_no;
   j->stage_name = opts->stage_name ? util_xstrdup(opts->stage_name) : NULL;
-  checks_off(s, 1);
   bt_status r = store_begin(s, err);
   if (r) {
-    checks_off(s, 0);
     job_cleanup(j);
     free(b);
     return r;
   }
   r = store_job_insert(s, j, err);
   /* Bulk mode: the per-row count and cost triggers stand aside until job_builder_finish
-   * counts the tasks once. */
+   * counts the tasks once, and so do the CHECKs on states: a job is built with constants
+   * ('pending' tasks, 'running' attempts), and SQLite checks an IN list by building a temporary
+   * index for every row (about a third of the time a task took). */
   if (!r)
     r = store_bulk_begin(s, err);
   if (!r)
@@ -173,7 +162,6 @@ void job_builder_abort(bt_job_builder *b) {
   store_task_inserter_free(b->ins);
   store_attempt_inserter_free(b->att);
   store_rollback(b->s);
-  checks_off(b->s, 0);
   job_cleanup(&b->job);
   free(b);
 }
@@ -214,7 +202,6 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
     r = store_commit(b->s, err);
   if (r)
     store_rollback(b->s);
-  checks_off(b->s, 0);
   if (!r && id_out) {
     util_strlcpy(id_out, j->id, BT_JOB_ID_LEN + 1);
   }

@@ -196,12 +196,17 @@ bt_status store_bulk_begin(bt_store *s, bt_error *err) {
                     "DROP TRIGGER IF EXISTS temp.bt_tasks_count_insert;"
                     "DROP TRIGGER IF EXISTS temp.bt_tasks_count_update;"
                     "DROP TRIGGER IF EXISTS temp.bt_attempts_cost_insert;"
-                    "DROP TRIGGER IF EXISTS temp.bt_attempts_cost_update;",
+                    "DROP TRIGGER IF EXISTS temp.bt_attempts_cost_update;"
+                    "PRAGMA ignore_check_constraints = ON;",
                     err);
 }
 
+/* The connection as store_open leaves it: its triggers, its CHECKs. */
+static const char bulk_end_sql[] = "PRAGMA ignore_check_constraints = OFF;";
+
 bt_status store_bulk_end(bt_store *s, bt_error *err) {
-  return store_exec(s, store_triggers_sql, err);
+  bt_status r = store_exec(s, bulk_end_sql, err);
+  return r ? r : store_exec(s, store_triggers_sql, err);
 }
 
 bt_status store_begin(bt_store *s, bt_error *err) {
@@ -213,7 +218,8 @@ bt_status store_commit(bt_store *s, bt_error *err) { return store_exec(s, "COMMI
 void store_rollback(bt_store *s) {
   if (!sqlite3_get_autocommit(s->db))
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  /* The rollback undid any store_bulk_begin; this only makes sure. */
+  /* Out of any store_bulk_begin (the rollback undid the triggers' drop, not the pragma). */
+  sqlite3_exec(s->db, bulk_end_sql, NULL, NULL, NULL);
   sqlite3_exec(s->db, store_triggers_sql, NULL, NULL, NULL);
 }
 

@@ -64,9 +64,11 @@ void store_rollback(bt_store *s);
 /* Bulk writes (the job builder, a result file's ingest), inside a transaction: the triggers
  * that keep each job's counts by state and actual spend row by row (job_counts, jobs.actual_*)
  * stand aside on this connection until store_bulk_end, and the writer corrects those itself
- * before it commits. The triggers are this connection's own (every store_open installs them),
- * so other connections keep theirs; a rollback brings them back too. Writers outside batchtop
- * (the sqlite3 shell) have none: the store is batchtop's to write. */
+ * before it commits. The CHECKs on states stand aside too (SQLite checks an IN list by building
+ * a temporary index for every row): a bulk writer writes only states from bt_task_state. The
+ * triggers are this connection's own (every store_open installs them), so other connections keep
+ * theirs; a rollback brings them back too. Writers outside batchtop (the sqlite3 shell) have none:
+ * the store is batchtop's to write. */
 bt_status store_bulk_begin(bt_store *s, bt_error *err) BT_WUR;
 bt_status store_bulk_end(bt_store *s, bt_error *err) BT_WUR;
 

@@ -327,15 +327,13 @@ static void run_clear(bt_ingest *g) {
   g->run_bytes = 0;
 }
 
-/* Leave the connection as store_open set it: no file transaction, CHECKs on. */
+/* Leave the connection as store_open set it: no file transaction, out of bulk mode (a
+ * rollback ends it). */
 static void ingest_end(bt_ingest *g) {
-  bt_error ignored;
   if (g->in_tx)
     store_rollback(g->s);
   g->in_tx = 0;
   run_clear(g);
-  if (store_exec(g->s, "PRAGMA ignore_check_constraints = OFF", &ignored))
-    ignored.message[0] = '\0';
   join_reset(g);
 }
 
@@ -667,22 +665,19 @@ bt_status ingest_result(bt_ingest *g, const bt_result *r, int *applied, bt_error
 
 /* The first line of a file: the transaction. */
 static bt_status ingest_start(bt_ingest *g, bt_error *err) {
-  bt_error ignored;
   join_reset(g);
-  /* Every state the apply writes comes from bt_task_state, never from a file: the CHECKs on
-   * tasks and attempts (~1 us a row each) have nothing to catch there. */
-  if (store_exec(g->s, "PRAGMA ignore_check_constraints = ON", &ignored))
-    ignored.message[0] = '\0';
   bt_status r = store_begin(g->s, err);
+  if (r)
+    return r;
+  g->in_tx = 1;
   /* Bulk mode for the whole transaction: the count and cost triggers stand aside, and what
-   * they would have done is summed here and written once by ingest_apply. */
-  if (!r)
-    r = store_bulk_begin(g->s, err);
+   * they would have done is summed here and written once by ingest_apply; so do the CHECKs, as
+   * every state the apply writes comes from bt_task_state, never from a file. */
+  r = store_bulk_begin(g->s, err);
   if (r) {
     ingest_end(g);
     return r;
   }
-  g->in_tx = 1;
   g->created = 0;
   g->staged = 0;
   g->d_cost = g->staged_cost = 0;
