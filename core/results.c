@@ -91,6 +91,10 @@ void results_csv_inputs(FILE *out, const char *text, size_t len, const char *con
     }
     return;
   }
+  results_csv_inputs_json(out, text, names, nf);
+}
+
+void results_csv_inputs_json(FILE *out, const char *text, const char *const *names, size_t nf) {
   json_t *input = text ? json_loads(text, 0, NULL) : NULL;
   for (size_t i = 0; i < nf; i++)
     results_csv_value(out, json_object_get(input, names[i]), i == 0);

@@ -25,10 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FILE *f = open_memstream(&fast, &nfast), *g = open_memstream(&slow, &nslow);
   json_flat_value vals[NF];
   results_csv_inputs(f, text, size, names, NF, vals, scratch);
-  json_t *input = json_loads(text, 0, NULL);
-  for (size_t i = 0; i < NF; i++)
-    results_csv_value(g, json_object_get(input, names[i]), i == 0);
-  json_decref(input);
+  results_csv_inputs_json(g, text, names, NF);
   fclose(f);
   fclose(g);
   if (nfast != nslow || memcmp(fast, slow, nfast))
@@ -40,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size >= sizeof(double)) {
     double v;
     memcpy(&v, data, sizeof v);
-    char a[512], b[512];
+    char a[RESULTS_COST_MAX], b[RESULTS_COST_MAX];
     results_fmt_cost(a, v);
     snprintf(b, sizeof b, "%.8f", v);
     if (strcmp(a, b))
