@@ -6,7 +6,6 @@
 
 #include <jansson.h>
 
-#include "logger.h"
 #include "secret.h"
 #include "store_sql.h"
 #include "util.h"
