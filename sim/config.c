@@ -69,6 +69,15 @@ static const key_def keys[] = {
      "every API response body trickles out over about MS"},
     {"token_limit", K_TOKEN_LIMIT, 0, 0, 0, 0, "MODEL=N",
      "MODEL=N: enqueued input tokens allowed per model (repeatable)"},
+    /* poll, key-echo and result-conflict faults (faults_poll.c) */
+    {"poll_fault", K_STR, F(poll_fault), S(poll_fault), 0, 0, "KIND",
+     "every batch GET answers 404, html (a 200 HTML page) or cut (JSON cut in half)"},
+    {"poll_status", K_STR, F(poll_status), S(poll_status), 0, 0, "NAME",
+     "every batch GET reports status NAME (an unknown one, say)"},
+    {"echo_key", K_BOOL, F(echo_key), 0, 0, 0, "",
+     "error messages (4xx bodies, errors.data, error lines) echo the caller's key"},
+    {"conflict_results", K_BOOL, F(conflict_results), 0, 0, 0, "",
+     "each succeeded result line comes between two 500 lines for its custom_id"},
     {"threads", K_INT, F(threads), 0, 1, 256, "N", "HTTP thread pool size (default 4)"},
     {"verbose", K_BOOL, F(verbose), 0, 0, 0, "", "log every request to stderr"},
     {"seed", K_U64, F(seed), 0, 0, 0, "N", "seed for fault dice and output order (0 = clock)"},
@@ -210,6 +219,9 @@ int sim_config_set(sim_config *cfg, const char *key, const char *value, char *er
   case K_STR:
     if (strlen(value) >= k->size)
       return fail(err, errlen, "%s: value longer than %zu bytes", k->name, k->size - 1);
+    if (field == cfg->poll_fault && *value && strcmp(value, "404") && strcmp(value, "html") &&
+        strcmp(value, "cut"))
+      return fail(err, errlen, "poll_fault: expected 404, html or cut, got '%s'", value);
     snprintf(field, k->size, "%s", value);
     return 0;
   case K_DOUBLE:

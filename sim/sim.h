@@ -58,6 +58,11 @@ typedef struct sim_config {
   int slow_body_ms; /* every API response body trickles out over about this long */
   sim_token_limit token_limits[SIM_TOKEN_LIMITS_MAX];
   int n_token_limits;
+  /* Poll, key-echo and result-conflict faults (faults_poll.c). */
+  char poll_fault[16];   /* "", "404", "html" or "cut": what every batch GET answers */
+  char poll_status[64];  /* every batch GET reports this status instead ("" = the real one) */
+  bool echo_key;         /* error texts carry the caller's key */
+  bool conflict_results; /* each succeeded result line comes with 500 and unreadable twins */
   /* Server. */
   int threads;   /* libmicrohttpd thread pool size */
   bool verbose;  /* log every request to stderr */

@@ -324,4 +324,8 @@ const char *sim_model_check_openai(const char *endpoint, const json_t *body, con
 /* Estimated input tokens of an OpenAI body (for token_limit). */
 long long sim_model_input_tokens(const char *endpoint, const json_t *body);
 
+/* faults_poll.c: poll_fault, poll_status, echo_key, conflict_results rewrite a handler's
+ * response (on the handler's thread, cfg a snapshot). */
+void sim_faults_poll_apply(const sim_config *cfg, sim_route route, sim_request *q, sim_response *r);
+
 #endif
