@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "logger.h"
 #include "secret.h"
 #include "store_sql.h"
 #include "util.h"
@@ -195,7 +196,9 @@ typedef struct {
  * a cache miss per probe). */
 typedef struct {
   ingest_target t;
-  uint32_t key; /* offset in keys */
+  uint32_t key;    /* offset in keys */
+  uint32_t staged; /* index + 1 of its line in the run, while run_gen is staged_gen */
+  uint32_t staged_gen;
 } join_entry;
 
 typedef struct {
@@ -236,6 +239,8 @@ struct bt_ingest {
   double d_cost, staged_cost;
   int64_t d_in, d_out;
   int64_t moves[TASK_STATE_COUNT][TASK_STATE_COUNT];
+  uint32_t run_gen;  /* counts run_clear calls: a staged index of another generation is gone */
+  int64_t conflicts; /* custom_ids with a success and a failure among their lines */
 };
 
 /* The targets of a custom_id in this batch (the map's fallback): ?1 job, ?2 custom_id,
@@ -324,6 +329,7 @@ static void run_clear(bt_ingest *g) {
     result_cleanup(&g->run[i].r);
   g->run_n = 0;
   g->run_bytes = 0;
+  g->run_gen++;
 }
 
 /* Leave the connection as store_open set it: no file transaction, out of bulk mode (a
@@ -570,7 +576,7 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
       g->keys_cap = c;
     }
     memcpy(g->keys + g->keys_len, key, len);
-    g->entries[g->n_entries] = (join_entry){target_read(st, 1), (uint32_t)g->keys_len};
+    g->entries[g->n_entries] = (join_entry){.t = target_read(st, 1), .key = (uint32_t)g->keys_len};
     *sl = (join_slot){(uint32_t)(h >> 32), (uint32_t)++g->n_entries};
     g->keys_len += len;
   }
@@ -679,6 +685,7 @@ static bt_status ingest_start(bt_ingest *g, bt_error *err) {
   }
   g->created = 0;
   g->staged = 0;
+  g->conflicts = 0;
   g->d_cost = g->staged_cost = 0;
   g->d_in = g->d_out = 0;
   memset(g->moves, 0, sizeof g->moves);
@@ -730,11 +737,63 @@ static size_t str_size(const char *s) {
   return s ? strlen(s) + 1 : 0;
 }
 
+/* A line for an attempt whose line is already staged in this run (providers do send a 500 and
+ * then a success for one custom_id, in either order): a success wins over a failure, which is
+ * logged; two successes or two failures, the first one stays. */
+static bt_status restage_line(bt_ingest *g, join_entry *sl, bt_result *res, bt_error *err) {
+  staged_line *old = &g->run[sl->staged - 1];
+  int old_ok = old->r.state == TASK_SUCCEEDED, new_ok = res->state == TASK_SUCCEEDED;
+  if (old_ok == new_ok)
+    return BT_OK;
+  const char *code = old_ok ? res->error_code : old->r.error_code;
+  if (++g->conflicts <= 5)
+    log_warn("ingest: conflicting result lines for %s: a success and a failure (%s); the "
+             "success is kept",
+             res->custom_id ? res->custom_id : "?", code ? code : "no code");
+  if (old_ok)
+    return BT_OK;
+  const ingest_target *t = &sl->t;
+  int64_t rid;
+  bt_status r = response_insert(g, res->response, &rid, err);
+  if (!r)
+    r = response_delete(g, old->rid, err);
+  if (r)
+    return r;
+  /* take back what the failure added to the sums, then add the success */
+  g->staged_cost -= old->cost;
+  g->d_cost -= old->cost;
+  g->d_in -= old->r.input_tokens;
+  g->d_out -= old->r.output_tokens;
+  if (old->moves)
+    g->moves[t->task_state][old->r.state]--;
+  result_cleanup(&old->r);
+  *old = (staged_line){.r = *res,
+                       .aid = t->aid,
+                       .tid = t->tid,
+                       .rid = rid,
+                       .cost = result_cost(g, res),
+                       .moves = (unsigned char)result_moves_task(t, res->state)};
+  memset(res, 0, sizeof *res);
+  free(old->r.custom_id);
+  free(old->r.response);
+  old->r.custom_id = old->r.response = NULL;
+  g->run_bytes += str_size(old->r.output);
+  g->staged_cost += old->cost;
+  g->d_cost += old->cost;
+  g->d_in += old->r.input_tokens;
+  g->d_out += old->r.output_tokens;
+  if (old->moves)
+    g->moves[t->task_state][old->r.state]++;
+  return g->run_bytes >= g->run_limit ? run_apply(g, err) : BT_OK;
+}
+
 /* Join res and take it into the run (or drop it when it changes nothing). */
 static bt_status stage_line(bt_ingest *g, bt_result *res, bt_error *err) {
   ingest_target t;
   join_entry *sl;
   bt_status r = ingest_find(g, res, &t, &sl, err);
+  if (!r && t.aid && !t.running && sl && sl->staged && sl->staged_gen == g->run_gen)
+    return restage_line(g, sl, res, err);
   if (r || !t.aid || !t.running)
     return r; /* not ours, or its attempt already ended (a repeated line or download) */
   if ((r = run_reserve(g, err)))
@@ -742,8 +801,11 @@ static bt_status stage_line(bt_ingest *g, bt_result *res, bt_error *err) {
   int64_t rid;
   if ((r = response_insert(g, res->response, &rid, err)))
     return r;
-  if (sl)
-    sl->t.running = 0; /* a second line for the attempt: the first one wins */
+  if (sl) {
+    sl->t.running = 0; /* a second line for the attempt goes through restage_line */
+    sl->staged = (uint32_t)g->run_n + 1;
+    sl->staged_gen = g->run_gen;
+  }
   staged_line *l = &g->run[g->run_n++];
   *l = (staged_line){.r = *res,
                      .aid = t.aid,
@@ -811,6 +873,10 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
     r = apply_moves(g, err);
   if (!r)
     r = store_attempt_log_finished(g->s, g->job_id, util_now_ms(), g->staged, g->staged_cost, err);
+  if (!r && g->conflicts)
+    log_warn("ingest: batch %lld: %lld custom_ids had conflicting result lines (a success and "
+             "a failure); the successes were kept",
+             (long long)g->batch_id, (long long)g->conflicts);
   if (!r)
     r = store_bulk_end(g->s, err);
   if (!r)

@@ -73,7 +73,9 @@ bt_status ingest_result_attempt(bt_ingest *g, int64_t attempt_id, int64_t task_i
  *                       changes in the job's cost and counts is summed in memory (the
  *                       transaction is in bulk mode, store_bulk_begin: no trigger counts).
  *                       Lines that change nothing (unknown custom_id, an attempt already
- *                       terminal, a second line for an attempt) are dropped here.
+ *                       terminal, a second line for an attempt) are dropped here;
+ *                       but a success and a failure for one attempt (a 500 then a success, in
+ *                       either order) keep the success and log the conflict.
  *   ingest_apply        apply what is left, write the sums to the job's counts and spend, and
  *                       commit; *applied (may be NULL) gets how many attempts changed. Nothing
  *                       to apply: nothing done.

@@ -113,10 +113,69 @@ static void test_ingest_empty_file(void **state) {
   assert_true(sqlite3_get_autocommit(store_db(f->s)));
 }
 
+/* Conflicting lines for one custom_id (issue 13): a 500 then a success (row-1), a success then
+ * a 500 (row-2). The success is kept either way, its usage counted once, and the failed
+ * lines' bodies are taken back. */
+static const char conflict_text[] =
+    "{\"id\":\"r1a\",\"custom_id\":\"row-1\",\"response\":{\"status_code\":500,\"body\":{"
+    "\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\","
+    "\"code\":\"server_error\"}}},\"error\":null}\n"
+    "{\"id\":\"r1b\",\"custom_id\":\"row-1\",\"response\":{\"status_code\":200,\"body\":{"
+    "\"choices\":[{\"message\":{\"content\":\"label 1\"}}],\"usage\":{\"prompt_tokens\":10,"
+    "\"completion_tokens\":1}}},\"error\":null}\n"
+    "{\"id\":\"r2a\",\"custom_id\":\"row-2\",\"response\":{\"status_code\":200,\"body\":{"
+    "\"choices\":[{\"message\":{\"content\":\"label 2\"}}],\"usage\":{\"prompt_tokens\":20,"
+    "\"completion_tokens\":2}}},\"error\":null}\n"
+    "{\"id\":\"r2b\",\"custom_id\":\"row-2\",\"response\":null,\"error\":{\"code\":"
+    "\"server_error\",\"message\":\"The server had an error\"}}\n"
+    "{\"id\":\"r2c\",\"custom_id\":\"row-2\",\"response\":{\"status_code\":200,\"body\":{"
+    "\"choices\":[{\"message\":{\"content\":\"label 2\"}}],\"usage\":{\"prompt_tokens\":20,"
+    "\"completion_tokens\":2}}},\"error\":null}\n";
+
+static void test_ingest_conflicting_lines(void **state) {
+  fixture *f = *state;
+  int64_t batch = one_batch(f, 2);
+  bt_error err;
+  assert_int_equal(store_attempt_tasks_running(f->s, batch, &err), BT_OK);
+  FILE *spool = tmpfile();
+  assert_non_null(spool);
+  assert_int_equal(fwrite(conflict_text, 1, sizeof conflict_text - 1, spool),
+                   sizeof conflict_text - 1);
+  bt_ingest *g;
+  assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  rewind(spool);
+  int64_t applied = 0, skipped = -1;
+  assert_int_equal(ingest_file(g, PROVIDER_OPENAI, spool, &applied, &skipped, &err), BT_OK);
+  ingest_free(g);
+  fclose(spool);
+  assert_int_equal(applied, 2);
+  assert_int_equal(skipped, 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND custom_id = 'row-1'"
+                            " AND state = 'succeeded' AND output = 'label 1'"),
+                   1);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND custom_id = 'row-2'"
+                            " AND state = 'succeeded' AND output = 'label 2'"),
+                   1);
+  assert_int_equal(count(f, "SELECT count(*) FROM attempts WHERE job_id = ? AND state ="
+                            " 'succeeded' AND error_code IS NULL"),
+                   2);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'succeeded'"),
+                   2);
+  assert_int_equal(count(f, "SELECT coalesce(sum(n), 0) FROM job_counts WHERE job_id = ? AND"
+                            " state <> 'succeeded'"),
+                   0);
+  assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 30);
+  assert_int_equal(count(f, "SELECT actual_output_tokens FROM jobs WHERE id = ?"), 3);
+  assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
+                            " response_id IS NOT NULL AND job_id = ?) FROM responses"),
+                   0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_ingest_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ingest_empty_file, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ingest_conflicting_lines, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
