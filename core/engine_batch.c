@@ -20,6 +20,7 @@
 #include "ingest_file.h"
 #include "logger.h"
 #include "retry.h"
+#include "secret.h"
 #include "store_batch.h"
 #include "store_sql.h"
 #include "util.h"
@@ -923,6 +924,16 @@ static int64_t next_poll(bt_engine *e, ebatch *b, const bt_remote_batch *rb) {
   return b->poll_ms;
 }
 
+/* Every string of a polled batch is the provider's, and may quote the key (a failed batch's
+ * errors.data[].message does, at some providers): scrubbed before anything stores or shows it. */
+static void remote_batch_scrub(bt_remote_batch *rb) {
+  char *fields[] = {
+      rb->id,          rb->status, rb->raw_status, rb->output_file_id, rb->error_file_id,
+      rb->results_url, rb->tag,    rb->error_code, rb->error_message};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    secret_scrub(fields[i]);
+}
+
 static void poll_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
@@ -941,6 +952,7 @@ static void poll_done(bt_http_req *r, void *ud) {
     return;
   }
   http_req_free(r);
+  remote_batch_scrub(&rb);
   b->fails = 0;
   if (store_batch_set_remote(e->store, b->id, &rb, 0, &err))
     log_error("engine: %s", err.message);

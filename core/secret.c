@@ -12,8 +12,8 @@ static char *secrets[SECRET_MAX];
 static size_t secret_count;
 
 void secret_register(const char *s) {
-  if (!s || strlen(s) < 8)
-    return;
+  if (!s || !*s)
+    return; /* a short key is still a key: scrubbed at any length (secret.h) */
   pthread_mutex_lock(&secret_lock);
   for (size_t i = 0; i < secret_count; i++) {
     if (strcmp(secrets[i], s) == 0) {

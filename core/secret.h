@@ -7,8 +7,9 @@
 
 #include <stddef.h>
 
-/* Remember s (copied) as a secret. Strings shorter than 8 bytes are ignored (too likely to
- * match ordinary text). */
+/* Remember s (copied) as a secret. Every non-empty string counts, however short: a short
+ * key is as secret as a long one, and masking ordinary text that happens to match it is the
+ * lesser harm (a 7-character key used to be written out as it was). */
 void secret_register(const char *s);
 /* Replace every occurrence of a registered secret in s (in place) with '*' characters.
  * Returns the number of replacements. */

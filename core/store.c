@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "home.h"
+#include "secret.h"
 #include "util.h"
 
 struct bt_store {
@@ -66,8 +67,8 @@ static bt_status store_migrate(bt_store *s, bt_error *err) {
   if (have > m[n - 1].version) {
     store_rollback(s);
     return error_set(err, BT_ERR_STORE,
-                     "%s was written by a newer batchtop (schema %d, this build knows %d)",
-                     s->path, have, m[n - 1].version);
+                     "%s was written by a newer batchtop (schema %d, this build knows %d)", s->path,
+                     have, m[n - 1].version);
   }
   for (int i = 0; i < n; i++) {
     if (m[i].version <= have)
@@ -143,8 +144,7 @@ bt_status store_open(const char *path, bt_store **out, bt_error *err) {
   /* The store holds prompts and answers: keep it private to the user. */
   mode_t old = umask(077);
   int rc = sqlite3_open_v2(path, &s->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           NULL);
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   umask(old);
   if (rc != SQLITE_OK) {
     error_set_at(err, BT_ERR_STORE, path, 0, 0, "cannot open the store: %s",
@@ -185,9 +185,13 @@ void store_close(bt_store *s) {
   free(s);
 }
 
-const char *store_path(const bt_store *s) { return s->path; }
+const char *store_path(const bt_store *s) {
+  return s->path;
+}
 
-sqlite3 *store_db(bt_store *s) { return s->db; }
+sqlite3 *store_db(bt_store *s) {
+  return s->db;
+}
 
 bt_status store_bulk_begin(bt_store *s, bt_error *err) {
   if (sqlite3_get_autocommit(s->db))
@@ -213,7 +217,9 @@ bt_status store_begin(bt_store *s, bt_error *err) {
   return store_exec(s, "BEGIN IMMEDIATE", err);
 }
 
-bt_status store_commit(bt_store *s, bt_error *err) { return store_exec(s, "COMMIT", err); }
+bt_status store_commit(bt_store *s, bt_error *err) {
+  return store_exec(s, "COMMIT", err);
+}
 
 void store_rollback(bt_store *s) {
   if (!sqlite3_get_autocommit(s->db))
@@ -227,8 +233,8 @@ bt_status store_event(bt_store *s, const char *job_id, int64_t batch_id, const c
                       const char *kind, const char *message, bt_error *err) {
   sqlite3_stmt *st;
   bt_status r = store_prepare(
-      s, "INSERT INTO events(at, job_id, batch_id, level, kind, message) VALUES (?,?,?,?,?,?)",
-      &st, err);
+      s, "INSERT INTO events(at, job_id, batch_id, level, kind, message) VALUES (?,?,?,?,?,?)", &st,
+      err);
   if (r)
     return r;
   sqlite3_bind_int64(st, 1, util_now_ms());
@@ -238,7 +244,11 @@ bt_status store_event(bt_store *s, const char *job_id, int64_t batch_id, const c
     sqlite3_bind_int64(st, 3, batch_id);
   sqlite3_bind_text(st, 4, level, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 5, kind, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 6, message, -1, SQLITE_TRANSIENT);
+  /* an event often quotes a provider's words, which may quote the key */
+  char *m = message ? util_xstrdup(message) : NULL;
+  if (m)
+    secret_scrub(m);
+  sqlite3_bind_text(st, 6, m, -1, free);
   if (sqlite3_step(st) != SQLITE_DONE)
     r = store_fail(s, err, "writing an event");
   sqlite3_finalize(st);

@@ -895,6 +895,14 @@ bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state
                                     bt_error *err) {
   int64_t now = util_now_ms();
   const char *name = task_state_name(state);
+  /* code and message are often a provider's (a failed batch's errors.data): scrubbed */
+  char *c = code ? util_xstrdup(code) : NULL, *m = message ? util_xstrdup(message) : NULL;
+  if (c)
+    secret_scrub(c);
+  if (m)
+    secret_scrub(m);
+  code = c;
+  message = m;
   bt_status r =
       store_attempt_log_ending(s, "batch_id = ?1 AND state = 'running'", batch_id, now, err);
   if (!r)
@@ -912,5 +920,7 @@ bt_status store_attempt_finish_rest(bt_store *s, int64_t batch_id, bt_task_state
                   "ittti", batch_id, name, code, message, now);
   if (n)
     *n = changes;
+  free(c);
+  free(m);
   return r;
 }

@@ -511,9 +511,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       } else {
         sim_openai_handle(s, route, &q, &r);
       }
-      if (f == FAULT_NONE)
-        sim_faults_poll_apply(&cfg, route, &q, &r);
     }
+    if (f == FAULT_NONE)
+      sim_faults_poll_apply(&cfg, route, &q, &r);
     ratelimit_headers(s, &q, &r, f == FAULT_429, retry_ms);
     if (q.provider == SIM_ANTHROPIC) {
       sim_id(rid, sizeof rid, "req_01", 22, true);

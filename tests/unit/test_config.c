@@ -191,9 +191,22 @@ static void test_logger_scrubs_secrets(void **state) {
   free(dir);
 }
 
+/* A key shorter than 8 characters is a key too (issue 13: they were never scrubbed). */
+static void test_short_key_scrubbed(void **state) {
+  (void)state;
+  secret_register("k7Zq9xW");
+  secret_register("");
+  char text[] = "invalid key k7Zq9xW (k7Zq9xW)";
+  assert_true(secret_contains(text));
+  assert_int_equal(secret_scrub(text), 2);
+  assert_string_equal(text, "invalid key ******* (*******)");
+  secret_clear();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_short_key_scrubbed),
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_key_needs_private_file),
