@@ -143,6 +143,7 @@ bt_status engine_new(const bt_engine_opts *opts, bt_engine **out, bt_error *err)
   e->poll_ms = c->poll_ms;
   const char *mf = getenv("BATCHTOP_MAX_RETRIES");
   e->max_fails = mf && atoi(mf) > 0 ? atoi(mf) : 10;
+  poll_limits_from_env(&e->limits);
   e->drive_all = opts->drive_all;
   char path[4096];
   if (opts->store_path) {

@@ -41,6 +41,8 @@ void engine_batch_free(bt_engine *e, ebatch *b) {
   lines_cleanup(&b->lines);
   remote_batch_cleanup(&b->rb);
   free(b->list_after);
+  free(b->unknown_status);
+  free(b->polled_id);
   free(b);
 }
 
@@ -934,23 +936,169 @@ static void remote_batch_scrub(bt_remote_batch *rb) {
     secret_scrub(fields[i]);
 }
 
+/* ---- polls that give nothing usable (poll_watch.h): never a silent wait ---- */
+
+/* How a batch's last_error about its polls begins, so that a good poll can take it back. */
+#define POLL_NOTE "poll: "
+
+/* The provider answered 404 for the batch: after limits.lost_ms of that it is lost, its tasks
+ * failed batch_not_found (retry sends them again) and the job goes on to its end. */
+static void poll_not_found(bt_engine *e, ebatch *b, const char *remote_id) {
+  ejob *j = b->job;
+  int64_t now = util_mono_ms(), delay = 0;
+  bt_error err;
+  if (!poll_watch_bad(&b->lost, now, e->limits.lost_ms, &e->limits, &delay)) {
+    if (b->lost.n == 1)
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN,
+                  "%s batch %s: not found (404) on poll; it counts as lost if that lasts %lld s",
+                  j->prov.name, remote_id, (long long)(e->limits.lost_ms / 1000));
+    log_warn("engine: %s batch %s: 404 on poll %d; looking again in %lld ms", j->prov.name,
+             remote_id, b->lost.n, (long long)delay);
+    b->next_at = now + delay;
+    return;
+  }
+  char m[512];
+  snprintf(m, sizeof m,
+           "batch %s is lost: the provider answered 404 (not found) to every poll for %lld s; "
+           "its tasks failed batch_not_found and can be retried",
+           remote_id, (long long)((now - b->lost.since) / 1000));
+  poll_watch_reset(&b->lost);
+  log_error("engine: %s", m);
+  if (store_run(
+          e->store, &err, "marking a batch lost", NULL,
+          "UPDATE batches SET remote_status = 'lost', results_state = 'ingested' WHERE id = ?", "i",
+          b->id) ||
+      store_batch_set_error(e->store, b->id, m, &err) ||
+      store_event(e->store, j->id, b->id, "error", "batch_lost", m, &err))
+    log_warn("engine: %s", err.message);
+  engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_ERROR, "%s", m);
+  engine_batch_mark_done(e, b, TASK_FAILED, "batch_not_found", m);
+}
+
+/* The poll was answered 200 with something that is not a batch (HTML, cut JSON): backoff, and
+ * after limits.unreadable_ms the job stops with an error (exit 3), resumable. */
+static void poll_unreadable(bt_engine *e, ebatch *b, const bt_http_req *r, const char *why) {
+  ejob *j = b->job;
+  int64_t now = util_mono_ms(), delay = 0;
+  char *ct = NULL;
+  if (r->easy)
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+  char what[300];
+  snprintf(what, sizeof what, "HTTP %ld%s%s, %zu bytes: %s", r->status, ct ? " " : "", ct ? ct : "",
+           r->body.len, why);
+  secret_scrub(what);
+  if (!poll_watch_bad(&b->unreadable, now, e->limits.unreadable_ms, &e->limits, &delay)) {
+    log_warn("engine: %s poll of batch %lld: unreadable answer (%s); looking again in %lld ms",
+             j->prov.name, (long long)b->id, what, (long long)delay);
+    if (b->unreadable.n == 1 || b->unreadable.n % 5 == 0)
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN,
+                  "%s poll: unreadable answer (%s); retrying with backoff for up to %lld s",
+                  j->prov.name, what, (long long)(e->limits.unreadable_ms / 1000));
+    b->next_at = now + delay;
+    return;
+  }
+  char full[800];
+  snprintf(full, sizeof full,
+           "%s poll failed: the provider's answers were unreadable for %lld s (%s); stopped, "
+           "`batchtop status %s --wait` resumes",
+           j->prov.name, (long long)((now - b->unreadable.since) / 1000), what, j->id);
+  poll_watch_reset(&b->unreadable);
+  /* The batch's error, not the job's: once the provider answers again (status --wait) the job
+   * ends as its tasks do, and the note goes (poll_note_clear). */
+  bt_error err;
+  char note[900];
+  snprintf(note, sizeof note, POLL_NOTE "%s", full);
+  if (store_batch_set_error(e->store, b->id, note, &err) ||
+      store_event(e->store, j->id, b->id, "error", "poll_unreadable", full, &err))
+    log_warn("engine: %s", err.message);
+  log_error("engine: %s", full);
+  j->gave_up = 1;
+  engine_emit(e, ENGINE_EV_JOB_ERROR, j->id, LOG_ERROR, "%s", full);
+  b->fails = 0;
+}
+
+/* A status this engine knows: one of the normalised names (provider.h); for Anthropic, whose
+ * parser reads any other status as in_progress, one of its own three. */
+static int status_known(bt_provider_kind kind, const bt_remote_batch *rb) {
+  static const char *const known[] = {"validating", "in_progress", "finalizing", "cancelling",
+                                      "completed",  "failed",      "expired",    "cancelled"};
+  static const char *const known_anthropic[] = {"in_progress", "canceling", "ended"};
+  const char *const *k = kind == PROVIDER_ANTHROPIC ? known_anthropic : known;
+  size_t n = kind == PROVIDER_ANTHROPIC ? 3 : sizeof known / sizeof known[0];
+  const char *s = kind == PROVIDER_ANTHROPIC && rb->raw_status ? rb->raw_status : rb->status;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(s, k[i]))
+      return 1;
+  return 0;
+}
+
+/* The batch reports a status nobody told batchtop about: say so once per status (stderr,
+ * status, the dashboard's batch line, the log) and poll on with backoff. */
+static int64_t poll_unknown_status(bt_engine *e, ebatch *b, const bt_remote_batch *rb) {
+  ejob *j = b->job;
+  const char *st = rb->raw_status ? rb->raw_status : rb->status;
+  if (!b->unknown_status || strcmp(b->unknown_status, st) != 0) {
+    char m[400];
+    snprintf(m, sizeof m,
+             POLL_NOTE
+             "batch %s reports status '%s', which batchtop does not know; polling it with "
+             "backoff until it changes",
+             rb->id, st);
+    bt_error err;
+    if (store_batch_set_error(e->store, b->id, m, &err) ||
+        store_event(e->store, j->id, b->id, "warn", "unknown_status", m, &err))
+      log_warn("engine: %s", err.message);
+    log_warn("engine: %s", m);
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s", m);
+    free(b->unknown_status);
+    b->unknown_status = util_xstrdup(st);
+  }
+  /* shown as the provider said it (Anthropic's parser calls it in_progress) */
+  bt_error err;
+  if (store_run(e->store, &err, "updating a batch", NULL,
+                "UPDATE batches SET remote_status = ? WHERE id = ?", "ti", st, b->id))
+    log_warn("engine: %s", err.message);
+  return poll_watch_unknown(&b->unknown, util_mono_ms(), e->poll_ms > 0 ? e->poll_ms : 2000,
+                            &e->limits);
+}
+
+/* The status is one batchtop knows again, readable: a note about an unknown status or
+ * unreadable polls (this process's or an earlier one's) goes. */
+static void poll_note_clear(bt_engine *e, ebatch *b) {
+  if (!b->unknown_status && !b->poll_note)
+    return;
+  b->poll_note = 0;
+  bt_error err;
+  if (store_batch_set_error(e->store, b->id, NULL, &err))
+    log_warn("engine: %s", err.message);
+  free(b->unknown_status);
+  b->unknown_status = NULL;
+  poll_watch_reset(&b->unknown);
+}
+
 static void poll_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
   b->busy = 0;
+  if (!http_req_net_failed(r) && r->status == 404) {
+    poll_not_found(e, b, b->polled_id ? b->polled_id : "?");
+    http_req_free(r);
+    return;
+  }
   if (http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
     on_failure(e, b, r, "poll", 1);
     http_req_free(r);
     return;
   }
+  poll_watch_reset(&b->lost);
   bt_remote_batch rb;
   bt_error err;
   if (provider_parse_batch(b->job->prov.kind, r->body.data, r->body.len, &rb, &err)) {
-    log_warn("engine: poll: %s", err.message);
-    b->next_at = util_mono_ms() + 5000;
+    poll_unreadable(e, b, r, err.message);
     http_req_free(r);
     return;
   }
+  poll_watch_reset(&b->unreadable);
   http_req_free(r);
   remote_batch_scrub(&rb);
   b->fails = 0;
@@ -979,7 +1127,12 @@ static void poll_done(bt_http_req *r, void *ud) {
     download_next(e, b);
     return;
   }
-  b->next_at = util_mono_ms() + next_poll(e, b, &rb);
+  if (!rb.terminal && !status_known(b->job->prov.kind, &rb)) {
+    b->next_at = util_mono_ms() + poll_unknown_status(e, b, &rb);
+  } else {
+    poll_note_clear(e, b);
+    b->next_at = util_mono_ms() + next_poll(e, b, &rb);
+  }
   remote_batch_cleanup(&rb);
 }
 
@@ -1110,7 +1263,10 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
       }
     } else {
       bt_http_req *r;
+      b->poll_note = row.last_error && !strncmp(row.last_error, POLL_NOTE, strlen(POLL_NOTE));
       if (provider_req_get(&j->prov, row.remote_id, &r, &err) == BT_OK) {
+        free(b->polled_id);
+        b->polled_id = util_xstrdup(row.remote_id);
         r->ud2 = e;
         b->busy = 1;
         engine_add_transfer(e, r, poll_done, b);

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "http.h"
+#include "poll_watch.h"
 #include "provider.h"
 #include "store.h"
 #include "store_attempt.h"
@@ -59,6 +60,11 @@ struct ebatch {
   char *dl_path;  /* its path (spool dir, the batch's tag) */
   int64_t dl_lines;
   int dl_crash_armed;
+  /* polls that give nothing usable (poll_watch.h) */
+  bt_poll_watch lost, unreadable, unknown;
+  char *unknown_status; /* the unknown status last reported, to say it once */
+  char *polled_id;      /* the remote id the poll in flight asks about */
+  int poll_note;        /* its last_error is a note about its polls (POLL_NOTE) */
   /* local execution */
   int64_t cursor; /* highest attempt id queued */
   int exhausted;  /* no more running attempts to queue */
@@ -99,6 +105,7 @@ struct bt_engine {
   int drive_all;
   int64_t poll_ms; /* 0: adaptive */
   int max_fails;
+  bt_poll_limits limits; /* lost, unreadable, unknown-status polls (poll_watch.h) */
 
   /* mu: commands in, events out */
   pthread_mutex_t mu;

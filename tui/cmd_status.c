@@ -222,6 +222,9 @@ static void print_human(bt_store *s, const char *job_id, json_t *o) {
              (long long)json_integer_value(json_object_get(bc, "total")),
              (long long)json_integer_value(json_object_get(bc, "succeeded")),
              (long long)json_integer_value(json_object_get(bc, "failed")));
+      const char *ble = json_string_value(json_object_get(b, "last_error"));
+      if (ble) /* e.g. a status batchtop does not know, a lost batch */
+        printf("        %s\n", ble);
     }
   }
   json_t *groups = NULL;
