@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "engine_impl.h"
@@ -777,6 +778,85 @@ static void finish_batch(bt_engine *e, ebatch *b) {
 
 static void download_next(bt_engine *e, ebatch *b);
 
+/* ---- a full disk during download or ingest: said, waited on with backoff, bounded ---- */
+
+static int disk_is_full(int err) {
+#ifdef EDQUOT
+  if (err == EDQUOT)
+    return 1;
+#endif
+  return err == ENOSPC;
+}
+
+/* The folder the store and the spool live in ($BATCHTOP_HOME). */
+static void home_dir(const bt_engine *e, char *out, size_t size) {
+  util_strlcpy(out, e->store_path, size);
+  char *slash = strrchr(out, '/');
+  if (slash && slash != out)
+    *slash = '\0';
+}
+
+static int64_t free_bytes(const char *dir) {
+  struct statvfs v;
+  if (statvfs(dir, &v) != 0)
+    return -1;
+  return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+}
+
+/* The results of b did not fit (need: bytes they take, files and store): wait for room, looked
+ * for with backoff (engine_batch_step), for limits.disk_full_ms; then the job stops, exit 3,
+ * and `status --wait` resumes it. */
+static void disk_full(bt_engine *e, ebatch *b, int64_t need) {
+  ejob *j = b->job;
+  int64_t now = util_mono_ms(), delay = 0;
+  char home[4096];
+  home_dir(e, home, sizeof home);
+  if (need < 1)
+    need = 1;
+  b->disk_need = need;
+  b->dl_errno = 0;
+  long long mb = (long long)((need + (1 << 20) - 1) >> 20);
+  if (!poll_watch_bad(&b->disk, now, e->limits.disk_full_ms, &e->limits, &delay)) {
+    if (b->disk.n == 1)
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN,
+                  "disk full: %lld MB needed in %s for the results of batch %lld; waiting up to "
+                  "%lld s for room",
+                  mb, home, (long long)b->id, (long long)(e->limits.disk_full_ms / 1000));
+    log_warn("engine: disk full: %lld MB needed in %s for batch %lld; looking again in %lld ms", mb,
+             home, (long long)b->id, (long long)delay);
+    b->next_at = now + delay;
+    return;
+  }
+  char full[4400];
+  snprintf(full, sizeof full,
+           "disk full: %lld MB needed in %s for the results of batch %lld; stopped, free some "
+           "space and run `batchtop status %s --wait`",
+           mb, home, (long long)b->id, j->id);
+  poll_watch_reset(&b->disk);
+  b->disk_need = 0;
+  bt_error err;
+  if (store_batch_set_error(e->store, b->id, full, &err)) /* may not fit either */
+    log_warn("engine: %s", err.message);
+  log_error("engine: %s", full);
+  j->gave_up = 1;
+  engine_emit(e, ENGINE_EV_JOB_ERROR, j->id, LOG_ERROR, "%s", full);
+}
+
+/* A step of a batch waiting for room: 1 while there is still too little (wait on). */
+static int disk_still_full(bt_engine *e, ebatch *b) {
+  if (!b->disk_need)
+    return 0;
+  char home[4096];
+  home_dir(e, home, sizeof home);
+  int64_t avail = free_bytes(home);
+  if (avail < 0 || avail >= b->disk_need) {
+    b->disk_need = 0; /* room (or no way to know): download again */
+    return 0;
+  }
+  disk_full(e, b, b->disk_need);
+  return 1;
+}
+
 /* One line of a result file: appended to the batch's spool. Nothing reaches the store until
  * every file of the batch is down (download_next), so a download never holds the store's
  * write lock across turns of the engine loop, and a crash or failed transfer leaves nothing
@@ -785,6 +865,7 @@ static bt_status dl_line(void *ud, const char *line, size_t len) {
   ebatch *b = ud;
   b->dl_lines++;
   if (fwrite(line, 1, len, b->dl_spool) != len || putc('\n', b->dl_spool) == EOF) {
+    b->dl_errno = errno;
     log_error("engine: batch %lld: writing %s: %s", (long long)b->id, b->dl_path, strerror(errno));
     return BT_ERR_IO;
   }
@@ -835,6 +916,7 @@ static void download_done(bt_http_req *r, void *ud) {
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
   if (ok && fflush(b->dl_spool) != 0) {
+    b->dl_errno = errno;
     log_error("engine: batch %lld: writing %s: %s", (long long)b->id, b->dl_path, strerror(errno));
     ok = 0;
   }
@@ -842,6 +924,17 @@ static void download_done(bt_http_req *r, void *ud) {
   memset(&b->lines, 0, sizeof b->lines);
   if (!ok && r->status == 404 && b->dl_which == 1) {
     ok = 1; /* a missing error file is no error (gotcha 15): the batch has no errors */
+  } else if (!ok && disk_is_full(b->dl_errno)) {
+    /* Room for the files and for the store's copy of them, at least. */
+    curl_off_t len = -1;
+    if (r->easy)
+      curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    off_t have = b->dl_spool ? ftello(b->dl_spool) : 0;
+    int64_t file = len > 0 ? (int64_t)len : (int64_t)have;
+    dl_spool_close(b, 1);
+    disk_full(e, b, 2 * (int64_t)have + 2 * file);
+    http_req_free(r);
+    return;
   } else if (!ok) {
     /* The next step polls again and, the batch being over, downloads every file again into
      * an empty spool. */
@@ -899,8 +992,14 @@ static void download_next(bt_engine *e, ebatch *b) {
     engine_add_transfer(e, r, download_done, b);
     return;
   }
+  off_t spooled = b->dl_spool ? ftello(b->dl_spool) : 0;
   bt_status st = ingest_spool(e, b, &err);
   dl_spool_close(b, 1);
+  if (st && strstr(err.message, sqlite3_errstr(SQLITE_FULL))) {
+    /* the store's copy of the results, with its journal: about twice the files */
+    disk_full(e, b, 2 * (int64_t)spooled);
+    return;
+  }
   if (st) {
     /* the next poll downloads again, into a fresh spool (dl_spool_open) */
     log_error("engine: applying results of batch %lld: %s", (long long)b->id, err.message);
@@ -908,6 +1007,8 @@ static void download_next(bt_engine *e, ebatch *b) {
     return;
   }
   b->job->dirty = 1;
+  poll_watch_reset(&b->disk);
+  b->disk_need = 0;
   finish_batch(e, b);
 }
 
@@ -1120,6 +1221,10 @@ static void poll_done(bt_http_req *r, void *ud) {
       log_error("engine: %s", err.message);
     /* Every file again, into an empty spool (whatever an interrupted download left). */
     if (dl_spool_open(e, b, &err)) {
+      if (disk_is_full(errno)) {
+        disk_full(e, b, 2 * (1 << 20)); /* nothing down yet: a guess, refined by the next try */
+        return;
+      }
       log_error("engine: batch %lld: %s", (long long)b->id, err.message);
       b->next_at = util_mono_ms() + 5000;
       return;
@@ -1253,6 +1358,8 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
         send_create(e, b, &row);
       }
     }
+  } else if (!strcmp(st, "remote") && disk_still_full(e, b)) {
+    /* b->next_at says when to look for room again */
   } else if (!strcmp(st, "remote")) {
     if ((j->cancel || cancel) && !b->cancel_sent) {
       bt_http_req *r;

@@ -65,6 +65,10 @@ struct ebatch {
   char *unknown_status; /* the unknown status last reported, to say it once */
   char *polled_id;      /* the remote id the poll in flight asks about */
   int poll_note;        /* its last_error is a note about its polls (POLL_NOTE) */
+  /* a full disk during download or ingest */
+  bt_poll_watch disk;
+  int64_t disk_need; /* bytes the results need (0: the disk is not full) */
+  int dl_errno;      /* errno of the spool write that failed */
   /* local execution */
   int64_t cursor; /* highest attempt id queued */
   int exhausted;  /* no more running attempts to queue */

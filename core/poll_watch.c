@@ -17,6 +17,7 @@ void poll_limits_from_env(bt_poll_limits *l) {
   l->unreadable_ms = env_ms("BATCHTOP_UNREADABLE_MS", 90000);
   l->backoff_ms = env_ms("BATCHTOP_BACKOFF_MS", 1000);
   l->max_ms = 60000;
+  l->disk_full_ms = env_ms("BATCHTOP_DISK_FULL_MS", 30000);
 }
 
 void poll_watch_reset(bt_poll_watch *w) {

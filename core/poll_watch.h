@@ -16,6 +16,9 @@
  *   BATCHTOP_LOST_MS        default 30000
  *   BATCHTOP_UNREADABLE_MS  default 90000
  *   BATCHTOP_BACKOFF_MS     default 1000 (first delay of every backoff here)
+ *   BATCHTOP_DISK_FULL_MS   default 30000: a disk that fills during a download or an ingest
+ *                           (ENOSPC, SQLite's "disk is full") is waited on, room looked for
+ *                           with backoff, this long before the job stops (exit 3, resumable)
  * Not thread-safe; the engine thread owns its watches. */
 #ifndef BT_POLL_WATCH_H
 #define BT_POLL_WATCH_H
@@ -24,6 +27,7 @@
 
 typedef struct bt_poll_limits {
   int64_t lost_ms, unreadable_ms, backoff_ms, max_ms;
+  int64_t disk_full_ms; /* a full disk during download or ingest: how long to wait for room */
 } bt_poll_limits;
 
 typedef struct bt_poll_watch {

@@ -6,8 +6,11 @@
 #include "poll_watch.h"
 #include "testutil.h"
 
-static const bt_poll_limits limits = {
-    .lost_ms = 30000, .unreadable_ms = 90000, .backoff_ms = 1000, .max_ms = 60000};
+static const bt_poll_limits limits = {.lost_ms = 30000,
+                                      .unreadable_ms = 90000,
+                                      .backoff_ms = 1000,
+                                      .max_ms = 60000,
+                                      .disk_full_ms = 30000};
 
 /* Bad answers from t0, each look when the watch says: how many looks until it gives up, and at
  * what time. */
@@ -86,6 +89,7 @@ static void test_limits_from_env(void **state) {
   assert_int_equal(l.lost_ms, 1500);
   assert_int_equal(l.unreadable_ms, 90000);
   assert_int_equal(l.backoff_ms, 1000);
+  assert_int_equal(l.disk_full_ms, 30000);
   unsetenv("BATCHTOP_LOST_MS");
   unsetenv("BATCHTOP_UNREADABLE_MS");
 }
