@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "home.h"
 #include "secret.h"
@@ -14,12 +15,18 @@
 struct bt_store {
   sqlite3 *db;
   char *path;
+  int read_only; /* its folder is not writable: opened read-only (store_open) */
 };
+
+/* What a failed write on a read-only store adds to its message: why. */
+static const char *ro_why(const bt_store *s) {
+  return s->read_only ? "; the store is open read-only, as its folder is not writable" : "";
+}
 
 bt_status store_fail(bt_store *s, bt_error *err, const char *what) {
   int code = sqlite3_errcode(s->db);
   bt_status st = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? BT_ERR_BUSY : BT_ERR_STORE;
-  return error_set(err, st, "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->path);
+  return error_set(err, st, "%s: %s (%s%s)", what, sqlite3_errmsg(s->db), s->path, ro_why(s));
 }
 
 bt_status store_exec(bt_store *s, const char *sql, bt_error *err) {
@@ -27,7 +34,7 @@ bt_status store_exec(bt_store *s, const char *sql, bt_error *err) {
   int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
   if (rc != SQLITE_OK) {
     bt_status st = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? BT_ERR_BUSY : BT_ERR_STORE;
-    error_set(err, st, "%s (%s)", msg ? msg : sqlite3_errstr(rc), s->path);
+    error_set(err, st, "%s (%s%s)", msg ? msg : sqlite3_errstr(rc), s->path, ro_why(s));
     sqlite3_free(msg);
     return st;
   }
@@ -126,6 +133,62 @@ static const char store_triggers_sql[] =
     "  WHERE id = NEW.job_id;\n"
     "END;\n";
 
+/* The folder path is in is not writable (a read-only mount, a folder of someone else's). */
+static int folder_read_only(const char *path) {
+  char dir[4096];
+  util_strlcpy(dir, path, sizeof dir);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    util_strlcpy(dir, ".", sizeof dir);
+  else if (slash == dir)
+    dir[1] = '\0';
+  else
+    *slash = '\0';
+  return access(dir, W_OK) != 0 && access(path, R_OK) == 0;
+}
+
+/* Open for reading only: no pragma that writes, no migration (the schema must be this
+ * build's). When SQLite cannot even set up its shared memory there (a WAL store on a read-only
+ * mount), as an immutable file: nobody can write it while the folder stays read-only. */
+static bt_status store_open_ro(bt_store *s, bt_error *err) {
+  for (int immutable = 0; immutable <= 1; immutable++) {
+    if (s->db)
+      sqlite3_close_v2(s->db);
+    s->db = NULL;
+    char uri[3 * 4096 + 64];
+    size_t n = 0;
+    n += (size_t)snprintf(uri, sizeof uri, "file:");
+    for (const char *p = s->path; *p && n + 4 < sizeof uri - 32; p++) {
+      if (*p == '%' || *p == '?' || *p == '#')
+        n += (size_t)snprintf(uri + n, sizeof uri - n, "%%%02X", (unsigned char)*p);
+      else
+        uri[n++] = *p;
+    }
+    snprintf(uri + n, sizeof uri - n, "%s", immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+    int rc = sqlite3_open_v2(uri, &s->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      break;
+    if (immutable)
+      return error_set_at(err, BT_ERR_STORE, s->path, 0, 0,
+                          "cannot open the store, even read-only: %s",
+                          s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+  }
+  s->read_only = 1;
+  sqlite3_busy_timeout(s->db, 10000);
+  bt_status st = store_exec(s, "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;", err);
+  if (!st && store_schema_version(s) != store_schema_latest())
+    st = error_set_at(err, BT_ERR_STORE, s->path, 0, 0,
+                      "the store has schema %d and this build needs %d, but its folder is not "
+                      "writable, so it cannot be migrated",
+                      store_schema_version(s), store_schema_latest());
+  if (!st)
+    st = store_exec(s, store_triggers_sql, err); /* TEMP: they live in memory */
+  return st;
+}
+
 bt_status store_open(const char *path, bt_store **out, bt_error *err) {
   *out = NULL;
   static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -141,6 +204,16 @@ bt_status store_open(const char *path, bt_store **out, bt_error *err) {
   if (!s)
     return error_set(err, BT_ERR_NOMEM, "out of memory");
   s->path = util_xstrdup(path);
+  if (folder_read_only(path)) {
+    /* jobs, status and the dashboard can still read; writes say why they fail */
+    bt_status st = store_open_ro(s, err);
+    if (st) {
+      store_close(s);
+      return st;
+    }
+    *out = s;
+    return BT_OK;
+  }
   /* The store holds prompts and answers: keep it private to the user. */
   mode_t old = umask(077);
   int rc = sqlite3_open_v2(path, &s->db,
@@ -183,6 +256,10 @@ void store_close(bt_store *s) {
     sqlite3_close_v2(s->db);
   free(s->path);
   free(s);
+}
+
+int store_read_only(const bt_store *s) {
+  return s->read_only;
 }
 
 const char *store_path(const bt_store *s) {

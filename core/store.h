@@ -41,9 +41,15 @@
 typedef struct bt_store bt_store;
 
 /* Open (creating if needed) the store at path; NULL means <home>/batchtop.db. Runs pending
- * migrations. The caller frees with store_close(). */
+ * migrations. When the folder is not writable but the store is there, it is opened read-only
+ * instead (store_read_only), if its schema is this build's. The caller frees with
+ * store_close(). */
 bt_status store_open(const char *path, bt_store **out, bt_error *err) BT_WUR;
 void store_close(bt_store *s);
+
+/* 1 when the store's folder was not writable, so store_open opened it read-only: reads work,
+ * every write fails with a message that says why. */
+int store_read_only(const bt_store *s);
 
 /* The file this connection is on. */
 const char *store_path(const bt_store *s);

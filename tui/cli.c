@@ -44,5 +44,11 @@ int cli_open_store(const char *cmd, bt_store **out) {
     cli_error(cmd, &err);
     return 1;
   }
+  static int said_read_only;
+  if (store_read_only(*out) && !said_read_only++)
+    fprintf(stderr,
+            "batchtop%s%s: %s is read-only (its folder is not writable): reading only, changes "
+            "will fail\n",
+            cmd && *cmd ? " " : "", cmd ? cmd : "", store_path(*out));
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -56,12 +57,21 @@ static int open_log(void) {
   char path[4096];
   bt_error err;
   error_clear(&err);
-  if (home_path("batchtop.log", path, sizeof path, &err) != BT_OK ||
-      logger_open(path, getenv("BATCHTOP_DEBUG") ? LOG_DEBUG : LOG_INFO, &err) != BT_OK) {
-    cli_error("", &err);
-    return 1;
+  if (home_path("batchtop.log", path, sizeof path, &err) != BT_OK)
+    goto fail;
+  if (logger_open(path, getenv("BATCHTOP_DEBUG") ? LOG_DEBUG : LOG_INFO, &err) != BT_OK) {
+    /* A home that is not writable can still be read (store_open says so): no log then. */
+    char *slash = strrchr(path, '/');
+    if (slash)
+      *slash = '\0';
+    if (access(path, W_OK) != 0)
+      return 0;
+    goto fail;
   }
   return 0;
+fail:
+  cli_error("", &err);
+  return 1;
 }
 
 int main(int argc, char **argv) {
