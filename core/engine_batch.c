@@ -1214,6 +1214,7 @@ static void poll_done(bt_http_req *r, void *ud) {
     if (strcmp(rb.status, "failed") != 0 || !rb.error_code ||
         strcmp(rb.error_code, TOKEN_LIMIT_CODE) != 0)
       token_limit_release(e, b->job);
+    poll_note_clear(e, b); /* it answered, and it is over */
     remote_batch_cleanup(&b->rb);
     b->rb = rb;
     b->have_rb = 1;

@@ -61,6 +61,8 @@ for provider in openai anthropic; do
     "$BIN" status "$job" --wait >/dev/null 2>"$WORK/err.txt" ||
       { cat "$WORK/err.txt"; fail "$provider $garbage: did not resume"; }
     [ "$(status_field "$job" 'd["counts"]["succeeded"]')" = 4 ] || fail "$provider $garbage: not done"
+    [ "$(status_field "$job" 'd["batches"][0]["last_error"]')" = None ] ||
+      fail "$provider $garbage: the note stayed: $(status_field "$job" 'd["batches"][0]["last_error"]')"
     kill "${SIM_PIDS[-1]}"
   done
 
