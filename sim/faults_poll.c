@@ -78,8 +78,8 @@ static int line_succeeded(json_t *j) {
   return json_is_string(type) && strcmp(json_string_value(type), "succeeded") == 0;
 }
 
-/* A failed twin of a succeeded line: same custom_id, a 500. */
-static char *failed_twin(json_t *j) {
+/* A failed twin of a succeeded line: same custom_id, a 500 (its message echoing key, if any). */
+static char *failed_twin(json_t *j, const char *key) {
   json_t *id = json_object_get(j, "custom_id");
   json_t *t;
   if (json_object_get(j, "response"))
@@ -94,6 +94,8 @@ static char *failed_twin(json_t *j) {
                   "errored", "error", "type", "error", "error", "type", "api_error", "message",
                   "Internal server error (batchtop-sim: conflict_results)", "request_id",
                   "req_conflict");
+  if (key)
+    echo_doc(t, key);
   char *s = sim_json_text(t);
   json_decref(t);
   return s;
@@ -113,7 +115,7 @@ static void rewrite_lines(sim_response *r, const sim_config *cfg, const char *ke
     } else {
       char *twin = NULL;
       if (cfg->conflict_results && line_succeeded(j)) {
-        twin = failed_twin(j);
+        twin = failed_twin(j, key);
         sim_buf_puts(&out, twin);
         sim_buf_puts(&out, "\n");
         sim_buf_append(&out, p, len / 2); /* unreadable: cut JSON */

@@ -232,6 +232,91 @@ static void test_config_file_and_flags(void **state) {
   free(dir);
 }
 
+/* faults_poll.c: poll_fault, poll_status, echo_key and conflict_results rewrite answers. */
+static void test_poll_key_and_conflict_faults(void **state) {
+  json_t *b = th_json("POST", "/v1/messages/batches",
+                      "{\"requests\":[{\"custom_id\":\"c1\",\"params\":{\"model\":"
+                      "\"claude-haiku-4-5\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+                      "\"content\":\"Is the sky blue?\"}]}}]}",
+                      TH_ANTHROPIC, 200);
+  char path[128];
+  snprintf(path, sizeof path, "/v1/messages/batches/%s", th_str(b, "id"));
+  json_decref(b);
+  char v[128];
+  admin("{\"poll_fault\":\"html\"}");
+  th_resp r = th_call("GET", path, NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  assert_string_equal(th_header(&r, "content-type", v, sizeof v), "text/html");
+  assert_non_null(strstr(r.body, "<html>"));
+  th_free(&r);
+  admin("{\"poll_fault\":\"cut\"}");
+  r = th_call("GET", path, NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  assert_null(json_loadb(r.body, r.len, 0, NULL));
+  assert_true(r.len > 10);
+  th_free(&r);
+  admin("{\"poll_fault\":\"404\"}");
+  r = th_call("GET", path, NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 404);
+  assert_non_null(strstr(r.body, "not_found_error"));
+  th_free(&r);
+  r = th_call("POST", "/admin/config", "{\"poll_fault\":\"teapot\"}", TH_NONE, NULL);
+  assert_int_equal(r.status, 400); /* only 404, html, cut */
+  th_free(&r);
+  admin("{\"poll_fault\":\"\",\"poll_status\":\"pondering\"}");
+  b = th_json("GET", path, NULL, TH_ANTHROPIC, 200);
+  assert_string_equal(th_str(b, "processing_status"), "pondering");
+  json_decref(b);
+  admin("{\"poll_status\":\"\"}");
+  b = th_json("GET", path, NULL, TH_ANTHROPIC, 200);
+  assert_string_equal(th_str(b, "processing_status"), "in_progress");
+  json_decref(b);
+
+  /* echo_key: the caller's key in a 4xx body (here the 401 of a wrong key) */
+  admin("{\"echo_key\":true,\"conflict_results\":true}");
+  const char *const wrong[] = {"Authorization: Bearer sk-wrong-1", NULL};
+  r = th_call("GET", "/v1/batches", NULL, TH_NONE, wrong);
+  assert_int_equal(r.status, 401);
+  assert_non_null(strstr(r.body, "sk-wrong-1"));
+  th_free(&r);
+
+  /* conflict_results and echo_key on the results: 500, cut, success, 500 for c1; the errored
+   * lines carry the key */
+  for (int i = 0; i < 100; i++) {
+    b = th_json("GET", path, NULL, TH_ANTHROPIC, 200);
+    int ended = !strcmp(th_str(b, "processing_status"), "ended");
+    json_decref(b);
+    if (ended)
+      break;
+    usleep(20000);
+  }
+  char rpath[160];
+  snprintf(rpath, sizeof rpath, "%s/results", path);
+  r = th_call("GET", rpath, NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  int lines = 0, errored = 0, succeeded = 0, unreadable = 0, echoed = 0;
+  for (char *line = strtok(r.body, "\n"); line; line = strtok(NULL, "\n")) {
+    lines++;
+    echoed += strstr(line, "sk-ant-test") != NULL;
+    json_t *j = json_loads(line, 0, NULL);
+    if (!j) {
+      unreadable++;
+      continue;
+    }
+    assert_string_equal(th_str(j, "custom_id"), "c1");
+    const char *type = th_str(json_object_get(j, "result"), "type");
+    errored += !strcmp(type, "errored");
+    succeeded += !strcmp(type, "succeeded");
+    json_decref(j);
+  }
+  assert_int_equal(lines, 4);
+  assert_int_equal(succeeded, 1);
+  assert_int_equal(errored, 2);
+  assert_int_equal(unreadable, 1);
+  assert_int_equal(echoed, 2);
+  th_free(&r);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -240,6 +325,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_hanging_direct_call_is_closed_after_the_window, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_poll_key_and_conflict_faults, setup, teardown),
       cmocka_unit_test_setup_teardown(test_direct_endpoints_and_fail_first, setup, teardown),
       cmocka_unit_test(test_config_file_and_flags),
   };
