@@ -1,6 +1,7 @@
 /* store: connection, migrations, transactions. */
 #include "store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,18 +134,23 @@ static const char store_triggers_sql[] =
     "  WHERE id = NEW.job_id;\n"
     "END;\n";
 
-/* The folder path is in is not writable (a read-only mount, a folder of someone else's). */
-static int folder_read_only(const char *path) {
-  char dir[4096];
-  util_strlcpy(dir, path, sizeof dir);
+/* The folder path is in, into dir. */
+static void folder_of(const char *path, char *dir, size_t size) {
+  util_strlcpy(dir, path, size);
   char *slash = strrchr(dir, '/');
   if (!slash)
-    util_strlcpy(dir, ".", sizeof dir);
+    util_strlcpy(dir, ".", size);
   else if (slash == dir)
     dir[1] = '\0';
   else
     *slash = '\0';
-  return access(dir, W_OK) != 0 && access(path, R_OK) == 0;
+}
+
+/* The folder path is in is not writable (a read-only mount, a folder of someone else's). */
+static int folder_read_only(const char *path) {
+  char dir[4096];
+  folder_of(path, dir, sizeof dir);
+  return access(dir, W_OK) != 0;
 }
 
 /* Open for reading only: no pragma that writes, no migration (the schema must be this
@@ -204,6 +210,13 @@ bt_status store_open(const char *path, bt_store **out, bt_error *err) {
   if (!s)
     return error_set(err, BT_ERR_NOMEM, "out of memory");
   s->path = util_xstrdup(path);
+  if (folder_read_only(path) && access(path, F_OK) != 0) {
+    char dir[4096];
+    folder_of(path, dir, sizeof dir);
+    error_set_at(err, BT_ERR_STORE, path, 0, 0, "cannot create the store: %s is not writable", dir);
+    store_close(s);
+    return BT_ERR_STORE;
+  }
   if (folder_read_only(path)) {
     /* jobs, status and the dashboard can still read; writes say why they fail */
     bt_status st = store_open_ro(s, err);

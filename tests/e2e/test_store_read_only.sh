@@ -25,6 +25,7 @@ start_sim --request-ms 2 --validate-ms 20 --finalize-ms 20
 export BATCHTOP_HOME="$MNT/home"
 mkdir -p "$BATCHTOP_HOME"
 job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --wait 2>/dev/null)"
+mkdir -p "$MNT/empty"
 mount -o remount,ro "$MNT"
 touch "$BATCHTOP_HOME/x" 2>/dev/null && fail "the home is still writable"
 
@@ -48,6 +49,15 @@ set -e
 grep -q "read-only" "$WORK/submit.err" || fail "submit: unclear: $(cat "$WORK/submit.err")"
 grep -qi "not writable\|read-only file" "$WORK/submit.err" ||
   fail "submit: does not say why: $(cat "$WORK/submit.err")"
+
+note "no store yet in a folder that is not writable: said so"
+set +e
+BATCHTOP_HOME="$MNT/empty" "$BIN" jobs >/dev/null 2>"$WORK/empty.err"
+code=$?
+set -e
+[ "$code" != 0 ] || fail "jobs on an empty read-only home succeeded"
+grep -q "cannot create the store: $MNT/empty is not writable" "$WORK/empty.err" ||
+  fail "empty: unclear: $(cat "$WORK/empty.err")"
 
 if command -v tmux >/dev/null; then
   note "the dashboard shows the job"
