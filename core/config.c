@@ -83,6 +83,18 @@ static int unquote(char *v) {
 
 static int is_api_key(const char *name) { return strstr(name, "api_key") != NULL; }
 
+/* Every remote provider's key is masked whatever its length. A local server's key shorter than
+ * 8 characters is taken as the placeholder such servers ignore ("x", "none", "EMPTY"): masking
+ * it would rewrite every "none" in the answers on screen and in exports. */
+#define LOCAL_KEY_MIN_SECRET 8
+static void register_key(const char *name, const char *value) {
+  if (!value || !*value)
+    return;
+  if (strstr(name, "local") && strlen(value) < LOCAL_KEY_MIN_SECRET)
+    return;
+  secret_register(value);
+}
+
 bt_status config_load_file(bt_config *cfg, const char *path, bt_error *err) {
   FILE *f = fopen(path, "r");
   if (!f)
@@ -164,7 +176,7 @@ bt_status config_load_file(bt_config *cfg, const char *path, bt_error *err) {
     void *slot = (char *)cfg + field->offset;
     if (field->type == CFG_S) {
       if (is_api_key(name) && *value) {
-        secret_register(value);
+        register_key(name, value);
         if (!private_file) {
           result = error_set_at(err, BT_ERR_CONFIG, path, lineno, (long)(name - line) + 1,
                                 "'%s' is in a file that others can read; chmod 600 %s", name,
@@ -223,9 +235,9 @@ void config_apply_env(bt_config *cfg) {
     if (*end == '\0' && v > 0)
       cfg->poll_ms = v;
   }
-  secret_register(cfg->openai_api_key);
-  secret_register(cfg->anthropic_api_key);
-  secret_register(cfg->local_api_key);
+  register_key("openai_api_key", cfg->openai_api_key);
+  register_key("anthropic_api_key", cfg->anthropic_api_key);
+  register_key("local_api_key", cfg->local_api_key);
 }
 
 const char *config_default_path(char *buf, size_t size) {

@@ -203,10 +203,36 @@ static void test_short_key_scrubbed(void **state) {
   secret_clear();
 }
 
+/* A local server's placeholder key ("x", "none", "EMPTY") is not a secret: masking it would
+ * rewrite every "none" in the answers the dashboard shows. A remote provider's short key is
+ * still masked. */
+static void test_local_placeholder_key_not_masked(void **state) {
+  (void)state;
+  bt_config cfg;
+  config_init(&cfg);
+  setenv("BATCHTOP_LOCAL_API_KEY", "none", 1);
+  setenv("ANTHROPIC_API_KEY", "k7Zq9xW", 1);
+  config_apply_env(&cfg);
+  char text[] = "none of k7Zq9xW";
+  secret_scrub(text);
+  assert_string_equal(text, "none of *******");
+  /* a real local key (8 characters or more) is masked as before */
+  setenv("BATCHTOP_LOCAL_API_KEY", "local-key-123", 1);
+  config_apply_env(&cfg);
+  char text2[] = "key local-key-123";
+  secret_scrub(text2);
+  assert_string_equal(text2, "key *************");
+  unsetenv("BATCHTOP_LOCAL_API_KEY");
+  unsetenv("ANTHROPIC_API_KEY");
+  config_cleanup(&cfg);
+  secret_clear();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults),
       cmocka_unit_test(test_short_key_scrubbed),
+      cmocka_unit_test(test_local_placeholder_key_not_masked),
       cmocka_unit_test(test_good_file),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_key_needs_private_file),
