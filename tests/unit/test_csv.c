@@ -162,7 +162,40 @@ static void test_empty(void **state) {
   EXPECT_ERROR("", 1, 1, "empty file");
   EXPECT_ERROR("\xEF\xBB\xBF", 1, 1, "empty file");
   EXPECT_ERROR("a,b\n", 2, 1, "no data rows");
-  EXPECT_ERROR("a,b,a\n1,2,3\n", 1, 1, "twice");
+}
+
+/* A duplicate column name is reported where the second one starts (trimmed names compare). */
+static void test_duplicate_header(void **state) {
+  (void)state;
+  EXPECT_ERROR("a,b,a\n1,2,3\n", 1, 5, "column 'a' twice (columns 1 and 3)");
+  EXPECT_ERROR("id, text ,x,text\n1,2,3,4\n", 1, 13, "column 'text' twice (columns 2 and 4)");
+  EXPECT_ERROR("\"a\nb\",c,\"a\nb\"\n1,2,3\n", 2, 6, "twice (columns 1 and 3)");
+  EXPECT_ERROR("\"\",x,\n1,2,3\n", 1, 6, "column '' twice (columns 1 and 3)");
+  expect_rows("a,A,a b\n1,2,3\n", "2:1|2|3\n");
+  /* A wide header: every name distinct, then the same with one repeated at the very end. */
+  bt_buf text, want;
+  buf_init(&text, 0);
+  buf_init(&want, 0);
+  const int n = 20000;
+  for (int i = 0; i < n; i++)
+    assert_true(buf_printf(&text, "%sc%d", i ? "," : "", i) == BT_OK);
+  assert_true(buf_puts(&text, "\n") == BT_OK);
+  for (int i = 0; i < n; i++)
+    assert_true(buf_printf(&text, "%s%d", i ? "," : "", i % 10) == BT_OK);
+  assert_true(buf_puts(&text, "\n") == BT_OK);
+  bt_error err;
+  assert_int_equal(read_all(buf_str(&text), text.len, BT_INPUT_CSV, &want, &err), BT_OK);
+  buf_reset(&text);
+  for (int i = 0; i < n; i++)
+    assert_true(buf_printf(&text, "%sc%d", i ? "," : "", i) == BT_OK);
+  long col = (long)text.len + 2;
+  assert_true(buf_puts(&text, ",c12345\n") == BT_OK);
+  assert_int_equal(read_all(buf_str(&text), text.len, BT_INPUT_CSV, &want, &err), BT_ERR_INPUT);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.column, col);
+  assert_non_null(strstr(err.message, "column 'c12345' twice (columns 12346 and 20001)"));
+  buf_cleanup(&text);
+  buf_cleanup(&want);
 }
 
 static void test_file_chunks(void **state) {
@@ -205,7 +238,7 @@ int main(void) {
       cmocka_unit_test(test_empty_fields), cmocka_unit_test(test_tsv),
       cmocka_unit_test(test_blank_lines),  cmocka_unit_test(test_bad_quotes),
       cmocka_unit_test(test_ragged),       cmocka_unit_test(test_bad_utf8),
-      cmocka_unit_test(test_empty),        cmocka_unit_test(test_file_chunks),
+      cmocka_unit_test(test_empty), cmocka_unit_test(test_duplicate_header),        cmocka_unit_test(test_file_chunks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
