@@ -2,10 +2,13 @@
 #include "input.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "input_int.h"
 
@@ -203,7 +206,12 @@ static bt_status input_start(bt_input *in, bt_input **out, bt_error *err) {
     in->col += 3;
   }
   if (input_peek(in) < 0 && !in->io_error) {
-    bt_status s = error_set_at(err, BT_ERR_INPUT, in->path, 1, 1, "empty file: no records");
+    bt_status s =
+        in->is_stream
+            ? error_set_at(err, BT_ERR_INPUT, in->path, 1, 1,
+                           "empty input: nothing was written to it (a FIFO's writer must have "
+                           "it open when batchtop opens it, as with <(command))")
+            : error_set_at(err, BT_ERR_INPUT, in->path, 1, 1, "empty file: no records");
     input_close(in);
     return s;
   }
@@ -224,9 +232,28 @@ bt_status input_open(const char *path, bt_input_format format, bt_input **out, b
   bt_status s = input_new(path, format, &in, err);
   if (s)
     return s;
-  in->f = fopen(path, "rb");
-  if (!in->f) {
+  /* Opened without blocking: a FIFO with no writer would otherwise wait in open() forever.
+   * Reads block again once we know what it is. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
     s = error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    input_close(in);
+    return s;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    input_close(in);
+    return error_set_at(err, BT_ERR_INPUT, path, 0, 0,
+                        "is a directory; INPUT must be a CSV, TSV or JSONL file");
+  }
+  in->is_stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1 || !(in->f = fdopen(fd, "rb"))) {
+    s = error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    close(fd);
     input_close(in);
     return s;
   }

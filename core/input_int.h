@@ -25,6 +25,7 @@ struct bt_input {
   const char *rbuf;
   size_t rlen, rpos;
   int eof, io_error;
+  int is_stream; /* a FIFO, socket or terminal: read once, in order */
   long line, col; /* position of the next byte */
   bt_utf8 u8;
   long u8_line, u8_col; /* where the current multi-byte sequence started */

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "input.h"
@@ -231,6 +234,55 @@ static void test_file_chunks(void **state) {
   free(dir);
 }
 
+/* A directory is named as such (it read as "empty file" before); a FIFO is read as a stream
+ * once its writer is there, and one nobody writes to is an error at once, not a wait. */
+static void test_not_a_file(void **state) {
+  (void)state;
+  alarm(20); /* the old reader blocked forever in the FIFO's open: fail, do not hang */
+  char *dir = tu_tmpdir();
+  bt_input *in = NULL;
+  bt_error err;
+  assert_int_equal(input_open(dir, BT_INPUT_CSV, &in, &err), BT_ERR_INPUT);
+  assert_null(in);
+  assert_string_equal(err.file, dir);
+  assert_non_null(strstr(err.message, "is a directory; INPUT must be a CSV, TSV or JSONL file"));
+
+  char fifo[4096];
+  snprintf(fifo, sizeof fifo, "%s/in.csv", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(input_open(fifo, BT_INPUT_CSV, &in, &err), BT_ERR_INPUT);
+  assert_null(in);
+  assert_non_null(strstr(err.message, "nothing was written"));
+
+  /* What a shell's <(cmd) gives: /dev/fd/N of a pipe whose writer is another process. */
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    static const char data[] = "a,b\n1,2\n3,4\n";
+    _exit(write(p[1], data, sizeof data - 1) == (ssize_t)(sizeof data - 1) ? 0 : 1);
+  }
+  close(p[1]);
+  char path[64];
+  snprintf(path, sizeof path, "/dev/fd/%d", p[0]);
+  assert_int_equal(input_open(path, BT_INPUT_CSV, &in, &err), BT_OK);
+  close(p[0]);
+  const bt_record *rec;
+  int n = 0;
+  while (input_next(in, &rec, &err) == BT_OK && rec)
+    n++;
+  assert_int_equal(n, 2);
+  input_close(in);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  alarm(0);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),        cmocka_unit_test(test_header_names),
@@ -238,7 +290,7 @@ int main(void) {
       cmocka_unit_test(test_empty_fields), cmocka_unit_test(test_tsv),
       cmocka_unit_test(test_blank_lines),  cmocka_unit_test(test_bad_quotes),
       cmocka_unit_test(test_ragged),       cmocka_unit_test(test_bad_utf8),
-      cmocka_unit_test(test_empty), cmocka_unit_test(test_duplicate_header),        cmocka_unit_test(test_file_chunks),
+      cmocka_unit_test(test_empty), cmocka_unit_test(test_duplicate_header), cmocka_unit_test(test_not_a_file),        cmocka_unit_test(test_file_chunks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
