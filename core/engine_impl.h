@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "http.h"
+#include "local_conc.h"
 #include "provider.h"
 #include "store.h"
 #include "store_attempt.h"
@@ -24,6 +25,7 @@ typedef struct lreq {
   char *request;
   int tries;
   int64_t not_before; /* mono ms */
+  int64_t sent_ms;    /* mono ms, for the concurrency controller */
   ebatch *batch;
   struct lreq *next;
 } lreq;
@@ -122,7 +124,9 @@ struct bt_engine {
   /* local executor */
   lreq *lq_head, *lq_tail; /* ready or waiting (not_before) */
   lres *lr_head;           /* finished, to store */
-  int local_inflight, local_conc;
+  int local_inflight, local_conc; /* local_conc: lconc's limit (engine_local.c) */
+  bt_local_conc lconc;
+  int64_t lconc_said_ms; /* last back off reported as an event (they are rate-limited) */
   double rpm_tokens, tpm_tokens;
   int64_t rl_last, rl_pause_until;
 };
