@@ -127,6 +127,8 @@ struct bt_engine {
   int local_inflight, local_conc; /* local_conc: lconc's limit (engine_local.c) */
   bt_local_conc lconc;
   int64_t lconc_said_ms; /* last back off reported as an event (they are rate-limited) */
+  int64_t lconc_said_n;  /* lconc.backoffs then */
+  int lconc_topped;      /* the ceiling was reached once (said at info) */
   double rpm_tokens, tpm_tokens;
   int64_t rl_last, rl_pause_until;
 };

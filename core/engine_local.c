@@ -50,13 +50,29 @@ static void lconc_observe(bt_engine *e, const bt_http_req *r, const lreq *q, int
   if (a == LOCAL_KEEP)
     return;
   e->local_conc = e->lconc.limit;
-  if (a == LOCAL_BACK_OFF && now - e->lconc_said_ms >= LOCAL_SAY_MS) {
-    e->lconc_said_ms = now;
-    engine_emit(e, ENGINE_EV_MESSAGE, q->batch->job->id, LOG_INFO,
-                "local: concurrency %d -> %d: %s", d.from, d.to, d.reason);
-  } else {
-    log_info("engine: local concurrency %d -> %d: %s", d.from, d.to, d.reason);
+  /* A fast server moves the limit many times a second: growth is debug, except reaching the
+   * ceiling the first time; back offs are info (and an engine message), one per 5 s at most,
+   * with how many there were since. */
+  if (a == LOCAL_GROW) {
+    int first_top = d.to == e->lconc.ceiling && !e->lconc_topped;
+    if (first_top)
+      e->lconc_topped = 1;
+    logger_log(first_top ? LOG_INFO : LOG_DEBUG, "engine: local concurrency %d -> %d: %s", d.from,
+               d.to, d.reason);
+    return;
   }
+  if (now - e->lconc_said_ms < LOCAL_SAY_MS) {
+    log_debug("engine: local concurrency %d -> %d: %s", d.from, d.to, d.reason);
+    return;
+  }
+  e->lconc_said_ms = now;
+  int64_t more = e->lconc.backoffs - e->lconc_said_n - 1;
+  e->lconc_said_n = e->lconc.backoffs;
+  char since[64] = "";
+  if (more > 0)
+    snprintf(since, sizeof since, " (%lld more since the last one said)", (long long)more);
+  engine_emit(e, ENGINE_EV_MESSAGE, q->batch->job->id, LOG_INFO,
+              "local: concurrency %d -> %d: %s%s", d.from, d.to, d.reason, since);
 }
 
 static void lreq_free(lreq *q) {
