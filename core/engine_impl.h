@@ -122,8 +122,8 @@ struct bt_engine {
   size_t n_active, cap_active;
 
   /* local executor */
-  lreq *lq_head, *lq_tail; /* ready or waiting (not_before) */
-  lres *lr_head;           /* finished, to store */
+  lreq *lq_head, *lq_tail;        /* ready or waiting (not_before) */
+  lres *lr_head;                  /* finished, to store */
   int local_inflight, local_conc; /* local_conc: lconc's limit (engine_local.c) */
   bt_local_conc lconc;
   int64_t lconc_said_ms; /* last back off reported as an event (they are rate-limited) */

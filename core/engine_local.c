@@ -37,7 +37,8 @@ static bt_local_conc *lconc(bt_engine *e) {
 static bt_local_outcome local_outcome(const bt_http_req *r) {
   if (http_req_net_failed(r))
     return r->cc == CURLE_OPERATION_TIMEDOUT ? LOCAL_TIMEOUT : LOCAL_CONNECT_ERR;
-  return r->status == 429 || r->status == 503 ? LOCAL_OVERLOADED : LOCAL_OK;
+  /* 429 is about rate, not concurrency: rate_ok and rl_pause_until wait it out. */
+  return r->status == 503 ? LOCAL_OVERLOADED : LOCAL_OK;
 }
 
 static void lconc_observe(bt_engine *e, const bt_http_req *r, const lreq *q, int64_t now) {
@@ -45,8 +46,8 @@ static void lconc_observe(bt_engine *e, const bt_http_req *r, const lreq *q, int
   if (curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connect_us) != CURLE_OK)
     connect_us = 0;
   bt_local_decision d;
-  bt_local_action a = local_conc_done(lconc(e), now, q->sent_ms, (double)connect_us / 1000.0,
-                                      local_outcome(r), &d);
+  bt_local_action a =
+      local_conc_done(lconc(e), now, q->sent_ms, (double)connect_us / 1000.0, local_outcome(r), &d);
   if (a == LOCAL_KEEP)
     return;
   e->local_conc = e->lconc.limit;

@@ -25,7 +25,7 @@ struct bt_input {
   const char *rbuf;
   size_t rlen, rpos;
   int eof, io_error;
-  int is_stream; /* a FIFO, socket or terminal: read once, in order */
+  int is_stream;  /* a FIFO, socket or terminal: read once, in order */
   long line, col; /* position of the next byte */
   bt_utf8 u8;
   long u8_line, u8_col; /* where the current multi-byte sequence started */
@@ -48,8 +48,8 @@ struct bt_input {
   long *fline, *fcol;          /* while reading the header: where each field starts */
   size_t capf_pos;
   int track_pos;
-  long blank_line;             /* first empty line not yet followed by data (0: none) */
-  bt_buf line_buf;             /* JSONL */
+  long blank_line; /* first empty line not yet followed by data (0: none) */
+  bt_buf line_buf; /* JSONL */
 };
 
 /* Make the next chunk available; 0 at the end (or on a read error: io_error set). */

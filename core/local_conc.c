@@ -62,7 +62,7 @@ bt_local_action local_conc_done(bt_local_conc *c, int64_t now_ms, int64_t sent_m
   else if (outcome == LOCAL_TIMEOUT)
     why = "a request timed out";
   else if (outcome == LOCAL_OVERLOADED)
-    why = "the server answered 429/503 (overloaded)";
+    why = "the server answered 503 (overloaded)";
   else if (connect_ms >= LOCAL_CONC_SLOW_CONNECT_MS) {
     snprintf(buf, sizeof buf,
              "a connect took %.1f s (the server's listen backlog is full: the kernel dropped it "

@@ -7,10 +7,10 @@
  * with 64 connections; the connects beyond its backlog are dropped by the kernel and retried by
  * TCP after 1, 3, 7, 15 s, so a burst at the full ceiling stalls for seconds at a time. The
  * controller starts low and grows while latency holds (doubling, then by an eighth, at least
- * one, after the first back off), and backs off on connect errors, timeouts, overload answers (429, 503), slow
- * connects (a dropped SYN shows as a connect of a second or more) and latency that rose far
- * above the best seen (the server queues: more in flight only waits longer). The ceiling is
- * the config's local_concurrency.
+ * one, after the first back off), and backs off on connect errors, timeouts, overload answers
+ * (503), slow connects (a dropped SYN shows as a connect of a second or more) and latency that rose
+ * far above the best seen (the server queues: more in flight only waits longer). The ceiling is the
+ * config's local_concurrency.
  *
  * Rounds: growth and latency are judged once per round, a round being `limit` completions
  * (one turn of the window); an error backs off at once, but once per round at most, and only
@@ -28,8 +28,8 @@
 #define LOCAL_CONC_SLOW_CONNECT_MS 900.0
 
 typedef enum {
-  LOCAL_OK,          /* an answer (any HTTP status but the two below) */
-  LOCAL_OVERLOADED,  /* 429 or 503: the server asks for less */
+  LOCAL_OK,          /* an answer (any HTTP status but 503; a 429 is a rate, waited out) */
+  LOCAL_OVERLOADED,  /* 503: the server asks for less */
   LOCAL_CONNECT_ERR, /* could not connect (refused, reset before an answer) */
   LOCAL_TIMEOUT,     /* no answer in time */
 } bt_local_outcome;
@@ -38,13 +38,13 @@ typedef enum { LOCAL_KEEP, LOCAL_GROW, LOCAL_BACK_OFF } bt_local_action;
 
 typedef struct {
   int limit, ceiling;
-  int slow_start;      /* doubling until the first back off */
-  double best_ms;      /* lowest round mean latency seen (0: none yet) */
-  int n;               /* completions this round */
-  double sum_ms;       /* their latencies */
-  int peak;            /* most in flight during the round */
-  int64_t backoff_ms;  /* when the last back off happened (requests sent before: not counted) */
-  int64_t backoffs;    /* how many, for the log and tests */
+  int slow_start;     /* doubling until the first back off */
+  double best_ms;     /* lowest round mean latency seen (0: none yet) */
+  int n;              /* completions this round */
+  double sum_ms;      /* their latencies */
+  int peak;           /* most in flight during the round */
+  int64_t backoff_ms; /* when the last back off happened (requests sent before: not counted) */
+  int64_t backoffs;   /* how many, for the log and tests */
 } bt_local_conc;
 
 typedef struct {

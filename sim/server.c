@@ -611,12 +611,12 @@ sim_server *sim_server_start(const sim_config *cfg, uint16_t port, sim_clock_fn 
    * 7... s), as with a thread-per-connection server such as llama.cpp's. */
   unsigned threads = (unsigned)(cfg->slots > 0 ? cfg->slots : cfg->threads > 0 ? cfg->threads : 4);
   unsigned limit = cfg->slots > 0 ? (unsigned)cfg->slots : 4096u;
-  s->daemon = MHD_start_daemon(
-      flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-      MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, limit,
-      MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-      (unsigned)(cfg->backlog > 0 ? cfg->backlog : 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-      s, MHD_OPTION_END);
+  s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                               (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                               MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                               600u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                               (unsigned)(cfg->backlog > 0 ? cfg->backlog : 1024),
+                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
   if (!s->daemon) {
     snprintf(err, errlen, "cannot listen on 127.0.0.1:%u", (unsigned)port);
     sim_stats_cleanup(&s->stats);

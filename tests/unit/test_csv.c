@@ -290,7 +290,8 @@ int main(void) {
       cmocka_unit_test(test_empty_fields), cmocka_unit_test(test_tsv),
       cmocka_unit_test(test_blank_lines),  cmocka_unit_test(test_bad_quotes),
       cmocka_unit_test(test_ragged),       cmocka_unit_test(test_bad_utf8),
-      cmocka_unit_test(test_empty), cmocka_unit_test(test_duplicate_header), cmocka_unit_test(test_not_a_file),        cmocka_unit_test(test_file_chunks),
+      cmocka_unit_test(test_empty),        cmocka_unit_test(test_duplicate_header),
+      cmocka_unit_test(test_not_a_file),   cmocka_unit_test(test_file_chunks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
