@@ -529,7 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       sim_response_header(&r, "openai-processing-ms", "1");
     }
     slow_ms = cfg.slow_body_ms;
-    if (s->cfg.slots > 0 && is_direct_call(route)) {
+    if (s->slots > 0 && is_direct_call(route)) {
       /* A small server's slot: this worker is busy, no other connection is taken meanwhile. */
       int64_t ms = (int64_t)sim_config_ms(&cfg, cfg.slot_ms);
       struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -542,7 +542,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   sim_response_header(&r, "x-batchtop-sim", "synthetic");
-  if (s->cfg.slots > 0) /* the next call is a new connect, through the listen backlog */
+  if (s->slots > 0) /* the next call is a new connect, through the listen backlog */
     sim_response_header(&r, "Connection", "close");
   return respond(conn, &r, slow_ms);
 }
@@ -590,6 +590,7 @@ sim_server *sim_server_start(const sim_config *cfg, uint16_t port, sim_clock_fn 
   s->cfg = *cfg;
   s->clock = clock ? clock : sim_realtime_ms;
   s->clock_ctx = clock_ctx;
+  s->slots = cfg->slots;
   s->rng = cfg->seed ? cfg->seed : (uint64_t)sim_realtime_ms(NULL) * 0x9E3779B97F4A7C15ULL;
   s->fault_rng = s->rng ^ 0x5DEECE66DULL;
   sim_id_seed(s->rng);
