@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,7 @@ bt_status config_load_file(bt_config *cfg, const char *path, bt_error *err) {
       char *end;
       errno = 0;
       double v = strtod(value, &end);
-      if (*value == '\0' || *end != '\0' || errno || v < 0) {
+      if (*value == '\0' || *end != '\0' || errno || !isfinite(v) || v < 0) {
         result = error_set_at(err, BT_ERR_CONFIG, path, lineno, value_col,
                               "'%s' needs a number >= 0, got '%s'", name, value);
         break;

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "http.h"
+#include "local_conc.h"
 #include "poll_watch.h"
 #include "provider.h"
 #include "store.h"
@@ -25,6 +26,7 @@ typedef struct lreq {
   char *request;
   int tries;
   int64_t not_before; /* mono ms */
+  int64_t sent_ms;    /* mono ms, for the concurrency controller */
   ebatch *batch;
   struct lreq *next;
 } lreq;
@@ -131,9 +133,13 @@ struct bt_engine {
   size_t n_active, cap_active;
 
   /* local executor */
-  lreq *lq_head, *lq_tail; /* ready or waiting (not_before) */
-  lres *lr_head;           /* finished, to store */
-  int local_inflight, local_conc;
+  lreq *lq_head, *lq_tail;        /* ready or waiting (not_before) */
+  lres *lr_head;                  /* finished, to store */
+  int local_inflight, local_conc; /* local_conc: lconc's limit (engine_local.c) */
+  bt_local_conc lconc;
+  int64_t lconc_said_ms; /* last back off reported as an event (they are rate-limited) */
+  int64_t lconc_said_n;  /* lconc.backoffs then */
+  int lconc_topped;      /* the ceiling was reached once (said at info) */
   double rpm_tokens, tpm_tokens;
   int64_t rl_last, rl_pause_until;
 };

@@ -1,6 +1,8 @@
 /* engine_local: provider `local`: no batch API, so the engine runs each request itself against
- * BATCHTOP_LOCAL_URL + /chat/completions on the shared curl multi handle, with bounded
- * concurrency (cfg.local_concurrency) and requests/tokens-per-minute budgets (cfg.local_rpm,
+ * BATCHTOP_LOCAL_URL + /chat/completions on the shared curl multi handle, with adaptive
+ * concurrency (local_conc.h: starts at 2, grows while latency holds, backs off on connect
+ * errors, timeouts, overload and queueing; cfg.local_concurrency is its ceiling) and
+ * requests/tokens-per-minute budgets (cfg.local_rpm,
  * cfg.local_tpm; 0 = none) that also follow the server's x-ratelimit-* headers and 429s.
  *
  * A chunk is a batches row (remote id "local-<tag>"); its tasks' attempts are the work list.
@@ -17,6 +19,62 @@
 #include "util.h"
 
 #define LOCAL_FETCH 256
+/* Back offs reported as engine messages at most this often (all are in the log). */
+#define LOCAL_SAY_MS 5000
+
+/* The controller, set up on first use (the ceiling is the config's local_concurrency). */
+static bt_local_conc *lconc(bt_engine *e) {
+  if (!e->lconc.ceiling) {
+    local_conc_init(&e->lconc, (int)e->cfg.local_concurrency);
+    e->local_conc = e->lconc.limit;
+    log_info("engine: local concurrency starts at %d (ceiling %d, local_concurrency)",
+             e->lconc.limit, e->lconc.ceiling);
+  }
+  return &e->lconc;
+}
+
+/* How a finished request ended, as the controller sees it. */
+static bt_local_outcome local_outcome(const bt_http_req *r) {
+  if (http_req_net_failed(r))
+    return r->cc == CURLE_OPERATION_TIMEDOUT ? LOCAL_TIMEOUT : LOCAL_CONNECT_ERR;
+  /* 429 is about rate, not concurrency: rate_ok and rl_pause_until wait it out. */
+  return r->status == 503 ? LOCAL_OVERLOADED : LOCAL_OK;
+}
+
+static void lconc_observe(bt_engine *e, const bt_http_req *r, const lreq *q, int64_t now) {
+  curl_off_t connect_us = 0;
+  if (curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &connect_us) != CURLE_OK)
+    connect_us = 0;
+  bt_local_decision d;
+  bt_local_action a =
+      local_conc_done(lconc(e), now, q->sent_ms, (double)connect_us / 1000.0, local_outcome(r), &d);
+  if (a == LOCAL_KEEP)
+    return;
+  e->local_conc = e->lconc.limit;
+  /* A fast server moves the limit many times a second: growth is debug, except reaching the
+   * ceiling the first time; back offs are info (and an engine message), one per 5 s at most,
+   * with how many there were since. */
+  if (a == LOCAL_GROW) {
+    int first_top = d.to == e->lconc.ceiling && !e->lconc_topped;
+    if (first_top)
+      e->lconc_topped = 1;
+    logger_log(first_top ? LOG_INFO : LOG_DEBUG, "engine: local concurrency %d -> %d: %s", d.from,
+               d.to, d.reason);
+    return;
+  }
+  if (now - e->lconc_said_ms < LOCAL_SAY_MS) {
+    log_debug("engine: local concurrency %d -> %d: %s", d.from, d.to, d.reason);
+    return;
+  }
+  e->lconc_said_ms = now;
+  int64_t more = e->lconc.backoffs - e->lconc_said_n - 1;
+  e->lconc_said_n = e->lconc.backoffs;
+  char since[64] = "";
+  if (more > 0)
+    snprintf(since, sizeof since, " (%lld more since the last one said)", (long long)more);
+  engine_emit(e, ENGINE_EV_MESSAGE, q->batch->job->id, LOG_INFO,
+              "local: concurrency %d -> %d: %s%s", d.from, d.to, d.reason, since);
+}
 
 static void lreq_free(lreq *q) {
   free(q->request);
@@ -125,7 +183,7 @@ void engine_local_step(bt_engine *e, ebatch *b, int64_t now) {
     b->exhausted = 0;
     j->dirty = 1;
   } else {
-    if (!b->exhausted && queued_for(e, b) < e->local_conc * 2) {
+    if (!b->exhausted && queued_for(e, b) < lconc(e)->ceiling * 2) {
       b->fetched = NULL;
       bt_status r =
           store_attempt_each(e->store, b->id, 1, b->cursor, LOCAL_FETCH, queue_one, b, &err);
@@ -172,6 +230,7 @@ static void exec_done(bt_http_req *r, void *ud) {
   int64_t now = util_mono_ms();
   e->local_inflight--;
   b->inflight--;
+  lconc_observe(e, r, q, now);
   /* Follow the server's budget: nothing left until the reset means wait for it. */
   if (r->hdrs.rl_remaining_requests == 0 && r->hdrs.rl_reset_requests_ms > 0)
     e->rl_pause_until = now + r->hdrs.rl_reset_requests_ms;
@@ -260,6 +319,7 @@ void engine_local_pump(bt_engine *e, int64_t now) {
     e->rpm_tokens = (double)e->cfg.local_rpm / 60.0 + 1; /* a small first burst */
     e->tpm_tokens = (double)e->cfg.local_tpm / 60.0 + 1;
   }
+  lconc(e);
   lreq **p = &e->lq_head;
   lreq *prev = NULL;
   while (*p && e->local_inflight < e->local_conc) {
@@ -290,7 +350,9 @@ void engine_local_pump(bt_engine *e, int64_t now) {
       continue;
     }
     r->ud2 = e;
+    q->sent_ms = now;
     e->local_inflight++;
+    local_conc_sent(&e->lconc, e->local_inflight);
     q->batch->inflight++;
     engine_add_transfer(e, r, exec_done, q);
   }

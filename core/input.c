@@ -2,9 +2,13 @@
 #include "input.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "input_int.h"
 
@@ -92,10 +96,49 @@ bt_status input_fields_reserve(bt_input *in, size_t n) {
   return BT_OK;
 }
 
+static size_t name_hash(const char *s) {
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return (size_t)(h ^ (h >> 29));
+}
+
+long input_names_find(const bt_input *in, const char *name) {
+  if (!in->name_mask)
+    return -1;
+  for (size_t i = name_hash(name) & in->name_mask;; i = (i + 1) & in->name_mask) {
+    size_t v = in->name_slots[i];
+    if (!v)
+      return -1;
+    if (strcmp(in->names[v - 1], name) == 0)
+      return (long)(v - 1);
+  }
+}
+
+/* Keep the index at most half full; rebuilt from in->names when it grows. */
+static int names_index_grow(bt_input *in) {
+  if ((in->n_names + 1) * 2 <= in->name_mask + 1 && in->name_mask)
+    return 0;
+  size_t n = in->name_mask ? (in->name_mask + 1) * 2 : 64;
+  size_t *slots = calloc(n, sizeof *slots);
+  if (!slots)
+    return -1;
+  for (size_t k = 0; k < in->n_names; k++) {
+    size_t i = name_hash(in->names[k]) & (n - 1);
+    while (slots[i])
+      i = (i + 1) & (n - 1);
+    slots[i] = k + 1;
+  }
+  free(in->name_slots);
+  in->name_slots = slots;
+  in->name_mask = n - 1;
+  return 0;
+}
+
 long input_names_add(bt_input *in, const char *name) {
-  for (size_t i = 0; i < in->n_names; i++)
-    if (strcmp(in->names[i], name) == 0)
-      return (long)i;
+  long found = input_names_find(in, name);
+  if (found >= 0)
+    return found;
   if (in->format == BT_INPUT_JSONL && in->n_names >= INPUT_MAX_NAMES)
     return -2; /* a JSONL file with ever new keys: stop listing them (memory stays flat) */
   if (in->n_names == in->cap_names) {
@@ -106,10 +149,16 @@ long input_names_add(bt_input *in, const char *name) {
     in->names = p;
     in->cap_names = cap;
   }
+  if (names_index_grow(in))
+    return -1;
   char *copy = strdup(name);
   if (!copy)
     return -1;
   in->names[in->n_names] = copy;
+  size_t i = name_hash(name) & in->name_mask;
+  while (in->name_slots[i])
+    i = (i + 1) & in->name_mask;
+  in->name_slots[i] = in->n_names + 1;
   return (long)in->n_names++;
 }
 
@@ -157,7 +206,12 @@ static bt_status input_start(bt_input *in, bt_input **out, bt_error *err) {
     in->col += 3;
   }
   if (input_peek(in) < 0 && !in->io_error) {
-    bt_status s = error_set_at(err, BT_ERR_INPUT, in->path, 1, 1, "empty file: no records");
+    bt_status s =
+        in->is_stream
+            ? error_set_at(err, BT_ERR_INPUT, in->path, 1, 1,
+                           "empty input: nothing was written to it (a FIFO's writer must have "
+                           "it open when batchtop opens it, as with <(command))")
+            : error_set_at(err, BT_ERR_INPUT, in->path, 1, 1, "empty file: no records");
     input_close(in);
     return s;
   }
@@ -178,9 +232,28 @@ bt_status input_open(const char *path, bt_input_format format, bt_input **out, b
   bt_status s = input_new(path, format, &in, err);
   if (s)
     return s;
-  in->f = fopen(path, "rb");
-  if (!in->f) {
+  /* Opened without blocking: a FIFO with no writer would otherwise wait in open() forever.
+   * Reads block again once we know what it is. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
     s = error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    input_close(in);
+    return s;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    input_close(in);
+    return error_set_at(err, BT_ERR_INPUT, path, 0, 0,
+                        "is a directory; INPUT must be a CSV, TSV or JSONL file");
+  }
+  in->is_stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1 || !(in->f = fdopen(fd, "rb"))) {
+    s = error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+    close(fd);
     input_close(in);
     return s;
   }
@@ -250,6 +323,9 @@ void input_close(bt_input *in) {
   for (size_t i = 0; i < in->n_names; i++)
     free(in->names[i]);
   free(in->names);
+  free(in->name_slots);
+  free(in->fline);
+  free(in->fcol);
   buf_cleanup(&in->data);
   buf_cleanup(&in->line_buf);
   free(in->offs);

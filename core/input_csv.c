@@ -82,6 +82,25 @@ static bt_status csv_fast_run(bt_input *in, int quoted, bt_error *err) {
   return BT_OK;
 }
 
+/* Header only: note where field in->nf starts, to point at a repeated name. */
+static bt_status csv_note_pos(bt_input *in, long line, long col, bt_error *err) {
+  if (in->nf >= in->capf_pos) {
+    size_t cap = in->capf_pos ? in->capf_pos * 2 : 64;
+    long *l = realloc(in->fline, cap * sizeof *l);
+    if (l)
+      in->fline = l;
+    long *c = realloc(in->fcol, cap * sizeof *c);
+    if (c)
+      in->fcol = c;
+    if (!l || !c)
+      return error_set(err, BT_ERR_NOMEM, "out of memory");
+    in->capf_pos = cap;
+  }
+  in->fline[in->nf] = line;
+  in->fcol[in->nf] = col;
+  return BT_OK;
+}
+
 /* Read one record into in->data/offs/lens. *got = 0 at the end of the data. want > 0: the
  * header's width, to note where an extra field starts (*xl, *xc). *el, *ec: where the record
  * ends (the position of its line break, or of the end of the file). */
@@ -122,6 +141,8 @@ static bt_status csv_record(bt_input *in, int *got, int64_t *start_line, size_t 
       *xc = pc;
     }
     in->offs[in->nf] = in->data.len;
+    if (in->track_pos && (s = csv_note_pos(in, pl, pc, err)))
+      return s;
     int end_record = 0;
     if (c == '"') {
       long ql = pl, qc = pc;
@@ -214,7 +235,9 @@ bt_status input_csv_header(bt_input *in, bt_error *err) {
   int got;
   int64_t line = 1;
   long xl = 0, xc = 0, el = 0, ec = 0;
+  in->track_pos = 1;
   bt_status s = csv_record(in, &got, &line, 0, &xl, &xc, &el, &ec, err);
+  in->track_pos = 0;
   if (s)
     return s;
   if (!got)
@@ -224,14 +247,18 @@ bt_status input_csv_header(bt_input *in, bt_error *err) {
     size_t n = in->lens[i];
     csv_trim(&name, &n);
     name[n] = '\0';
-    for (size_t j = 0; j < in->n_names; j++)
-      if (strcmp(in->names[j], name) == 0)
-        return error_set_at(err, BT_ERR_INPUT, in->path, line, 1,
-                            "the header names column '%s' twice (columns %zu and %zu)", name, j + 1,
-                            i + 1);
+    long j = input_names_find(in, name);
+    if (j >= 0)
+      return error_set_at(err, BT_ERR_INPUT, in->path, in->fline[i], in->fcol[i],
+                          "the header names column '%s' twice (columns %ld and %zu)", name, j + 1,
+                          i + 1);
     if (input_names_add(in, name) < 0)
       return error_set(err, BT_ERR_NOMEM, "out of memory");
   }
+  free(in->fline);
+  free(in->fcol);
+  in->fline = in->fcol = NULL;
+  in->capf_pos = 0;
   in->blank_line = 0;
   return BT_OK;
 }

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +154,7 @@ static bt_status parse_stage(ctx *c, const yaml_node_t *n, bt_stage *st) {
       char *end;
       errno = 0;
       double d = strtod(val, &end);
-      if (*end || errno || d < 0)
+      if (*end || errno || !isfinite(d) || d < 0)
         return at(c, v, "max_cost must be a number of US dollars, not '%s'", val);
       st->max_cost = d;
     } else {

@@ -2,7 +2,10 @@
 #include "template.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +285,22 @@ static char scalar_kind(const yaml_node_t *node) {
   return 's';
 }
 
-static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *out, int depth) {
+/* Is a number scalar (kind 'i' or 'f') something a JSON reader takes as that number: an
+ * integer within int64, a real that is finite? strtoll clamps and strtod gives inf, so a
+ * value beyond them would be sent as something else or refused by the provider. */
+static int number_in_range(const char *v, char kind) {
+  char *end;
+  errno = 0;
+  if (kind == 'i')
+    (void)strtoll(v, &end, 10);
+  else if (!isfinite(strtod(v, &end)))
+    return 0;
+  return errno != ERANGE || kind == 'f'; /* a tiny real underflows to 0: fine */
+}
+
+/* *bad: set to the scalar whose number is out of range (then BT_ERR_TEMPLATE is returned). */
+static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *out, int depth,
+                              yaml_node_t **bad) {
   bt_status s = BT_OK;
   if (depth > 64)
     return BT_ERR_LIMIT;
@@ -296,6 +314,10 @@ static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *o
       return buf_puts(out, (v[0] == 't' || v[0] == 'T') ? "true" : "false");
     case 'i':
     case 'f':
+      if (!number_in_range(v, scalar_kind(node))) {
+        *bad = node;
+        return BT_ERR_TEMPLATE;
+      }
       return buf_puts(out, v);
     default:
       return request_put_json_string(out, v, node->data.scalar.length);
@@ -308,7 +330,7 @@ static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *o
          it++) {
       if (it != node->data.sequence.items.start && (s = buf_putc(out, ',')))
         return s;
-      if ((s = yaml_to_json(doc, yaml_document_get_node(doc, *it), out, depth + 1)))
+      if ((s = yaml_to_json(doc, yaml_document_get_node(doc, *it), out, depth + 1, bad)))
         return s;
     }
     return buf_putc(out, ']');
@@ -326,7 +348,7 @@ static bt_status yaml_to_json(yaml_document_t *doc, yaml_node_t *node, bt_buf *o
       if ((s = request_put_json_string(out, (const char *)k->data.scalar.value,
                                        k->data.scalar.length)) ||
           (s = buf_putc(out, ':')) ||
-          (s = yaml_to_json(doc, yaml_document_get_node(doc, p->value), out, depth + 1)))
+          (s = yaml_to_json(doc, yaml_document_get_node(doc, p->value), out, depth + 1, bad)))
         return s;
     }
     return buf_putc(out, '}');
@@ -445,7 +467,13 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
     }
     if (!strcmp(key, "max_tokens")) {
       char *end = NULL;
+      errno = 0;
       long long mt = (sv && kind == 'i') ? strtoll(sv, &end, 10) : 0;
+      if (mt > 0 && errno == ERANGE) {
+        s = fm_error(t, fm_line, v, err, "max_tokens: %s is too large (at most %lld)", sv,
+                     (long long)INT64_MAX);
+        goto out;
+      }
       if (mt < 1) {
         s = fm_error(t, fm_line, v, err, "max_tokens must be a whole number of at least 1");
         goto out;
@@ -464,7 +492,15 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
       goto out;
     }
     buf_reset(&json);
-    bt_status js = yaml_to_json(&doc, v, &json, 0);
+    yaml_node_t *bad = NULL;
+    bt_status js = yaml_to_json(&doc, v, &json, 0, &bad);
+    if (js && bad) {
+      s = fm_error(t, fm_line, bad, err, "%s: %s is out of range (%s)", key,
+                   (const char *)bad->data.scalar.value,
+                   scalar_kind(bad) == 'i' ? "a whole number must be within 64 bits"
+                                           : "not a finite number");
+      goto out;
+    }
     if (js) {
       s = fm_error(t, fm_line, v, err,
                    "cannot turn '%s' into JSON (mapping keys must be text; at most 1 MB)", key);

@@ -79,6 +79,11 @@ static const key_def keys[] = {
     {"conflict_results", K_BOOL, F(conflict_results), 0, 0, 0, "",
      "each succeeded result line comes between two 500 lines for its custom_id"},
     {"threads", K_INT, F(threads), 0, 1, 256, "N", "HTTP thread pool size (default 4)"},
+    {"slots", K_INT, F(slots), 0, 0, 256, "N",
+     "a small server: N connections at a time, one call each (0 = off; start only)"},
+    {"slot_ms", K_INT, F(slot_ms), 0, 0, 600000, "MS",
+     "with slots: each direct call holds its slot this long (default 50)"},
+    {"backlog", K_INT, F(backlog), 0, 1, 65535, "N", "listen backlog (default 1024; start only)"},
     {"verbose", K_BOOL, F(verbose), 0, 0, 0, "", "log every request to stderr"},
     {"seed", K_U64, F(seed), 0, 0, 0, "N", "seed for fault dice and output order (0 = clock)"},
 };
@@ -111,6 +116,8 @@ void sim_config_defaults(sim_config *cfg) {
   cfg->error_codes[2] = 529;
   cfg->n_error_codes = 3;
   cfg->threads = 4;
+  cfg->slot_ms = 50;
+  cfg->backlog = 1024;
 }
 
 void sim_config_demo(sim_config *cfg) {

@@ -446,6 +446,11 @@ static enum MHD_Result respond(struct MHD_Connection *conn, sim_response *r, int
   return rc;
 }
 
+static bool is_direct_call(sim_route r) {
+  return r == SIM_R_CHAT || r == SIM_R_RESPONSES || r == SIM_R_EMBEDDINGS ||
+         r == SIM_R_COMPLETIONS || r == SIM_R_MESSAGES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -526,6 +531,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       sim_response_header(&r, "openai-processing-ms", "1");
     }
     slow_ms = cfg.slow_body_ms;
+    if (s->slots > 0 && is_direct_call(route)) {
+      /* A small server's slot: this worker is busy, no other connection is taken meanwhile. */
+      int64_t ms = (int64_t)sim_config_ms(&cfg, cfg.slot_ms);
+      struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+      nanosleep(&ts, NULL);
+    }
   }
   if (r.hang) {
     free(r.body);
@@ -533,6 +544,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   sim_response_header(&r, "x-batchtop-sim", "synthetic");
+  if (s->slots > 0) /* the next call is a new connect, through the listen backlog */
+    sim_response_header(&r, "Connection", "close");
   return respond(conn, &r, slow_ms);
 }
 
@@ -579,6 +592,7 @@ sim_server *sim_server_start(const sim_config *cfg, uint16_t port, sim_clock_fn 
   s->cfg = *cfg;
   s->clock = clock ? clock : sim_realtime_ms;
   s->clock_ctx = clock_ctx;
+  s->slots = cfg->slots;
   s->rng = cfg->seed ? cfg->seed : (uint64_t)sim_realtime_ms(NULL) * 0x9E3779B97F4A7C15ULL;
   s->fault_rng = s->rng ^ 0x5DEECE66DULL;
   sim_id_seed(s->rng);
@@ -595,12 +609,17 @@ sim_server *sim_server_start(const sim_config *cfg, uint16_t port, sim_clock_fn 
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    (MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_POLL);
-  s->daemon =
-      MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                       (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-                       (unsigned)(cfg->threads > 0 ? cfg->threads : 4), MHD_OPTION_CONNECTION_LIMIT,
-                       4096u, MHD_OPTION_CONNECTION_TIMEOUT, 600u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-                       1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+  /* With slots: one thread per slot, one connection per thread, so further connects wait in
+   * the kernel's listen backlog (and beyond it are dropped, to be retried by TCP after 1, 3,
+   * 7... s), as with a thread-per-connection server such as llama.cpp's. */
+  unsigned threads = (unsigned)(cfg->slots > 0 ? cfg->slots : cfg->threads > 0 ? cfg->threads : 4);
+  unsigned limit = cfg->slots > 0 ? (unsigned)cfg->slots : 4096u;
+  s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                               (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                               MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                               600u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                               (unsigned)(cfg->backlog > 0 ? cfg->backlog : 1024),
+                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
   if (!s->daemon) {
     snprintf(err, errlen, "cannot listen on 127.0.0.1:%u", (unsigned)port);
     sim_stats_cleanup(&s->stats);

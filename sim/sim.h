@@ -64,7 +64,11 @@ typedef struct sim_config {
   bool echo_key;         /* error texts carry the caller's key */
   bool conflict_results; /* each succeeded result line comes with 500 and unreadable twins */
   /* Server. */
-  int threads;   /* libmicrohttpd thread pool size */
+  int threads; /* libmicrohttpd thread pool size */
+  /* A small server (llama.cpp-like): 0 = off. Read at start only, except slot_ms. */
+  int slots;     /* at most this many connections at a time, each answering one call */
+  int slot_ms;   /* how long a direct call holds its slot */
+  int backlog;   /* the listen backlog */
   bool verbose;  /* log every request to stderr */
   uint64_t seed; /* fault dice and output shuffling; 0 = from the clock */
 } sim_config;

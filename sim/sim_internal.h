@@ -223,6 +223,7 @@ struct sim_server {
   uint16_t port;
   sim_clock_fn clock;
   void *clock_ctx;
+  int slots; /* cfg.slots at start: the daemon's shape cannot change later */
 
   pthread_mutex_t cfg_mu;
   sim_config cfg;

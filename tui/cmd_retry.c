@@ -1,5 +1,6 @@
 /* cmd_retry: `batchtop retry`: new attempts for the selected tasks only, in new batches. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ int cmd_retry(bt_cli *cli, int argc, char **argv) {
     } else if (c == 'x') {
       char *end;
       max_cost = strtod(optarg, &end);
-      if (end == optarg || *end || max_cost < 0)
+      if (end == optarg || *end || !isfinite(max_cost) || max_cost < 0)
         return cli_usage_error("retry", "--max-cost wants an amount in USD");
     } else if (c == 'w') {
       wait = 1;

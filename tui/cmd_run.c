@@ -1,5 +1,6 @@
 /* cmd_run: `batchtop run`: chained stages (stage N+1 reads stage N's results). */
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -158,7 +159,7 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
     } else if (c == OPT_MAX_COST) {
       char *end;
       max_cost = strtod(optarg, &end);
-      if (*end || max_cost < 0)
+      if (end == optarg || *end || !isfinite(max_cost) || max_cost < 0)
         return cli_usage_error("run", "--max-cost needs a number of US dollars");
     } else if (c == OPT_PRICES) {
       prices_path = optarg;

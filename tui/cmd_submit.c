@@ -1,5 +1,6 @@
 /* cmd_submit: `batchtop submit`: create a job; prints its id; --wait blocks until done. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ const bt_cmd_help cmd_submit_help = {
 static int parse_num(const char *s, double *out) {
   char *end;
   *out = strtod(s, &end);
-  return end != s && *end == '\0' && *out >= 0;
+  return end != s && *end == '\0' && isfinite(*out) && *out >= 0;
 }
 
 int cmd_submit(bt_cli *cli, int argc, char **argv) {

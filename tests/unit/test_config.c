@@ -86,6 +86,10 @@ static void test_bad_files(void **state) {
   expect_bad("[colors]\n", 1, 2, "unknown section");
   expect_bad("[keys\n", 1, 1, "malformed section");
   expect_bad("max_cost = -3\n", 1, 12, "number >= 0");
+  expect_bad("max_cost = nan\n", 1, 12, "number >= 0");
+  expect_bad("max_cost = inf\n", 1, 12, "number >= 0");
+  expect_bad("max_cost = 1e999\n", 1, 12, "number >= 0");
+  expect_bad("local_concurrency = 99999999999999999999\n", 1, 21, "whole number");
   expect_bad(" = x\n", 1, 1, "missing name");
 }
 

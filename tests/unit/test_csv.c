@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "input.h"
@@ -162,7 +165,40 @@ static void test_empty(void **state) {
   EXPECT_ERROR("", 1, 1, "empty file");
   EXPECT_ERROR("\xEF\xBB\xBF", 1, 1, "empty file");
   EXPECT_ERROR("a,b\n", 2, 1, "no data rows");
-  EXPECT_ERROR("a,b,a\n1,2,3\n", 1, 1, "twice");
+}
+
+/* A duplicate column name is reported where the second one starts (trimmed names compare). */
+static void test_duplicate_header(void **state) {
+  (void)state;
+  EXPECT_ERROR("a,b,a\n1,2,3\n", 1, 5, "column 'a' twice (columns 1 and 3)");
+  EXPECT_ERROR("id, text ,x,text\n1,2,3,4\n", 1, 13, "column 'text' twice (columns 2 and 4)");
+  EXPECT_ERROR("\"a\nb\",c,\"a\nb\"\n1,2,3\n", 2, 6, "twice (columns 1 and 3)");
+  EXPECT_ERROR("\"\",x,\n1,2,3\n", 1, 6, "column '' twice (columns 1 and 3)");
+  expect_rows("a,A,a b\n1,2,3\n", "2:1|2|3\n");
+  /* A wide header: every name distinct, then the same with one repeated at the very end. */
+  bt_buf text, want;
+  buf_init(&text, 0);
+  buf_init(&want, 0);
+  const int n = 20000;
+  for (int i = 0; i < n; i++)
+    assert_true(buf_printf(&text, "%sc%d", i ? "," : "", i) == BT_OK);
+  assert_true(buf_puts(&text, "\n") == BT_OK);
+  for (int i = 0; i < n; i++)
+    assert_true(buf_printf(&text, "%s%d", i ? "," : "", i % 10) == BT_OK);
+  assert_true(buf_puts(&text, "\n") == BT_OK);
+  bt_error err;
+  assert_int_equal(read_all(buf_str(&text), text.len, BT_INPUT_CSV, &want, &err), BT_OK);
+  buf_reset(&text);
+  for (int i = 0; i < n; i++)
+    assert_true(buf_printf(&text, "%sc%d", i ? "," : "", i) == BT_OK);
+  long col = (long)text.len + 2;
+  assert_true(buf_puts(&text, ",c12345\n") == BT_OK);
+  assert_int_equal(read_all(buf_str(&text), text.len, BT_INPUT_CSV, &want, &err), BT_ERR_INPUT);
+  assert_int_equal(err.line, 1);
+  assert_int_equal(err.column, col);
+  assert_non_null(strstr(err.message, "column 'c12345' twice (columns 12346 and 20001)"));
+  buf_cleanup(&text);
+  buf_cleanup(&want);
 }
 
 static void test_file_chunks(void **state) {
@@ -198,6 +234,55 @@ static void test_file_chunks(void **state) {
   free(dir);
 }
 
+/* A directory is named as such (it read as "empty file" before); a FIFO is read as a stream
+ * once its writer is there, and one nobody writes to is an error at once, not a wait. */
+static void test_not_a_file(void **state) {
+  (void)state;
+  alarm(20); /* the old reader blocked forever in the FIFO's open: fail, do not hang */
+  char *dir = tu_tmpdir();
+  bt_input *in = NULL;
+  bt_error err;
+  assert_int_equal(input_open(dir, BT_INPUT_CSV, &in, &err), BT_ERR_INPUT);
+  assert_null(in);
+  assert_string_equal(err.file, dir);
+  assert_non_null(strstr(err.message, "is a directory; INPUT must be a CSV, TSV or JSONL file"));
+
+  char fifo[4096];
+  snprintf(fifo, sizeof fifo, "%s/in.csv", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(input_open(fifo, BT_INPUT_CSV, &in, &err), BT_ERR_INPUT);
+  assert_null(in);
+  assert_non_null(strstr(err.message, "nothing was written"));
+
+  /* What a shell's <(cmd) gives: /dev/fd/N of a pipe whose writer is another process. */
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    static const char data[] = "a,b\n1,2\n3,4\n";
+    _exit(write(p[1], data, sizeof data - 1) == (ssize_t)(sizeof data - 1) ? 0 : 1);
+  }
+  close(p[1]);
+  char path[64];
+  snprintf(path, sizeof path, "/dev/fd/%d", p[0]);
+  assert_int_equal(input_open(path, BT_INPUT_CSV, &in, &err), BT_OK);
+  close(p[0]);
+  const bt_record *rec;
+  int n = 0;
+  while (input_next(in, &rec, &err) == BT_OK && rec)
+    n++;
+  assert_int_equal(n, 2);
+  input_close(in);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  alarm(0);
+  tu_rmtree(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic),        cmocka_unit_test(test_header_names),
@@ -205,7 +290,8 @@ int main(void) {
       cmocka_unit_test(test_empty_fields), cmocka_unit_test(test_tsv),
       cmocka_unit_test(test_blank_lines),  cmocka_unit_test(test_bad_quotes),
       cmocka_unit_test(test_ragged),       cmocka_unit_test(test_bad_utf8),
-      cmocka_unit_test(test_empty),        cmocka_unit_test(test_file_chunks),
+      cmocka_unit_test(test_empty),        cmocka_unit_test(test_duplicate_header),
+      cmocka_unit_test(test_not_a_file),   cmocka_unit_test(test_file_chunks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

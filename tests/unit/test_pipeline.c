@@ -85,6 +85,11 @@ static void test_bad_pipelines(void **state) {
   expect_bad(HEAD "  - name: a\n    template: t\n    provider: gemini\n", 6, 15,
              "unknown provider 'gemini'");
   expect_bad(HEAD "  - name: a\n    template: t\n    chunk_size: lots\n", 6, 17, "chunk_size");
+  expect_bad(HEAD "  - name: a\n    template: t\n    chunk_size: 99999999999999999999\n", 6, 17,
+             "chunk_size");
+  expect_bad(HEAD "  - name: a\n    template: t\n    max_cost: .nan\n", 6, 15, "max_cost");
+  expect_bad(HEAD "  - name: a\n    template: t\n    max_cost: inf\n", 6, 15, "max_cost");
+  expect_bad(HEAD "  - name: a\n    template: t\n    max_cost: 1e999\n", 6, 15, "max_cost");
   expect_bad(HEAD "  - name: a\n    template: t\n  - name: a\n    template: u\n", 6, 5,
              "two stages are named 'a'");
   expect_bad(HEAD "  - name: prev\n    template: t\n", 4, 11, "not 'prev'");

@@ -202,6 +202,18 @@ static void test_front_matter_errors(void **state) {
   expect_error("---\nmodel: m\n  bad: indent\n---\nx", 3, 6, "front matter");
   expect_error("---\nmodel: m\nmax_tokens: lots\n---\nx", 3, 13, "max_tokens");
   expect_error("---\nmax_tokens: 0\n---\nx", 2, 13, "max_tokens");
+  /* numbers out of range are errors at their place, never clamped or sent as inf */
+  expect_error("---\nmodel: m\nmax_tokens: 99999999999999999999999\n---\nx", 3, 13,
+               "max_tokens: 99999999999999999999999 is too large");
+  expect_error("---\nmax_tokens: 9223372036854775808\n---\nx", 2, 13, "too large");
+  expect_error("---\nmodel: m\nseed: -99999999999999999999\n---\nx", 3, 7,
+               "seed: -99999999999999999999 is out of range");
+  expect_error("---\nmodel: m\ntemperature: 1e999\n---\nx", 3, 14,
+               "temperature: 1e999 is out of range");
+  expect_error("---\nmodel: m\ntemperature: .nan\n---\nx", 3, 14, "temperature");
+  expect_error("---\nmodel: m\ntemperature: .inf\n---\nx", 3, 14, "temperature");
+  expect_error("---\nmodel: m\nlogit_bias: {\"50256\": -1e400}\n---\nx", 3, 23,
+               "logit_bias: -1e400 is out of range");
   expect_error("---\nstream: true\n---\nx", 2, 9, "stream");
   expect_error("---\nprovider: gemini\n---\nx", 2, 11, "unknown provider");
   expect_error("---\nmodel: m\ntemperature: hot\n---\nx", 3, 14, "temperature");
