@@ -18,6 +18,7 @@ typedef struct {
   int focus_chosen; /* Tab or a click chose the pane: errors appearing do not take focus */
   ui_list batches, errors;
   int batch_top_y, error_top_y; /* body rows of the first list row, for clicks */
+  char driver[64];              /* actions_driver(): who drives the job */
 } job_view;
 
 #define SPARK_BUCKETS 48
@@ -33,6 +34,7 @@ static int job_load(void *st, bt_app *app) {
     return UI_REDRAW;
   }
   v->loaded = 1;
+  actions_driver(app, v->d.job.id, v->d.job.state, v->driver, sizeof v->driver);
   v->batches.total = (int64_t)v->d.n_batches;
   v->errors.total = (int64_t)v->d.n_errors;
   if (v->focus == 1 && v->d.n_errors == 0)
@@ -108,6 +110,18 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
     x += ui_put(stdscr, y, x, mw, UI_NORMAL, buf) + 2;
   if (x + 10 < w)
     x += ui_put(stdscr, y, x, ui_text_width(j->state), ui_state_elem(j->state), j->state) + 2;
+  if (v->driver[0]) {
+    /* Who moves it: before the age, which gives way on a narrow screen. */
+    int stalled = strcmp(v->driver, "nobody: stalled") == 0;
+    snprintf(buf, sizeof buf, "%s%s",
+             stalled                          ? "stalled: nobody drives it"
+             : strcmp(v->driver, "here") == 0 ? "driven here"
+                                              : "driven by ",
+             stalled || strcmp(v->driver, "here") == 0 ? "" : v->driver);
+    int dw = ui_text_width(buf);
+    if (x + dw + 1 < w)
+      x += ui_put(stdscr, y, x, dw, stalled ? UI_STATE_FAILED : UI_DIM, buf) + 2;
+  }
   snprintf(buf, sizeof buf, "created %s ago", ui_fmt_age(now, j->created_at, a, sizeof a));
   if (j->finished_at > 0)
     snprintf(buf, sizeof buf, "took %s",

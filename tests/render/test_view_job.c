@@ -7,7 +7,7 @@
 /* golden job_80x24 */
 static const char job_80x24[] =
     " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
@@ -35,7 +35,7 @@ static const char job_80x24[] =
 /* golden job_80x24_elems */
 static const char job_80x24_elems[] =
     "bbbbbbbbbbaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-    ".hhhhhhhhhhhhhhhhggggggggg....................ooooooo..gggggggggggggggggggggggg.\n"
+    ".hhhhhhhhhhhhhhhhggggggggg....................ooooooo..ggggggggggg..............\n"
     ".ttttttttttttttttttttttttttttttttttttttttttttttttttuuuuvvvvvvvvvvvvvvvvvwhhhhhh.\n"
     ".tt...............uu...........vv.............ww............ggggggggggggg.......\n"
     ".fffffffffyyyyyyyyyyyyyyyyyyyyyyyyyffffffxxxxxxxxfffffff........................\n"
@@ -63,7 +63,7 @@ static const char job_80x24_elems[] =
 /* golden job_120x40 */
 static const char job_120x40[] =
     " batchtop jobs › feedback-label                                   2 running · 331 in flight · today $0.18 · total $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running                                                   created 12m ago\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here                                      created 12m ago\n"
     " ██████████████████████████████████████████████████████████████████████████████▓▓▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks  (82 reported, results not in yet)\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
@@ -107,7 +107,7 @@ static const char job_120x40[] =
 /* golden job_retry_group_80x24 */
 static const char job_retry_group_80x24[] =
     " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
@@ -134,7 +134,7 @@ static const char job_retry_group_80x24[] =
 /* golden job_waiting_80x24 */
 static const char job_waiting_80x24[] =
     " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
@@ -170,11 +170,18 @@ static void test_job(void **state) {
   app_resize(app, 40, 120);
   golden_check(app, "job_120x40", job_120x40, NULL);
   app_resize(app, 24, 80);
-  /* R on the second error group: its count and estimated cost. */
+  /* R on the second error group: its count and estimated cost (a dashboard with an engine;
+   * without one R refuses before asking). */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "jR");
   golden_check(app, "job_retry_group_80x24", job_retry_group_80x24, NULL);
   golden_keys(app, "n");
   assert_string_equal(app->message, "nothing was done");
+  app->engine = NULL;
+  engine_free(engine);
+  config_cleanup(&ecfg);
   /* Tab to the batches, y copies the remote id. */
   golden_keys(app, "\tjjy");
   assert_string_equal(app->clipboard, "batch_6745a1f77b30");

@@ -64,12 +64,12 @@ static const char jobs_80x24_elems[] =
 /* golden jobs_120x40 */
 static const char jobs_120x40[] =
     " batchtop jobs                                                    2 running · 331 in flight · today $0.18 · total $0.18\n"
-    " NAME                       PROVIDER/MODEL   STATE     PROGRESS            DONE/TOTAL   RATE    ETA     EST    COST  AGE\n"
-    " draft-summaries            openai/gpt-4o    draft     ░░░░░░░░░░░░░░   0%       0/10      -      -   $1.25   $0.00   3m\n"
-    " feedback-label             openai/gpt-4o-m… running   ██████████▓▒▒▒  74%   747/1000  106/m  2m23s   $0.04   $0.02  12m\n"
-    " triage                     3 stages         running   12/12›4/8›2/4            18/24  2.0/m      -   $0.02 $0.0043  40m\n"
-    " support-triage             anthropic/claud… completed ██████████████ 100%    200/200  6.7/m      -   $0.31   $0.16   2h\n"
-    " product-tags 🚀 ünïcødé c… local/llama3.1:… failed    ████████▓▓▓▓▓▓ 100%      50/50  0.8/m      -   $0.00   $0.00   1d\n"
+    " NAME                  PROVIDER/MODEL STATE     DRIVER    PROGRESS         DONE/TOTAL   RATE    ETA     EST    COST  AGE\n"
+    " draft-summaries       openai/gpt-4o  draft     -         ░░░░░░░░░░░   0%       0/10      -      -   $1.25   $0.00   3m\n"
+    " feedback-label        openai/gpt-4o… running   here      ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.04   $0.02  12m\n"
+    " triage                3 stages       running   stalled   12/12›4/8›2/4         18/24  2.0/m      -   $0.02 $0.0043  40m\n"
+    " support-triage        anthropic/cla… completed -         ███████████ 100%    200/200  6.7/m      -   $0.31   $0.16   2h\n"
+    " product-tags 🚀 ünïc… local/llama3.… failed    -         ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00   $0.00   1d\n"
     "\n"
     "\n"
     "\n"
@@ -129,7 +129,7 @@ static const char jobs_sorted_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 5 · sort: name · watching the store (read-only)\n"
+    " job 2 of 5 · sort: name · driven here · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_sorted_80x24 */
 
@@ -157,7 +157,7 @@ static const char jobs_retry_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 5 · sort: name · watching the store (read-only)\n"
+    " job 2 of 5 · sort: name · driven here\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_retry_80x24 */
 
@@ -235,12 +235,32 @@ static void test_jobs(void **state) {
   /* s: by name; the selection moves with the keys. */
   golden_keys(app, "ssj");
   golden_check(app, "jobs_sorted_80x24", jobs_sorted_80x24, NULL);
-  /* r on feedback-label: the confirmation states how many tasks and what they cost. */
+  /* r on feedback-label: the confirmation states how many tasks and what they cost; yes
+   * hands the retry to the engine and says so by the job's name. */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "r");
   golden_check(app, "jobs_retry_80x24", jobs_retry_80x24, NULL);
-  /* Without an engine in the process, yes says why nothing happened. */
   golden_keys(app, "y");
-  assert_non_null(strstr(app->message, "needs the engine"));
+  assert_string_equal(app->message, "retry queued for feedback-label");
+  /* c on a completed job asks nothing: there is nothing to cancel, and it says so. */
+  golden_keys(app, "jj");
+  app_draw(app);
+  golden_keys(app, "c");
+  assert_int_equal(app->modal.kind, 0);
+  assert_string_equal(app->message, "support-triage has no unfinished tasks to cancel");
+  /* Without an engine in the process (--read-only), r and c refuse up front, saying why. */
+  app->engine = NULL;
+  golden_keys(app, "kk");
+  golden_keys(app, "r");
+  assert_int_equal(app->modal.kind, 0);
+  assert_non_null(strstr(app->message, "cannot retry feedback-label: this dashboard only watches"));
+  golden_keys(app, "c");
+  assert_int_equal(app->modal.kind, 0);
+  assert_non_null(strstr(app->message, "cannot cancel feedback-label"));
+  engine_free(engine);
+  config_cleanup(&ecfg);
   /* / filters by a substring of name, provider, model, id or state. */
   golden_keys(app, "/anthropic\n");
   golden_check(app, "jobs_filter_80x24", jobs_filter_80x24, NULL);

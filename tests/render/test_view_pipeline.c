@@ -267,7 +267,10 @@ static void test_pipeline(void **state) {
   golden_check(app, "pipeline_120x40", pipeline_120x40, NULL);
   app_resize(app, 24, 80);
   /* r and c ask about the selected stage's job, as on a job in the jobs view: label has a
-   * failed row to retry, reply has rows to cancel. */
+   * failed row to retry, reply has rows to cancel (with an engine to send them to). */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "r");
   assert_int_equal(app->modal.kind, 1);
   assert_non_null(strstr(app->modal.text, "triage/label"));
@@ -276,6 +279,9 @@ static void test_pipeline(void **state) {
   assert_int_equal(app->modal.kind, 1);
   assert_non_null(strstr(app->modal.text, "triage/reply"));
   golden_keys(app, "n");
+  app->engine = NULL;
+  engine_free(engine);
+  config_cleanup(&ecfg);
   /* y copies the stage's job id; Enter opens the stage as a job; Esc comes back. */
   golden_keys(app, "y");
   assert_string_equal(app->clipboard, "tg2reply");
