@@ -246,6 +246,23 @@ const char *ui_fmt_done(const bt_counts *c, char *buf, size_t size) {
   return buf;
 }
 
+const char *ui_fmt_counts(const bt_counts *c, char *buf, size_t size) {
+  static const bt_task_state order[] = {TASK_SUCCEEDED, TASK_FAILED,  TASK_EXPIRED,
+                                        TASK_CANCELLED, TASK_RUNNING, TASK_PENDING};
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof order / sizeof order[0] && n < size; i++) {
+    if (c->n[order[i]] <= 0)
+      continue;
+    int k = snprintf(buf + n, size - n, "%s%lld %s", n ? ", " : "", (long long)c->n[order[i]],
+                     task_state_name(order[i]));
+    n += k > 0 ? (size_t)k : 0;
+  }
+  if (!buf[0])
+    snprintf(buf, size, "no tasks");
+  return buf;
+}
+
 void ui_progress(WINDOW *w, int y, int x, int width, const bt_counts *c, ui_elem text_elem) {
   int64_t done = c->total - c->n[TASK_PENDING] - c->n[TASK_RUNNING];
   int pct = c->total > 0 ? (int)(done * 100 / c->total) : 0;

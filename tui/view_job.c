@@ -137,25 +137,31 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   snprintf(buf, sizeof buf, "%3d%%", c.total ? (int)(done * 100 / c.total) : 0);
   ui_put_right(stdscr, y + 1, w - 7, 6, UI_VALUE, buf);
 
-  /* Line 3: counts legend. */
+  /* Line 3: counts legend: the store's counts, as `status` gives them; what the provider
+   * reported early is said after them. */
+  const bt_counts *sc = &j->counts;
   x = 1;
-  int64_t bad = c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
   snprintf(buf, sizeof buf, "of %s", util_fmt_count((double)c.total, a, sizeof a));
   if (c.total < 100000)
     snprintf(buf, sizeof buf, "of %lld tasks", (long long)c.total);
-  x += legend(y + 2, x, w - x - 1, UI_BAR_SUCCEEDED, c.n[TASK_SUCCEEDED], "succeeded");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, bad, "failed");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_RUNNING, c.n[TASK_RUNNING], "running");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_PENDING, c.n[TASK_PENDING], "pending");
-  if (x + ui_text_width(buf) < w)
-    x += ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf) + 2;
+  x += legend(y + 2, x, w - x - 1, UI_BAR_SUCCEEDED, sc->n[TASK_SUCCEEDED], "succeeded");
+  /* The states of `status --json` apart (the bar draws the three as one part). */
+  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, sc->n[TASK_FAILED], "failed");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, sc->n[TASK_EXPIRED], "expired");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, sc->n[TASK_CANCELLED], "cancelled");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_RUNNING, sc->n[TASK_RUNNING], "running");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_PENDING, sc->n[TASK_PENDING], "pending");
+  char total[64];
+  util_strlcpy(total, buf, sizeof total);
   int64_t early = c.n[TASK_SUCCEEDED] - j->counts.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] -
                   j->counts.n[TASK_FAILED];
   if (early > 0) {
     snprintf(buf, sizeof buf, "(%lld reported, results not in yet)", (long long)early);
     if (x + ui_text_width(buf) < w)
-      ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf);
+      x += ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf) + 2;
   }
+  if (x + ui_text_width(total) < w)
+    ui_put(stdscr, y + 2, x, ui_text_width(total), UI_DIM, total);
 
   /* Line 4: cost, tokens, rate, ETA. */
   x = 1;

@@ -321,11 +321,15 @@ static void jobs_title(void *st, char *buf, size_t size) {
 
 static void jobs_status(void *st, bt_app *app, char *buf, size_t size) {
   jobs_view *v = st;
-  int n = snprintf(buf, size, " %s %lld of %lld \xc2\xb7 sort: %s", v->page.total ? "job" : "jobs",
-                   (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total,
-                   store_query_sort_name(v->sort));
-  if (v->filter[0] && n > 0 && (size_t)n < size)
-    n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 filter: %s", v->filter);
+  int n = snprintf(buf, size, " %s %lld of %lld", v->page.total ? "job" : "jobs",
+                   (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total);
+  /* The selected job's tasks by state, in the words and numbers of `status`. */
+  const bt_qjob *j = selected(v);
+  if (j && n > 0 && (size_t)n < size) {
+    char counts[192];
+    n += snprintf(buf + n, size - (size_t)n, ": %s",
+                  ui_fmt_counts(&j->counts, counts, sizeof counts));
+  }
   /* Who drives the selected job, also when the column does not fit. */
   int64_t i = v->list.sel - v->list.top;
   const char *drv = v->driver && i >= 0 && (size_t)i < v->page.n ? v->driver[i] : "";
@@ -335,6 +339,10 @@ static void jobs_status(void *st, bt_app *app, char *buf, size_t size) {
                   : strcmp(drv, "here") == 0  ? "driven "
                                               : "driven by ",
                   drv);
+  if (n > 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 sort: %s", store_query_sort_name(v->sort));
+  if (v->filter[0] && n > 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 filter: %s", v->filter);
   if (!app->engine && n > 0 && (size_t)n < size)
     snprintf(buf + n, size - (size_t)n, " \xc2\xb7 watching the store (read-only)");
 }

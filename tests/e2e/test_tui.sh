@@ -120,7 +120,7 @@ wait_for "retry the selected error group or task"
 keys Escape Escape Escape
 wait_for "Batches 6"
 keys Escape
-wait_for "sort: newest"
+wait_for "job 2 of 5: 720 succeeded, 40 failed, 5 expired, 225 running"
 # A resize redraws at the new size (the footer and the narrow layout follow).
 tmux -L "$SOCK" resize-window -t bt -x 80 -y 24
 wait_for "job 2 of 5"

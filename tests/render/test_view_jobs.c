@@ -29,7 +29,7 @@ static const char jobs_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_80x24 */
 
@@ -101,7 +101,7 @@ static const char jobs_120x40[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  p preview  y copy  ? help  q quit\n";
 /* end jobs_120x40 */
 
@@ -129,7 +129,7 @@ static const char jobs_sorted_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 5 · sort: name · driven here · watching the store (read-only)\n"
+    " job 2 of 5: 620 succeeded, 40 failed, 5 expired, 325 running, 10 pending · dri…\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_sorted_80x24 */
 
@@ -157,7 +157,7 @@ static const char jobs_retry_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 5 · sort: name · driven here\n"
+    " job 2 of 5: 620 succeeded, 40 failed, 5 expired, 325 running, 10 pending · dri…\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_retry_80x24 */
 
@@ -185,7 +185,7 @@ static const char jobs_filter_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 2 · sort: name · filter: anthropic · watching the store (read-only)\n"
+    " job 1 of 2: 200 succeeded · sort: name · filter: anthropic · watching the stor…\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_filter_80x24 */
 
@@ -213,7 +213,7 @@ static const char jobs_ascii_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 | sort: newest | watching the store (read-only)\n"
+    " job 1 of 5: 10 pending | sort: newest | watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_ascii_80x24 */
 /* clang-format on */

@@ -187,7 +187,7 @@ static const char preview_prompt_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end preview_prompt_80x24 */
 /* clang-format on */
