@@ -598,6 +598,52 @@ bt_status store_query_job(bt_store *s, const char *id, int64_t now_ms, int n_spa
   return r;
 }
 
+bt_status store_query_batch(bt_store *s, const char *job_id, int64_t batch_id, bt_qbatch_info *out,
+                            bt_error *err) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT chunk_no, round, n_requests, n_succeeded, n_failed, state,"
+                              " remote_id, remote_status, input_file_id, output_file_id,"
+                              " error_file_id FROM batches WHERE id = ? AND job_id = ?",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_int64(st, 1, batch_id);
+  sqlite3_bind_text(st, 2, job_id, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    int i = 0;
+    out->chunk_no = sqlite3_column_int64(st, i++);
+    out->round = sqlite3_column_int64(st, i++);
+    out->n_requests = sqlite3_column_int64(st, i++);
+    out->n_succeeded = sqlite3_column_int64(st, i++);
+    out->n_failed = sqlite3_column_int64(st, i++);
+    out->state = col_dup(st, i++);
+    out->remote_id = col_dup(st, i++);
+    out->remote_status = col_dup(st, i++);
+    out->input_file_id = col_dup(st, i++);
+    out->output_file_id = col_dup(st, i++);
+    out->error_file_id = col_dup(st, i++);
+  } else if (rc == SQLITE_DONE) {
+    r = error_set(err, BT_ERR_NOT_FOUND, "job %s has no batch %lld", job_id, (long long)batch_id);
+  } else {
+    r = store_fail(s, err, "reading a batch");
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
+void store_query_batch_cleanup(bt_qbatch_info *b) {
+  free(b->state);
+  free(b->remote_id);
+  free(b->remote_status);
+  free(b->input_file_id);
+  free(b->output_file_id);
+  free(b->error_file_id);
+  memset(b, 0, sizeof *b);
+}
+
 void store_query_job_cleanup(bt_qjob_detail *d) {
   job_free_strings(&d->job);
   free(d->template_path);
@@ -619,7 +665,7 @@ void store_query_job_cleanup(bt_qjob_detail *d) {
 }
 
 /* WHERE clause of a task page: ?1 job, ?2 state, ?3 group key, ?4 search pattern. */
-static void tasks_where(const bt_qtasks_opts *o, bt_buf *b, bt_status *r) {
+static void tasks_where(const bt_qtasks_opts *o, int64_t batch_id, bt_buf *b, bt_status *r) {
   if (!*r)
     *r = buf_puts(b, " WHERE t.job_id = ?1");
   if (!*r && o->state >= 0)
@@ -633,9 +679,12 @@ static void tasks_where(const bt_qtasks_opts *o, bt_buf *b, bt_status *r) {
     *r = buf_puts(b, " AND (t.custom_id LIKE ?4 ESCAPE '\\' OR t.output LIKE ?4 ESCAPE '\\'"
                      " OR (SELECT i.input FROM task_inputs i WHERE i.task_id = t.id) LIKE ?4"
                      " ESCAPE '\\')");
+  if (!*r && batch_id > 0)
+    *r = buf_puts(b, " AND t.id IN (SELECT a.task_id FROM attempts a WHERE a.batch_id = ?8)");
 }
 
-static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, const char *pat) {
+static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, int64_t batch_id,
+                       const char *pat) {
   sqlite3_bind_text(st, 1, o->job_id, -1, SQLITE_TRANSIENT);
   if (o->state >= 0)
     sqlite3_bind_text(st, 2, task_state_name((bt_task_state)o->state), -1, SQLITE_STATIC);
@@ -643,10 +692,17 @@ static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, const char *pa
     sqlite3_bind_text(st, 3, o->error_code, -1, SQLITE_TRANSIENT);
   if (pat)
     sqlite3_bind_text(st, 4, pat, -1, SQLITE_TRANSIENT);
+  if (batch_id > 0)
+    sqlite3_bind_int64(st, 8, batch_id);
 }
 
 bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list *out,
                             bt_error *err) {
+  return store_query_batch_tasks(s, o, 0, out, err);
+}
+
+bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *o, int64_t batch_id,
+                                  bt_qtask_list *out, bt_error *err) {
   memset(out, 0, sizeof *out);
   char *pat = (o->search && o->search[0]) ? like_pattern(o->search) : NULL;
   bt_buf where, sql;
@@ -654,11 +710,11 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
   buf_init(&sql, 0);
   sqlite3_stmt *st = NULL;
   bt_status r = BT_OK;
-  tasks_where(o, &where, &r);
+  tasks_where(o, batch_id, &where, &r);
   if (r)
     goto out;
 
-  if (!pat && !(o->error_code && o->error_code[0])) {
+  if (!pat && !(o->error_code && o->error_code[0]) && batch_id <= 0) {
     /* Counts kept by triggers: O(states), whatever the size of the job. */
     bt_counts c;
     if ((r = store_job_counts(s, o->job_id, &c, err)))
@@ -668,7 +724,7 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
     if ((r = buf_printf(&sql, "SELECT count(*) FROM tasks t%s", buf_str(&where))) ||
         (r = store_prepare(s, buf_str(&sql), &st, err)))
       goto out;
-    tasks_bind(st, o, pat);
+    tasks_bind(st, o, batch_id, pat);
     if (sqlite3_step(st) != SQLITE_ROW) {
       r = store_fail(s, err, "counting tasks");
       goto out;
@@ -686,7 +742,8 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
    * imports can leave gaps): then page k starts after row_no k, an index seek, where OFFSET
    * steps over every row before it (a 1M-task job's last page: ~0.2 s -> well under 1 ms). */
   int64_t offset = o->offset > 0 ? o->offset : 0, after = -1;
-  if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && offset > 0) {
+  if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && batch_id <= 0 &&
+      offset > 0) {
     int64_t gapless = 0;
     if ((r = store_query_int(s, err, &gapless, 0,
                              /* two subqueries: each is an index seek, where min() and
@@ -710,7 +767,7 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
                       buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "")) ||
       (r = store_prepare(s, buf_str(&sql), &st, err)))
     goto out;
-  tasks_bind(st, o, pat);
+  tasks_bind(st, o, batch_id, pat);
   int64_t limit = o->limit > 0 ? o->limit : 100;
   sqlite3_bind_int64(st, 5, limit);
   sqlite3_bind_int64(st, 6, after >= 0 ? 0 : offset);

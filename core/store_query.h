@@ -136,6 +136,18 @@ typedef struct bt_qbatch {
   int64_t created_at, submitted_at, in_progress_at, finalizing_at, ended_at, expires_at;
 } bt_qbatch;
 
+/* One batch on its own (a batch's task list): where it stands and its provider files. */
+typedef struct bt_qbatch_info {
+  int64_t chunk_no, round, n_requests, n_succeeded, n_failed;
+  char *state, *remote_id, *remote_status;             /* remote_* NULL until created */
+  char *input_file_id, *output_file_id, *error_file_id; /* NULL when none (yet) */
+} bt_qbatch_info;
+
+/* BT_ERR_NOT_FOUND when the job has no batch of that id. */
+bt_status store_query_batch(bt_store *s, const char *job_id, int64_t batch_id, bt_qbatch_info *out,
+                            bt_error *err) BT_WUR;
+void store_query_batch_cleanup(bt_qbatch_info *b);
+
 /* Failed tasks sharing an error code (or, without one, a terminal state like "expired"). */
 typedef struct bt_qerror_group {
   char *code;
@@ -187,6 +199,10 @@ typedef struct bt_qtask_list {
 
 bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *opts, bt_qtask_list *out,
                             bt_error *err) BT_WUR;
+/* The same over one batch's requests: the tasks with an attempt in batch_id. No index by batch:
+ * this scans the attempts (for the dashboard's list of one batch). */
+bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *opts, int64_t batch_id,
+                                  bt_qtask_list *out, bt_error *err) BT_WUR;
 void store_query_tasks_cleanup(bt_qtask_list *l);
 
 /* One attempt at a task. */

@@ -41,6 +41,7 @@ typedef struct bt_view_arg {
   const char *job_id;
   const char *pipeline_id; /* pipeline view */
   int64_t task_id;
+  int64_t batch_id;                       /* tasks view: only this batch's tasks (> 0) */
   const char *error_code;                 /* tasks view: preset error-group filter */
   int state;                              /* tasks view: preset state filter, -1 none */
   const char *template_path, *input_path; /* preview */

@@ -27,6 +27,7 @@
   X(ACT_OPEN, "open", "Enter Right l", "open the selected item")                                   \
   X(ACT_BACK, "back", "Esc Backspace Left h", "go back")                                           \
   X(ACT_FOCUS, "focus", "Tab", "switch between batches and errors")                                \
+  X(ACT_TASKS, "tasks", "t", "list all the job's tasks")                                           \
   X(ACT_NEW, "new", "n", "new job: preview a template over an input file")                         \
   X(ACT_RETRY, "retry", "r", "retry the job's failed, expired and cancelled tasks")                \
   X(ACT_RETRY_ONE, "retry-selected", "R", "retry the selected error group or task")                \

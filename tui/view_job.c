@@ -335,6 +335,16 @@ static int job_key(void *st, bt_app *app, ui_action a, int key) {
     arg.job_id = j->id;
     arg.state = -1;
     arg.error_code = g ? g->code : NULL;
+    /* On a batch: that batch's tasks, not the whole job's. */
+    if (v->focus == 0 && v->batches.sel < (int64_t)v->d.n_batches)
+      arg.batch_id = v->d.batches[v->batches.sel].id;
+    (void)app_push(app, &view_tasks_ops, &arg);
+    return UI_HANDLED | UI_REDRAW;
+  }
+  case ACT_TASKS: {
+    bt_view_arg arg = {0};
+    arg.job_id = j->id;
+    arg.state = -1;
     (void)app_push(app, &view_tasks_ops, &arg);
     return UI_HANDLED | UI_REDRAW;
   }
@@ -409,13 +419,13 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
              " error group %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 R retries it",
              (long long)v->errors.sel + 1, v->d.n_errors);
   else
-    snprintf(buf, size, " batch %lld of %zu \xc2\xb7 Enter lists the tasks%s",
+    snprintf(buf, size, " batch %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 t all tasks%s",
              (long long)v->batches.sel + 1, v->d.n_batches,
              v->d.n_errors ? " \xc2\xb7 Tab moves to the errors" : "");
 }
 
-static const ui_action job_footer[] = {ACT_OPEN,   ACT_FOCUS, ACT_RETRY,  ACT_RETRY_ONE,
-                                       ACT_CANCEL, ACT_COPY,  ACT_PREVIEW};
+static const ui_action job_footer[] = {ACT_OPEN,  ACT_FOCUS,  ACT_RETRY, ACT_RETRY_ONE,
+                                       ACT_TASKS, ACT_CANCEL, ACT_COPY,  ACT_PREVIEW};
 
 const bt_view_ops view_job_ops = {
     "job",     job_open,   job_load,   job_draw,

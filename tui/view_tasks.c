@@ -18,6 +18,8 @@ typedef struct {
   char search[128];
   ui_list list;
   bt_qtask_list page;
+  int64_t batch_id; /* > 0: one batch's tasks, with the batch drawn above them */
+  bt_qbatch_info batch;
 } tasks_view;
 
 enum { T_ROW, T_ID, T_STATE, T_TRIES, T_ERROR, T_TEXT, T_N };
@@ -35,9 +37,21 @@ static const bt_qtask *selected(const tasks_view *v) {
   return i >= 0 && (size_t)i < v->page.n ? &v->page.rows[i] : NULL;
 }
 
+/* Rows above the list: the batch (two lines and a blank), the filter line, the column header. */
+static int head_rows(const tasks_view *v) {
+  return (v->batch_id > 0 ? 3 : 0) + 2;
+}
+
 static int tasks_load(void *st, bt_app *app) {
   tasks_view *v = st;
-  int h = app_body_height(app) - 2; /* filter line and column header */
+  int h = app_body_height(app) - head_rows(v);
+  if (v->batch_id > 0) {
+    bt_error err;
+    error_clear(&err);
+    store_query_batch_cleanup(&v->batch);
+    if (store_query_batch(app->store, v->job_id, v->batch_id, &v->batch, &err) != BT_OK)
+      app_message(app, 1, "%s", err.message);
+  }
   for (int pass = 0; pass < 2; pass++) {
     store_query_tasks_cleanup(&v->page);
     bt_qtasks_opts o = {
@@ -45,7 +59,7 @@ static int tasks_load(void *st, bt_app *app) {
         v->list.top, h > 0 ? h : 1};
     bt_error err;
     error_clear(&err);
-    if (store_query_tasks(app->store, &o, &v->page, &err) != BT_OK) {
+    if (store_query_batch_tasks(app->store, &o, v->batch_id, &v->page, &err) != BT_OK) {
       app_message(app, 1, "%s", err.message);
       return UI_REDRAW;
     }
@@ -66,6 +80,7 @@ static void *tasks_open(bt_app *app, const bt_view_arg *arg) {
   v->state = arg->state;
   if (arg->error_code)
     util_strlcpy(v->code, arg->error_code, sizeof v->code);
+  v->batch_id = arg->batch_id;
   bt_error err;
   error_clear(&err);
   if (store_query_job_name(app->store, v->job_id, v->job_name, sizeof v->job_name, &err) != BT_OK ||
@@ -78,6 +93,7 @@ static void *tasks_open(bt_app *app, const bt_view_arg *arg) {
 static void tasks_close(void *st) {
   tasks_view *v = st;
   store_query_tasks_cleanup(&v->page);
+  store_query_batch_cleanup(&v->batch);
   free(v);
 }
 
@@ -96,9 +112,47 @@ static void filter_line(const tasks_view *v, int y, int w) {
     ui_put_right(stdscr, y, x, w - x - 1, UI_DIM, buf);
 }
 
+/* The batch: chunk and round, remote id and status, its counts, then its provider files. */
+static void batch_lines(const tasks_view *v, int y, int w) {
+  const bt_qbatch_info *b = &v->batch;
+  char buf[512], name[32];
+  if (b->round > 1)
+    snprintf(name, sizeof name, "Batch %lld.%lld", (long long)b->chunk_no, (long long)b->round);
+  else
+    snprintf(name, sizeof name, "Batch %lld", (long long)b->chunk_no);
+  int x = 1;
+  x += ui_put(stdscr, y, x, ui_text_width(name), UI_LABEL, name) + 2;
+  const char *rid = b->remote_id ? b->remote_id : "not created yet";
+  x += ui_put(stdscr, y, x, w - x - 1, b->remote_id ? UI_VALUE : UI_DIM, rid) + 2;
+  const char *status = b->remote_status ? b->remote_status : b->state ? b->state : "";
+  if (x < w - 1)
+    x += ui_put(stdscr, y, x, ui_text_width(status) < w - x - 1 ? ui_text_width(status) : w - x - 1,
+                ui_state_elem(status), status) +
+         2;
+  snprintf(buf, sizeof buf, "%lld succeeded, %lld failed of %lld", (long long)b->n_succeeded,
+           (long long)b->n_failed, (long long)b->n_requests);
+  if (x < w - 1)
+    ui_put(stdscr, y, x, w - x - 1, UI_NORMAL, buf);
+  x = 1;
+  x += ui_put(stdscr, y + 1, x, 6, UI_LABEL, "Files ");
+  const char *names[3] = {"input", "output", "errors"};
+  const char *ids[3] = {b->input_file_id, b->output_file_id, b->error_file_id};
+  for (int i = 0; i < 3 && x < w - 1; i++) {
+    snprintf(buf, sizeof buf, "%s %s", names[i], ids[i] ? ids[i] : "-");
+    x += ui_put(stdscr, y + 1, x, ui_text_width(buf) < w - x - 1 ? ui_text_width(buf) : w - x - 1,
+                ids[i] ? UI_NORMAL : UI_DIM, buf) +
+         2;
+  }
+}
+
 static void tasks_draw(void *st, bt_app *app, int top, int height) {
   tasks_view *v = st;
   int w = app->cols;
+  if (v->batch_id > 0) {
+    batch_lines(v, top, w);
+    top += 3;
+    height -= 3;
+  }
   filter_line(v, top, w);
   ui_col cols[T_N];
   memcpy(cols, task_cols, sizeof cols);
@@ -209,11 +263,19 @@ static int tasks_key(void *st, bt_app *app, ui_action a, int key) {
 static int tasks_click(void *st, bt_app *app, int row) {
   tasks_view *v = st;
   (void)app;
-  return ui_list_click(&v->list, row - 2) ? UI_HANDLED | UI_RELOAD : 0;
+  return ui_list_click(&v->list, row - head_rows(v)) ? UI_HANDLED | UI_RELOAD : 0;
 }
 
 static void tasks_title(void *st, char *buf, size_t size) {
   tasks_view *v = st;
+  if (v->batch_id > 0 && v->batch.chunk_no > 0) {
+    if (v->batch.round > 1)
+      snprintf(buf, size, "batch %lld.%lld", (long long)v->batch.chunk_no,
+               (long long)v->batch.round);
+    else
+      snprintf(buf, size, "batch %lld", (long long)v->batch.chunk_no);
+    return;
+  }
   snprintf(buf, size, "tasks%s%s", v->code[0] ? " " : "", v->code);
 }
 

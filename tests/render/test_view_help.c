@@ -17,6 +17,7 @@ static const char help_80x24[] =
     "   Enter Right l           open             open the selected item\n"
     "   Esc Backspace Left h    back             go back\n"
     "   Tab                     focus            switch between batches and errors\n"
+    "   t                       tasks            list all the job's tasks\n"
     "   n                       new              new job: preview a template over an\n"
     "                                            input file\n"
     "   r                       retry            retry the job's failed, expired and\n"
@@ -27,7 +28,6 @@ static const char help_80x24[] =
     "   S                       submit           submit the previewed job\n"
     "   /                       filter           filter or search\n"
     "   f                       filter-state     cycle the task state filter\n"
-    "   s                       sort             change the sort order\n"
     " batchtop 0.1.0 · watching the store (read-only)\n"
     "PgDn page-down  PgUp page-up  Esc back  ? help  q quit\n";
 /* end help_80x24 */
@@ -45,6 +45,7 @@ static const char help_80x24_elems[] =
     "...fffffffffffff...........gggg.................................................\n"
     "...ffffffffffffffffffff....gggg.................................................\n"
     "...fff.....................ggggg................................................\n"
+    "...f.......................ggggg................................................\n"
     "...f.......................ggg..................................................\n"
     "................................................................................\n"
     "...f.......................ggggg................................................\n"
@@ -55,7 +56,6 @@ static const char help_80x24_elems[] =
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggggggggg.........................................\n"
-    "...f.......................gggg.................................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
     "iiiijjjjjjjjjjjjiiiijjjjjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\n";
 /* end help_80x24_elems */
@@ -73,6 +73,7 @@ static const char help_120x40[] =
     "   Enter Right l           open             open the selected item\n"
     "   Esc Backspace Left h    back             go back\n"
     "   Tab                     focus            switch between batches and errors\n"
+    "   t                       tasks            list all the job's tasks\n"
     "   n                       new              new job: preview a template over an input file\n"
     "   r                       retry            retry the job's failed, expired and cancelled tasks\n"
     "   R                       retry-selected   retry the selected error group or task\n"
@@ -97,7 +98,6 @@ static const char help_120x40[] =
     "   Theme: default. Choose with --theme NAME or 'theme = NAME' in the config (default, light, high-contrast, mono);\n"
     "   NO_COLOR gives mono.\n"
     "   Config file: (none; defaults in use)\n"
-    "\n"
     "\n"
     "\n"
     " batchtop 0.1.0 · watching the store (read-only)\n"

@@ -316,7 +316,7 @@ static void test_lineage(void **state) {
   app_key(app, 27);
   app_key(app, 27);
   /* priority, all its tasks, row 2: through every stage, with each stage's output. */
-  golden_keys(app, "jj\n\n\n");
+  golden_keys(app, "jj\nt\n");
   assert_string_equal(top_name(app), "inspector");
   golden_check(app, "lineage_ok_120x40", lineage_ok_120x40, NULL);
   app_free(app);
