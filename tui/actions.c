@@ -85,6 +85,16 @@ int actions_wake_fd(bt_app *app) {
   return -1;
 }
 
+/* Jobs are named by their names in the status line (their ids are for commands). */
+static const char *job_label(bt_app *app, const char *id, char *buf, size_t size) {
+  bt_error err;
+  error_clear(&err);
+  buf[0] = '\0';
+  if (id[0] && (store_query_job_name(app->store, id, buf, size, &err) != BT_OK || !buf[0]))
+    util_strlcpy(buf, id, size);
+  return buf;
+}
+
 size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
   if (!app->engine)
     return 0;
@@ -96,13 +106,17 @@ size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
     switch (e->kind) {
     case ENGINE_EV_MESSAGE:
       /* Warnings and errors reach the status bar; the rest only the log. */
-      if (e->level >= LOG_WARN)
-        app_message(app, e->level >= LOG_ERROR, "%s%s%s", e->job_id, e->job_id[0] ? ": " : "",
-                    e->message);
+      if (e->level >= LOG_WARN) {
+        char name[128];
+        app_message(app, e->level >= LOG_ERROR, "%s%s%s", job_label(app, e->job_id, name, sizeof name),
+                    e->job_id[0] ? ": " : "", e->message);
+      }
       break;
-    case ENGINE_EV_JOB_ERROR:
-      app_message(app, 1, "%s: %s", e->job_id, e->message);
+    case ENGINE_EV_JOB_ERROR: {
+      char name[128];
+      app_message(app, 1, "%s: %s", job_label(app, e->job_id, name, sizeof name), e->message);
       break;
+    }
     case ENGINE_EV_CHANGED:
     case ENGINE_EV_JOB_DONE:
       out[n].kind = e->kind == ENGINE_EV_CHANGED ? APP_EV_CHANGED : APP_EV_JOB_DONE;

@@ -180,6 +180,9 @@ keys '?'
 wait_for "Keys"
 keys NPage
 wait_for "Theme: mono"
+# q closes the help; q again quits.
+keys q
+wait_for "feedback-label"
 keys q
 wait_for "exit=0"
 # `batchtop preview TEMPLATE INPUT --tui`: the dashboard opened on the preview.

@@ -28,8 +28,8 @@ static const char help_80x24[] =
     "   S                       submit           submit the previewed job\n"
     "   /                       filter           filter or search\n"
     "   f                       filter-state     cycle the task state filter\n"
-    " batchtop 0.1.0 · watching the store (read-only)\n"
-    "PgDn page-down  PgUp page-up  Esc back  ? help  q quit\n";
+    " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
+    "PgDn page-down  PgUp page-up  Esc back  ? help\n";
 /* end help_80x24 */
 
 /* golden help_80x24_elems */
@@ -57,7 +57,7 @@ static const char help_80x24_elems[] =
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggggggggg.........................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
-    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\n";
+    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjiiijjjjjjjijjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\n";
 /* end help_80x24_elems */
 
 /* golden help_120x40 */
@@ -100,8 +100,8 @@ static const char help_120x40[] =
     "   Config file: (none; defaults in use)\n"
     "\n"
     "\n"
-    " batchtop 0.1.0 · watching the store (read-only)\n"
-    "PgDn page-down  PgUp page-up  Esc back  ? help  q quit\n";
+    " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
+    "PgDn page-down  PgUp page-up  Esc back  ? help\n";
 /* end help_120x40 */
 /* clang-format on */
 
@@ -116,6 +116,13 @@ static void test_help(void **state) {
   golden_check(app, "help_80x24", help_80x24, help_80x24_elems);
   app_resize(app, 40, 120);
   golden_check(app, "help_120x40", help_120x40, NULL);
+  /* q and Esc close the help (q quits everywhere else). */
+  assert_int_equal(app_key(app, 'q') & UI_QUIT, 0);
+  assert_string_equal(app->stack[app->depth - 1].ops->name, "jobs");
+  golden_keys(app, "?");
+  app_key(app, 27);
+  assert_string_equal(app->stack[app->depth - 1].ops->name, "jobs");
+  assert_int_equal(app_key(app, 'q') & UI_QUIT, UI_QUIT);
   app_free(app);
 
   /* [keys] retry = x: the help and the footer follow. */

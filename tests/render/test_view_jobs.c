@@ -244,6 +244,14 @@ static void test_jobs(void **state) {
   golden_check(app, "jobs_retry_80x24", jobs_retry_80x24, NULL);
   golden_keys(app, "y");
   assert_string_equal(app->message, "retry queued for feedback-label");
+  /* A message stays a few seconds (5 s; an error 10 s), then the status line is the view's. */
+  assert_int_equal(app_message_expire(app, app->message_at + 4000), 0);
+  assert_string_equal(app->message, "retry queued for feedback-label");
+  assert_int_equal(app_message_expire(app, app->message_at + 5000), 1);
+  assert_string_equal(app->message, "");
+  app_message(app, 1, "an error");
+  assert_int_equal(app_message_expire(app, app->message_at + 9000), 0);
+  assert_int_equal(app_message_expire(app, app->message_at + 10000), 1);
   /* c on a completed job asks nothing: there is nothing to cancel, and it says so. */
   golden_keys(app, "jj");
   app_draw(app);
