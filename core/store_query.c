@@ -696,13 +696,52 @@ static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, int64_t batch_
     sqlite3_bind_int64(st, 8, batch_id);
 }
 
-bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list *out,
-                            bt_error *err) {
-  return store_query_batch_tasks(s, o, 0, out, err);
+static const char *const task_sort_names[] = {
+#define BT_X(e, s) s,
+    BT_QUERY_TASK_SORTS(BT_X)
+#undef BT_X
+};
+
+const char *store_query_task_sort_name(bt_qtsort s) {
+  return (unsigned)s < QTSORT_COUNT ? task_sort_names[s] : "?";
 }
 
-bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *o, int64_t batch_id,
-                                  bt_qtask_list *out, bt_error *err) {
+/* Per task, over its attempts (an index range each). */
+#define TASK_COST "(SELECT total(a.cost_usd) FROM attempts a WHERE a.task_id = t.id)"
+#define TASK_TOKENS                                                                                \
+  "(SELECT total(coalesce(a.input_tokens, 0) + coalesce(a.output_tokens, 0)) FROM attempts a"     \
+  " WHERE a.task_id = t.id)"
+
+/* ORDER BY for a sort; row order breaks ties (and is the default). */
+static const char *task_order(bt_qtsort sort, int reverse) {
+  switch (sort) {
+  case QTSORT_STATE:
+    return reverse ? "CASE t.state WHEN 'failed' THEN 0 WHEN 'expired' THEN 1 WHEN 'cancelled'"
+                     " THEN 2 WHEN 'running' THEN 3 WHEN 'pending' THEN 4 ELSE 5 END DESC,"
+                     " t.row_no DESC"
+                   : "CASE t.state WHEN 'failed' THEN 0 WHEN 'expired' THEN 1 WHEN 'cancelled'"
+                     " THEN 2 WHEN 'running' THEN 3 WHEN 'pending' THEN 4 ELSE 5 END, t.row_no";
+  case QTSORT_TRIES:
+    return reverse ? "t.attempts, t.row_no DESC" : "t.attempts DESC, t.row_no";
+  case QTSORT_COST:
+    return reverse ? TASK_COST ", t.row_no DESC" : TASK_COST " DESC, t.row_no";
+  case QTSORT_TOKENS:
+    return reverse ? TASK_TOKENS ", t.row_no DESC" : TASK_TOKENS " DESC, t.row_no";
+  default:
+    return reverse ? "t.row_no DESC" : "t.row_no";
+  }
+}
+
+bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list *out,
+                            bt_error *err) {
+  return store_query_tasks_ex(s, o, NULL, out, err);
+}
+
+bt_status store_query_tasks_ex(bt_store *s, const bt_qtasks_opts *o, const bt_qtasks_ext *ext,
+                               bt_qtask_list *out, bt_error *err) {
+  int64_t batch_id = ext ? ext->batch_id : 0;
+  bt_qtsort sort = ext ? ext->sort : QTSORT_ROW;
+  int reverse = ext ? ext->reverse : 0;
   memset(out, 0, sizeof *out);
   char *pat = (o->search && o->search[0]) ? like_pattern(o->search) : NULL;
   bt_buf where, sql;
@@ -743,7 +782,7 @@ bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *o, int64_t 
    * steps over every row before it (a 1M-task job's last page: ~0.2 s -> well under 1 ms). */
   int64_t offset = o->offset > 0 ? o->offset : 0, after = -1;
   if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && batch_id <= 0 &&
-      offset > 0) {
+      sort == QTSORT_ROW && !reverse && offset > 0) {
     int64_t gapless = 0;
     if ((r = store_query_int(s, err, &gapless, 0,
                              /* two subqueries: each is an index seek, where min() and
@@ -762,9 +801,10 @@ bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *o, int64_t 
                       " THEN coalesce((SELECT a.error_message FROM attempts a"
                       " WHERE a.id = t.last_attempt_id), t.error_code, t.state)"
                       " ELSE substr(coalesce(t.output, (SELECT i.input FROM task_inputs i"
-                      " WHERE i.task_id = t.id)), 1, 200) END"
-                      " FROM tasks t%s%s ORDER BY t.row_no LIMIT ?5 OFFSET ?6",
-                      buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "")) ||
+                      " WHERE i.task_id = t.id)), 1, 200) END, " TASK_COST ", " TASK_TOKENS
+                      " FROM tasks t%s%s ORDER BY %s LIMIT ?5 OFFSET ?6",
+                      buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "",
+                      task_order(sort, reverse))) ||
       (r = store_prepare(s, buf_str(&sql), &st, err)))
     goto out;
   tasks_bind(st, o, batch_id, pat);
@@ -789,6 +829,8 @@ bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *o, int64_t 
     t->state = col_dup(st, 5);
     t->error_code = col_dup(st, 6);
     t->snippet = col_dup(st, 7);
+    t->cost_usd = sqlite3_column_double(st, 8);
+    t->tokens = sqlite3_column_int64(st, 9);
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     r = store_fail(s, err, "listing tasks");

@@ -179,6 +179,8 @@ void store_query_job_cleanup(bt_qjob_detail *d);
 /* One row of a job's task list. */
 typedef struct bt_qtask {
   int64_t id, row_no, attempts, updated_at;
+  int64_t tokens;  /* input + output tokens over its attempts */
+  double cost_usd; /* over its attempts */
   char *custom_id, *state, *error_code;
   char *snippet; /* the error message, else the output, else the input (first 200 bytes) */
 } bt_qtask;
@@ -199,10 +201,36 @@ typedef struct bt_qtask_list {
 
 bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *opts, bt_qtask_list *out,
                             bt_error *err) BT_WUR;
-/* The same over one batch's requests: the tasks with an attempt in batch_id. No index by batch:
- * this scans the attempts (for the dashboard's list of one batch). */
-bt_status store_query_batch_tasks(bt_store *s, const bt_qtasks_opts *opts, int64_t batch_id,
-                                  bt_qtask_list *out, bt_error *err) BT_WUR;
+/* How a task list is ordered (row order, the default, is the input's). */
+#define BT_QUERY_TASK_SORTS(X)                                                                     \
+  X(QTSORT_ROW, "row")                                                                             \
+  X(QTSORT_STATE, "state")                                                                         \
+  X(QTSORT_TRIES, "tries")                                                                         \
+  X(QTSORT_COST, "cost")                                                                           \
+  X(QTSORT_TOKENS, "tokens")
+
+typedef enum {
+#define BT_X(e, s) e,
+  BT_QUERY_TASK_SORTS(BT_X)
+#undef BT_X
+      QTSORT_COUNT
+} bt_qtsort;
+
+const char *store_query_task_sort_name(bt_qtsort s);
+
+/* What store_query_tasks_ex adds to the options. */
+typedef struct bt_qtasks_ext {
+  int64_t batch_id; /* > 0: only the tasks with an attempt in this batch (its requests) */
+  bt_qtsort sort;   /* state: failed, expired, cancelled, running, pending, succeeded; tries,
+                     * cost and tokens: most first; ties in row order */
+  int reverse;      /* the opposite order */
+} bt_qtasks_ext;
+
+/* store_query_tasks with a batch and an order. There is no index by batch, cost or tokens:
+ * a batch's list scans the attempts, and a sort other than row order reads every matching
+ * task once (for the dashboard's tasks view, on a key press). ext may be NULL. */
+bt_status store_query_tasks_ex(bt_store *s, const bt_qtasks_opts *opts, const bt_qtasks_ext *ext,
+                               bt_qtask_list *out, bt_error *err) BT_WUR;
 void store_query_tasks_cleanup(bt_qtask_list *l);
 
 /* One attempt at a task. */

@@ -36,6 +36,7 @@
   X(ACT_FILTER, "filter", "/", "filter or search")                                                 \
   X(ACT_FILTER_STATE, "filter-state", "f", "cycle the task state filter")                          \
   X(ACT_SORT, "sort", "s", "change the sort order")                                                \
+  X(ACT_REVERSE, "reverse", "I", "reverse the sort order (tasks)")                                 \
   X(ACT_PREVIEW, "preview", "p", "preview the job's template over its input")                      \
   X(ACT_COPY, "copy", "y", "copy the selected id")                                                 \
   X(ACT_HELP, "help", "? F1", "show this help")                                                    \

@@ -19,17 +19,21 @@ typedef struct {
   ui_list list;
   bt_qtask_list page;
   int64_t batch_id; /* > 0: one batch's tasks, with the batch drawn above them */
+  bt_qtsort sort;
+  int reverse;
   bt_qbatch_info batch;
 } tasks_view;
 
-enum { T_ROW, T_ID, T_STATE, T_TRIES, T_ERROR, T_TEXT, T_N };
+enum { T_ROW, T_ID, T_STATE, T_TRIES, T_COST, T_TOKENS, T_ERROR, T_TEXT, T_N };
 static const ui_col task_cols[T_N] = {
     [T_ROW] = {"ROW", 6, 0, 0, 0, 1, 0, 0},
     [T_ID] = {"CUSTOM ID", 10, 24, 1, 0, 0, 0, 0},
     [T_STATE] = {"STATE", 9, 0, 0, 0, 0, 0, 0},
     [T_TRIES] = {"TRIES", 5, 0, 0, 2, 1, 0, 0},
+    [T_COST] = {"COST", 8, 0, 0, 4, 1, 0, 0},
+    [T_TOKENS] = {"TOKENS", 6, 0, 0, 4, 1, 0, 0},
     [T_ERROR] = {"ERROR", 12, 24, 1, 1, 0, 0, 0},
-    [T_TEXT] = {"OUTPUT / MESSAGE", 12, 0, 5, 0, 0, 0, 0},
+    [T_TEXT] = {"OUTPUT / MESSAGE", 24, 0, 5, 0, 0, 0, 0},
 };
 
 static const bt_qtask *selected(const tasks_view *v) {
@@ -59,7 +63,8 @@ static int tasks_load(void *st, bt_app *app) {
         v->list.top, h > 0 ? h : 1};
     bt_error err;
     error_clear(&err);
-    if (store_query_batch_tasks(app->store, &o, v->batch_id, &v->page, &err) != BT_OK) {
+    bt_qtasks_ext x = {v->batch_id, v->sort, v->reverse};
+    if (store_query_tasks_ex(app->store, &o, &x, &v->page, &err) != BT_OK) {
       app_message(app, 1, "%s", err.message);
       return UI_REDRAW;
     }
@@ -156,6 +161,12 @@ static void tasks_draw(void *st, bt_app *app, int top, int height) {
   filter_line(v, top, w);
   ui_col cols[T_N];
   memcpy(cols, task_cols, sizeof cols);
+  /* The column the list is sorted by stays on a narrow screen. */
+  static const int sorted_col[QTSORT_COUNT] = {
+      [QTSORT_ROW] = T_ROW,   [QTSORT_STATE] = T_STATE,   [QTSORT_TRIES] = T_TRIES,
+      [QTSORT_COST] = T_COST, [QTSORT_TOKENS] = T_TOKENS,
+  };
+  cols[sorted_col[v->sort]].prio = 0;
   ui_cols_layout(cols, T_N, w - 2);
   ui_fill(stdscr, top + 1, 0, w, UI_COLUMN);
   ui_cols_header(stdscr, top + 1, 1, w - 2, cols, T_N);
@@ -177,6 +188,10 @@ static void tasks_draw(void *st, bt_app *app, int top, int height) {
     ui_cols_cell(stdscr, y, 1, &cols[T_STATE], sel ? base : ui_state_elem(t->state), t->state);
     snprintf(buf, sizeof buf, "%lld", (long long)t->attempts);
     ui_cols_cell(stdscr, y, 1, &cols[T_TRIES], base, buf);
+    ui_cols_cell(stdscr, y, 1, &cols[T_COST], sel ? base : UI_COST,
+                 t->cost_usd > 0 ? util_fmt_usd(t->cost_usd, buf, sizeof buf) : "-");
+    ui_cols_cell(stdscr, y, 1, &cols[T_TOKENS], base,
+                 t->tokens > 0 ? util_fmt_count((double)t->tokens, buf, sizeof buf) : "-");
     ui_cols_cell(stdscr, y, 1, &cols[T_ERROR], sel ? base : UI_ERROR_CODE,
                  t->error_code ? t->error_code : "");
     int failed = t->error_code || strcmp(t->state, "expired") == 0;
@@ -229,6 +244,18 @@ static int tasks_key(void *st, bt_app *app, ui_action a, int key) {
       (void)app_push(app, &view_inspector_ops, &arg);
     }
     return UI_HANDLED | UI_REDRAW;
+  case ACT_SORT:
+    v->sort = (bt_qtsort)((v->sort + 1) % QTSORT_COUNT);
+    v->list.sel = v->list.top = 0;
+    app_message(app, 0, "tasks sorted by %s%s", store_query_task_sort_name(v->sort),
+                v->reverse ? ", reversed" : "");
+    return UI_HANDLED | UI_RELOAD;
+  case ACT_REVERSE:
+    v->reverse = !v->reverse;
+    v->list.sel = v->list.top = 0;
+    app_message(app, 0, "tasks sorted by %s%s", store_query_task_sort_name(v->sort),
+                v->reverse ? ", reversed" : "");
+    return UI_HANDLED | UI_RELOAD;
   case ACT_FILTER_STATE:
     v->state = v->state + 1 >= TASK_STATE_COUNT ? -1 : v->state + 1;
     v->list.sel = v->list.top = 0;
@@ -282,12 +309,14 @@ static void tasks_title(void *st, char *buf, size_t size) {
 static void tasks_status(void *st, bt_app *app, char *buf, size_t size) {
   tasks_view *v = st;
   (void)app;
-  snprintf(buf, size, " task %lld of %lld \xc2\xb7 f cycles the state \xc2\xb7 Enter inspects",
-           (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total);
+  snprintf(buf, size,
+           " task %lld of %lld \xc2\xb7 sort: %s%s \xc2\xb7 f cycles the state \xc2\xb7 Enter inspects",
+           (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total,
+           store_query_task_sort_name(v->sort), v->reverse ? " (reversed)" : "");
 }
 
-static const ui_action tasks_footer[] = {ACT_OPEN,  ACT_FILTER_STATE, ACT_FILTER,
-                                         ACT_RETRY, ACT_RETRY_ONE,    ACT_COPY};
+static const ui_action tasks_footer[] = {ACT_OPEN, ACT_FILTER_STATE, ACT_FILTER,    ACT_SORT,
+                                         ACT_REVERSE, ACT_RETRY,     ACT_RETRY_ONE, ACT_COPY};
 
 const bt_view_ops view_tasks_ops = {
     "tasks",     tasks_open,   tasks_load,   tasks_draw,

@@ -82,6 +82,7 @@ static const char help_120x40[] =
     "   /                       filter           filter or search\n"
     "   f                       filter-state     cycle the task state filter\n"
     "   s                       sort             change the sort order\n"
+    "   I                       reverse          reverse the sort order (tasks)\n"
     "   p                       preview          preview the job's template over its input\n"
     "   y                       copy             copy the selected id\n"
     "   ? F1                    help             show this help\n"
@@ -98,7 +99,6 @@ static const char help_120x40[] =
     "   Theme: default. Choose with --theme NAME or 'theme = NAME' in the config (default, light, high-contrast, mono);\n"
     "   NO_COLOR gives mono.\n"
     "   Config file: (none; defaults in use)\n"
-    "\n"
     "\n"
     " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
     "PgDn page-down  PgUp page-up  Esc back  ? help\n";
