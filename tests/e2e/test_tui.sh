@@ -71,8 +71,11 @@ start() {
   SOCK="bt-tui-$$-$RUNS"
   tmux -L "$SOCK" -f /dev/null new-session -d -s bt -x 100 -y 30 \
     "env TERM=xterm-256color BATCHTOP_HOME='$BATCHTOP_HOME' BATCHTOP_CONFIG='$BATCHTOP_CONFIG' \
-     BATCHTOP_POLL_MS=100 $* ; echo \"exit=\$?\"; sleep 60"
+     BATCHTOP_POLL_MS=100 PAGER='$TMP/pager.sh' $* ; echo \"exit=\$?\"; sleep 60"
 }
+# A pager that keeps what it was given, then quits (v in the inspector runs $PAGER FILE).
+printf '#!/bin/sh\ncp "$1" "%s/paged.json"\n' "$TMP" >"$TMP/pager.sh"
+chmod +x "$TMP/pager.sh"
 start "$BIN --read-only"
 wait_for "No jobs yet. Press n"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 1 ] || fail "not on the alternate screen"
@@ -114,6 +117,16 @@ wait_for "25 tasks"
 keys Enter
 wait_for "Rate limit reached for gpt-4o-mini"
 wait_for "Attempts"
+# v hands the raw JSON to $PAGER and takes the screen back after it.
+keys v
+deadline=$((SECONDS + 10))
+until [ -s "$TMP/paged.json" ]; do
+  ((SECONDS < deadline)) || fail "the pager was not run"
+  sleep 0.05
+done
+grep -q '"custom_id": "row-621"' "$TMP/paged.json" || fail "the pager did not get the raw JSON"
+wait_for "Attempts"
+wait_for "PgDn page-down  PgUp page-up"
 # ? shows the help generated from the key table; Esc goes back up.
 keys '?'
 wait_for "retry the selected error group or task"

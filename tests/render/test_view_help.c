@@ -27,7 +27,7 @@ static const char help_80x24[] =
     "   c                       cancel           cancel the selected job\n"
     "   S                       submit           submit the previewed job\n"
     "   /                       filter           filter or search\n"
-    "   f                       filter-state     cycle the task state filter\n"
+    "   n                       search-next      next match of the search (inspector)\n"
     " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
     "PgDn page-down  PgUp page-up  Esc back  ? help\n";
 /* end help_80x24 */
@@ -55,7 +55,7 @@ static const char help_80x24_elems[] =
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggg...............................................\n"
-    "...f.......................gggggggggggg.........................................\n"
+    "...f.......................ggggggggggg..........................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
     "iiiijjjjjjjjjjjjiiiijjjjjjjjjjiiijjjjjjjijjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\n";
 /* end help_80x24_elems */
@@ -80,6 +80,9 @@ static const char help_120x40[] =
     "   c                       cancel           cancel the selected job\n"
     "   S                       submit           submit the previewed job\n"
     "   /                       filter           filter or search\n"
+    "   n                       search-next      next match of the search (inspector)\n"
+    "   N                       search-prev      previous match of the search (inspector)\n"
+    "   v                       pager            open the raw JSON in $PAGER (inspector)\n"
     "   f                       filter-state     cycle the task state filter\n"
     "   s                       sort             change the sort order\n"
     "   I                       reverse          reverse the sort order (tasks)\n"
@@ -97,9 +100,6 @@ static const char help_120x40[] =
     "   the middle column above): e.g. 'retry = r C-r'. Key names: a character, C-x, F1-F12, Up, Down, Left, Right, PgUp,\n"
     "   PgDn, Home, End, Enter, Esc, Backspace, Tab, Space.\n"
     "   Theme: default. Choose with --theme NAME or 'theme = NAME' in the config (default, light, high-contrast, mono);\n"
-    "   NO_COLOR gives mono.\n"
-    "   Config file: (none; defaults in use)\n"
-    "\n"
     " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
     "PgDn page-down  PgUp page-up  Esc back  ? help\n";
 /* end help_120x40 */

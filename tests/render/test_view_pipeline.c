@@ -132,7 +132,7 @@ static const char lineage_80x24[] =
     "   {\n"
     "     \"custom_id\": \"row-12\",\n"
     " lines 21-41 of 55 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  y copy  Esc back  ? help  q quit\n";
 /* end lineage_80x24 */
 
 /* golden lineage_80x24_elems */
@@ -160,7 +160,7 @@ static const char lineage_80x24_elems[] =
     "................................................................................\n"
     ".....DDDDDDDDDDD................................................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
-    "iiiijjjjjjjjjjjjijjjjjjjjjjjjjjjjjijjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjjjjjjjj\n";
+    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjijjjjjjjjjijjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjj\n";
 /* end lineage_80x24_elems */
 
 /* golden lineage_120x40 */
@@ -179,7 +179,7 @@ static const char lineage_120x40[] =
     "   params        model=gpt-4o-mini  max_tokens=5  url=/v1/chat/completions\n"
     "\n"
     " Response\n"
-    "   (no output yet)\n"
+    "   no response: the request failed with server_error (the error is below)\n"
     "\n"
     " Error\n"
     "   server_error: The server had an error while processing your request.\n"
@@ -204,7 +204,7 @@ static const char lineage_120x40[] =
     " Raw response (JSON)\n"
     "   (none)\n"
     " lines 1-37 of 54 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  R retry-selected  y copy  n search-next  v pager  Esc back  ? help  q quit\n";
 /* end lineage_120x40 */
 
 /* golden lineage_ok_120x40 */
@@ -248,7 +248,7 @@ static const char lineage_ok_120x40[] =
     "     \"custom_id\": \"row-2\",\n"
     "     \"body\": {\n"
     " lines 1-37 of 41 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  R retry-selected  y copy  n search-next  v pager  Esc back  ? help  q quit\n";
 /* end lineage_ok_120x40 */
 /* clang-format on */
 
