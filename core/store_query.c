@@ -85,6 +85,17 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
                   NULL, -1, &v, err)))
     return r;
   out->tasks_in_flight = (int64_t)v;
+  /* Reported done by the provider but not downloaded: still `running` in the store, no longer
+   * at work, and shown as done in the progress: not in flight too. */
+  if ((r = scalar(s,
+                  "SELECT total(b.n_succeeded + b.n_failed) FROM jobs j JOIN batches b"
+                  " ON b.job_id = j.id AND b.results_state <> 'ingested'"
+                  " WHERE j.state IN ('submitting','running')",
+                  NULL, -1, &v, err)))
+    return r;
+  out->tasks_in_flight -= (int64_t)v;
+  if (out->tasks_in_flight < 0)
+    out->tasks_in_flight = 0;
   if ((r = scalar(s, "SELECT total(cost_usd) FROM finish_log WHERE at >= ?", NULL, day_start_ms, &v,
                   err)))
     return r;
@@ -183,7 +194,8 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
     return store_fail(s, err, "reading batch counts");
   j->reported_ok = sqlite3_column_int64(x->reported, 0);
   j->reported_failed = sqlite3_column_int64(x->reported, 1);
-  int64_t done = j->counts.total - j->counts.n[TASK_PENDING] - j->counts.n[TASK_RUNNING];
+  /* Executed: an expired or cancelled task never ran, so it is no throughput. */
+  int64_t done = j->counts.n[TASK_SUCCEEDED] + j->counts.n[TASK_FAILED];
   if (j->finished_at > 0) {
     /* Finished: the average over its life. */
     int64_t life = j->finished_at - j->created_at;
@@ -207,8 +219,22 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   int64_t recent = sqlite3_column_int64(x->recent, 0) + reported;
   j->rate_per_min = (double)recent * 60000.0 / (double)window;
   int64_t left = j->counts.n[TASK_PENDING] + j->counts.n[TASK_RUNNING] - reported;
-  if (j->rate_per_min > 0 && left > 0)
+  if (left <= 0)
+    return BT_OK;
+  /* Nothing finished in the last minute and nothing reported: the rest waits at the provider
+   * (validating, queued), and a rate from earlier would promise it in seconds. */
+  sqlite3_reset(x->recent);
+  sqlite3_bind_text(x->recent, 1, j->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(x->recent, 2, now - BT_QUERY_QUEUED_MS);
+  sqlite3_bind_int64(x->recent, 3, now);
+  if (sqlite3_step(x->recent) != SQLITE_ROW)
+    return store_fail(s, err, "measuring throughput");
+  if (sqlite3_column_int64(x->recent, 0) == 0 && reported == 0 && j->counts.n[TASK_RUNNING] > 0)
+    j->eta_ms = BT_QUERY_ETA_QUEUED;
+  else if (j->rate_per_min > 0)
     j->eta_ms = (int64_t)((double)left / j->rate_per_min * 60000.0);
+  if (j->eta_ms >= 0 && j->eta_ms < 1000)
+    j->eta_ms = 1000; /* work remains: never "0s" */
   return BT_OK;
 }
 

@@ -24,12 +24,17 @@
 
 /* Window over which throughput (tasks/min) is measured. */
 #define BT_QUERY_RATE_WINDOW_MS (5 * 60 * 1000)
+/* eta_ms of a job whose remaining tasks wait at the provider: none finished in the last minute
+ * and none reported done (a batch still validating or queued), so no rate says when. */
+#define BT_QUERY_ETA_QUEUED (-2)
+#define BT_QUERY_QUEUED_MS (60 * 1000)
 
 /* Header totals. */
 typedef struct bt_qtotals {
   int64_t jobs;            /* every job in the store */
   int64_t running_jobs;    /* submitting or running; a pipeline counts once */
-  int64_t tasks_in_flight; /* tasks in state running, over all jobs */
+  int64_t tasks_in_flight; /* tasks at work (running, less what the provider has reported
+                              done before the results are in), over unfinished jobs */
   double spend_today_usd;  /* cost of attempts that finished since day_start_ms */
   double spend_total_usd;  /* actual cost of every job */
 } bt_qtotals;
@@ -71,8 +76,10 @@ typedef struct bt_qjob {
   /* What the provider has reported done in batches whose results are not downloaded yet (the
    * tasks are still `running` in the store until then): progress a batch API shows early. */
   int64_t reported_ok, reported_failed;
-  double rate_per_min; /* tasks finished per minute over the rate window; 0 when none */
-  int64_t eta_ms;      /* remaining / rate; -1 when unknown or finished */
+  double rate_per_min; /* tasks executed (succeeded or failed: not expired or cancelled) per
+                          minute over the rate window, or over its life once finished */
+  int64_t eta_ms;      /* remaining / rate, at least 1 s while tasks remain; -1 when unknown or
+                          finished; BT_QUERY_ETA_QUEUED when the rest waits at the provider */
   bt_qstage *stages;   /* a pipeline row: its stage jobs in stage order; NULL for a job */
   size_t n_stages;
 } bt_qjob;

@@ -1,6 +1,8 @@
 /* ui_draw: shared drawing helpers. */
 #include "ui_draw.h"
 
+#include "store_query.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +262,16 @@ const char *ui_fmt_counts(const bt_counts *c, char *buf, size_t size) {
   }
   if (!buf[0])
     snprintf(buf, size, "no tasks");
+  return buf;
+}
+
+const char *ui_fmt_eta(int64_t eta_ms, char *buf, size_t size) {
+  if (eta_ms == BT_QUERY_ETA_QUEUED)
+    snprintf(buf, size, "queued");
+  else if (eta_ms < 0)
+    snprintf(buf, size, "-");
+  else
+    util_fmt_duration(eta_ms, buf, size);
   return buf;
 }
 

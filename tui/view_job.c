@@ -181,11 +181,7 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   x = 1;
   x += ui_field(stdscr, y + 4, x, w - x, "Rate", UI_NORMAL,
                 ui_fmt_rate(j->rate_per_min, a, sizeof a));
-  if (j->eta_ms >= 0)
-    util_fmt_duration(j->eta_ms, b, sizeof b);
-  else
-    snprintf(b, sizeof b, "-");
-  x += ui_field(stdscr, y + 4, x, w - x, "ETA", UI_NORMAL, b);
+  x += ui_field(stdscr, y + 4, x, w - x, "ETA", UI_NORMAL, ui_fmt_eta(j->eta_ms, b, sizeof b));
   int sw = w - x - 24;
   if (sw > SPARK_BUCKETS)
     sw = SPARK_BUCKETS;

@@ -211,11 +211,7 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
       ui_progress(stdscr, y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, &shown, base);
     ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, ui_fmt_done(&shown, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_RATE], base, ui_fmt_rate(j->rate_per_min, buf, sizeof buf));
-    if (j->eta_ms >= 0)
-      util_fmt_duration(j->eta_ms, buf, sizeof buf);
-    else
-      snprintf(buf, sizeof buf, "-");
-    ui_cols_cell(stdscr, y, 1, &cols[C_ETA], base, buf);
+    ui_cols_cell(stdscr, y, 1, &cols[C_ETA], base, ui_fmt_eta(j->eta_ms, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_EST], sel ? base : UI_COST_ESTIMATE,
                  util_fmt_usd(j->est_cost_usd, buf, sizeof buf));
     ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);

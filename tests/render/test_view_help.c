@@ -6,7 +6,7 @@
 /* clang-format off */
 /* golden help_80x24 */
 static const char help_80x24[] =
-    " batchtop jobs › help     2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › help     2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Keys                      Action (config name)\n"
     "   k Up                    up               move up\n"
     "   j Down                  down             move down\n"
@@ -62,7 +62,7 @@ static const char help_80x24_elems[] =
 
 /* golden help_120x40 */
 static const char help_120x40[] =
-    " batchtop jobs › help                                             2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › help                                             2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Keys                      Action (config name)\n"
     "   k Up                    up               move up\n"
     "   j Down                  down             move down\n"

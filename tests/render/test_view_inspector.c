@@ -7,7 +7,7 @@
 /* clang-format off */
 /* golden inspector_80x24 */
 static const char inspector_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     " row-621  row 621 (line 622)  failed  2 attempts\n"
     "\n"
     " Input row\n"
@@ -63,7 +63,7 @@ static const char inspector_80x24_elems[] =
 
 /* golden inspector_120x40 */
 static const char inspector_120x40[] =
-    " batchtop jobs › feedback-label › tasks rate_limit_exceeded › ro… 2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › feedback-label › tasks rate_limit_exceeded › ro… 2 running · 243 in flight · today $0.18 · total $0.18\n"
     " row-621  row 621 (line 622)  failed  2 attempts\n"
     "\n"
     " Input row\n"
@@ -107,7 +107,7 @@ static const char inspector_120x40[] =
 
 /* golden inspector_end_80x24 */
 static const char inspector_end_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     "     \"custom_id\": \"row-621\",\n"
     "     \"method\": \"POST\",\n"
     "     \"url\": \"/v1/chat/completions\",\n"
@@ -135,7 +135,7 @@ static const char inspector_end_80x24[] =
 
 /* golden inspector_ok_80x24 */
 static const char inspector_ok_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     " row-1  row 1 (line 2)  succeeded  1 attempt\n"
     "\n"
     " Input row\n"
@@ -162,7 +162,7 @@ static const char inspector_ok_80x24[] =
 /* end inspector_ok_80x24 */
 /* golden inspector_search_80x24 */
 static const char inspector_search_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     " row-621  row 621 (line 622)  failed  2 attempts\n"
     "\n"
     " Input row\n"

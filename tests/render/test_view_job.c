@@ -6,7 +6,7 @@
 /* clang-format off */
 /* golden job_80x24 */
 static const char job_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label         2 running · 243 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
@@ -62,7 +62,7 @@ static const char job_80x24_elems[] =
 
 /* golden job_120x40 */
 static const char job_120x40[] =
-    " batchtop jobs › feedback-label                                   2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › feedback-label                                   2 running · 243 in flight · today $0.18 · total $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here                                      created 12m ago\n"
     " ██████████████████████████████████████████████████████████████████████████████▓▓▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending  (82 reported, results not in yet)\n"
@@ -106,7 +106,7 @@ static const char job_120x40[] =
 
 /* golden job_retry_group_80x24 */
 static const char job_retry_group_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label         2 running · 243 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
@@ -133,7 +133,7 @@ static const char job_retry_group_80x24[] =
 /* end job_retry_group_80x24 */
 /* golden job_waiting_80x24 */
 static const char job_waiting_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label         2 running · 243 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
@@ -160,7 +160,7 @@ static const char job_waiting_80x24[] =
 /* end job_waiting_80x24 */
 /* golden job_batch_tasks_80x24 */
 static const char job_batch_tasks_80x24[] =
-    " batchtop jobs › feedback-label › batc… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › batc… 2 running · 243 in flight · today $0.18\n"
     " Batch 3  batch_6745a1f77b30  finalizing  120 succeeded, 45 failed of 250\n"
     " Files input file-in6745a1f77b30  output -  errors -\n"
     "\n"

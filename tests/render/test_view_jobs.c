@@ -7,7 +7,7 @@
 /* clang-format off */
 /* golden jobs_80x24 */
 static const char jobs_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -63,7 +63,7 @@ static const char jobs_80x24_elems[] =
 
 /* golden jobs_120x40 */
 static const char jobs_120x40[] =
-    " batchtop jobs                                                    2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs                                                    2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                  PROVIDER/MODEL STATE     DRIVER    PROGRESS         DONE/TOTAL   RATE    ETA     EST    COST  AGE\n"
     " draft-summaries       openai/gpt-4o  draft     -         ░░░░░░░░░░░   0%       0/10      -      -   $1.25   $0.00   3m\n"
     " feedback-label        openai/gpt-4o… running   here      ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.04   $0.02  12m\n"
@@ -107,7 +107,7 @@ static const char jobs_120x40[] =
 
 /* golden jobs_sorted_80x24 */
 static const char jobs_sorted_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -135,7 +135,7 @@ static const char jobs_sorted_80x24[] =
 
 /* golden jobs_retry_80x24 */
 static const char jobs_retry_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -163,7 +163,7 @@ static const char jobs_retry_80x24[] =
 
 /* golden jobs_filter_80x24 */
 static const char jobs_filter_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
     " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
@@ -191,7 +191,7 @@ static const char jobs_filter_80x24[] =
 
 /* golden jobs_ascii_80x24 */
 static const char jobs_ascii_80x24[] =
-    " batchtop jobs            2 running | 331 in flight | today $0.18 | total $0.18\n"
+    " batchtop jobs            2 running | 243 in flight | today $0.18 | total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ...........   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ########x>>  74%   747/1000  106/m  2m23s   $0.02\n"

@@ -9,7 +9,7 @@
 /* clang-format off */
 /* golden pipeline_80x24 */
 static const char pipeline_80x24[] =
-    " batchtop jobs › triage   2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage   2 running · 243 in flight · today $0.18 · total $0.18\n"
     " triage  tg7p1pe4 running                            3 stages · created 40m ago\n"
     " Input examples/feedback.csv   File examples/triage.pipeline.yaml\n"
     " Estimate $0.02 (standard $0.03)   Spent $0.0043   Tokens in 1.9k / out 85\n"
@@ -65,7 +65,7 @@ static const char pipeline_80x24_elems[] =
 
 /* golden pipeline_120x40 */
 static const char pipeline_120x40[] =
-    " batchtop jobs › triage                                           2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage                                           2 running · 243 in flight · today $0.18 · total $0.18\n"
     " triage  tg7p1pe4 running                                                                    3 stages · created 40m ago\n"
     " Input examples/feedback.csv   File examples/triage.pipeline.yaml\n"
     " Estimate $0.02 (standard $0.03)   Spent $0.0043   Tokens in 1.9k / out 85\n"
@@ -109,7 +109,7 @@ static const char pipeline_120x40[] =
 
 /* golden lineage_80x24 */
 static const char lineage_80x24[] =
-    " batchtop jobs › triage › triage/label… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › triage › triage/label… 2 running · 243 in flight · today $0.18\n"
     "\n"
     " Attempts\n"
     "   #1  batch_67b0c1d2e3f4 failed    HTTP 500 ended 33m ago  server_error: The\n"
@@ -165,7 +165,7 @@ static const char lineage_80x24_elems[] =
 
 /* golden lineage_120x40 */
 static const char lineage_120x40[] =
-    " batchtop jobs › triage › triage/label › tasks server_error › ro… 2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage › triage/label › tasks server_error › ro… 2 running · 243 in flight · today $0.18 · total $0.18\n"
     " row-12  row 12 (line 13)  failed  2 attempts\n"
     "\n"
     " Input row\n"
@@ -209,7 +209,7 @@ static const char lineage_120x40[] =
 
 /* golden lineage_ok_120x40 */
 static const char lineage_ok_120x40[] =
-    " batchtop jobs › triage › triage/priority › tasks › row-2         2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage › triage/priority › tasks › row-2         2 running · 243 in flight · today $0.18 · total $0.18\n"
     " row-2  row 2 (line 3)  succeeded  1 attempt\n"
     "\n"
     " Input row\n"

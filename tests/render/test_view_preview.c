@@ -9,7 +9,7 @@
 /* clang-format off */
 /* golden preview_80x24 */
 static const char preview_80x24[] =
-    " batchtop jobs › preview label.tmpl     2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › preview label.tmpl     2 running · 243 in flight · today $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -65,7 +65,7 @@ static const char preview_80x24_elems[] =
 
 /* golden preview_120x40 */
 static const char preview_120x40[] =
-    " batchtop jobs › preview label.tmpl                               2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › preview label.tmpl                               2 running · 243 in flight · today $0.18 · total $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -109,7 +109,7 @@ static const char preview_120x40[] =
 
 /* golden preview_row2_80x24 */
 static const char preview_row2_80x24[] =
-    " batchtop jobs › preview label.tmpl     2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › preview label.tmpl     2 running · 243 in flight · today $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -137,7 +137,7 @@ static const char preview_row2_80x24[] =
 
 /* golden preview_submit_80x24 */
 static const char preview_submit_80x24[] =
-    " batchtop jobs › preview label.tmpl     2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › preview label.tmpl     2 running · 243 in flight · today $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -165,7 +165,7 @@ static const char preview_submit_80x24[] =
 
 /* golden preview_prompt_80x24 */
 static const char preview_prompt_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"

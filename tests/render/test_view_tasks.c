@@ -6,7 +6,7 @@
 /* clang-format off */
 /* golden tasks_80x24 */
 static const char tasks_80x24[] =
-    " batchtop jobs › feedback-label › tasks 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › tasks 2 running · 243 in flight · today $0.18\n"
     " Filter state any  error any  text -                                 1000 tasks\n"
     "    ROW CUSTOM ID    STATE     TRIES ERROR          OUTPUT / MESSAGE\n"
     "      1 row-1        succeeded     1                feature\n"
@@ -62,7 +62,7 @@ static const char tasks_80x24_elems[] =
 
 /* golden tasks_120x40 */
 static const char tasks_120x40[] =
-    " batchtop jobs › feedback-label › tasks                           2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › feedback-label › tasks                           2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Filter state any  error any  text -                                                                         1000 tasks\n"
     "    ROW CUSTOM ID        STATE     TRIES     COST TOKENS ERROR             OUTPUT / MESSAGE\n"
     "      1 row-1            succeeded     1  $0.0000    182                   feature\n"
@@ -106,7 +106,7 @@ static const char tasks_120x40[] =
 
 /* golden tasks_failed_80x24 */
 static const char tasks_failed_80x24[] =
-    " batchtop jobs › feedback-label › tasks 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › tasks 2 running · 243 in flight · today $0.18\n"
     " Filter state failed  error any  text -                                40 tasks\n"
     "    ROW CUSTOM ID    STATE     TRIES ERROR          OUTPUT / MESSAGE\n"
     "    642 row-642      failed        1 rate_limit_ex… Rate limit reached for gpt…\n"
@@ -134,7 +134,7 @@ static const char tasks_failed_80x24[] =
 
 /* golden tasks_search_80x24 */
 static const char tasks_search_80x24[] =
-    " batchtop jobs › feedback-label › tasks 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › tasks 2 running · 243 in flight · today $0.18\n"
     " Filter state succeeded  error any  text CSV                          124 tasks\n"
     "    ROW CUSTOM ID    STATE     TRIES ERROR          OUTPUT / MESSAGE\n"
     "      3 row-3        succeeded     1                bug\n"
@@ -161,7 +161,7 @@ static const char tasks_search_80x24[] =
 /* end tasks_search_80x24 */
 /* golden tasks_by_state_120x40 */
 static const char tasks_by_state_120x40[] =
-    " batchtop jobs › feedback-label › tasks                           2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › feedback-label › tasks                           2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Filter state any  error any  text -                                                                         1000 tasks\n"
     "    ROW CUSTOM ID        STATE     TRIES     COST TOKENS ERROR             OUTPUT / MESSAGE\n"
     "    621 row-621          failed        2        -      - rate_limit_excee… Rate limit reached for gpt-4o-mini in organ…\n"
@@ -205,7 +205,7 @@ static const char tasks_by_state_120x40[] =
 
 /* golden tasks_by_cost_120x40 */
 static const char tasks_by_cost_120x40[] =
-    " batchtop jobs › feedback-label › tasks                           2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › feedback-label › tasks                           2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Filter state any  error any  text -                                                                         1000 tasks\n"
     "    ROW CUSTOM ID        STATE     TRIES     COST TOKENS ERROR             OUTPUT / MESSAGE\n"
     "      1 row-1            succeeded     1  $0.0000    182                   feature\n"
