@@ -79,6 +79,11 @@ bt_status actions_submit(bt_app *app, const char *template_path, const char *inp
   return no_engine("submit", err);
 }
 
+void actions_refresh(bt_app *app) {
+  if (app->engine)
+    engine_refresh(app->engine);
+}
+
 int actions_wake_fd(bt_app *app) {
   if (app->engine)
     return engine_wake_fd(app->engine);

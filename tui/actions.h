@@ -45,6 +45,10 @@ const char *actions_driver(bt_app *app, const char *job_id, const char *state, c
 bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error *err) BT_WUR;
 void actions_engine_stop(void *engine);
 
+/* Ctrl-L: the engine takes in unfinished jobs no one drives and steps every batch now (nothing
+ * without an engine). */
+void actions_refresh(bt_app *app);
+
 /* The fd the loop polls for engine events (-1: none). */
 int actions_wake_fd(bt_app *app);
 /* Move pending engine events into out (at most max); returns how many. */

@@ -465,6 +465,7 @@ static int global_action(bt_app *app, ui_action a) {
   case ACT_REFRESH:
     if (!app->headless)
       clearok(curscr, TRUE);
+    actions_refresh(app); /* the engine looks for undriven jobs and polls now */
     return UI_HANDLED | UI_RELOAD;
   case ACT_NEW:
     app_prompt(app, "New job: template file", "", 1, new_job_template, NULL, NULL);
