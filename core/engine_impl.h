@@ -115,7 +115,7 @@ struct bt_engine {
   char owner[32];
   ejob *jobs;
   int idle_sent;
-  /* drive_all: when to look for unfinished jobs no engine drives (engine_scan_unfinished), and
+  /* drive_all: when to look for unfinished jobs no engine drives (scan_unfinished), and
    * the jobs given up on, which a scan leaves alone until a retry or drive names them */
   int64_t next_scan;
   char (*gave_up)[BT_JOB_ID_LEN + 1];
