@@ -735,7 +735,7 @@ const char *store_query_task_sort_name(bt_qtsort s) {
 /* Per task, over its attempts (an index range each). */
 #define TASK_COST "(SELECT total(a.cost_usd) FROM attempts a WHERE a.task_id = t.id)"
 #define TASK_TOKENS                                                                                \
-  "(SELECT total(coalesce(a.input_tokens, 0) + coalesce(a.output_tokens, 0)) FROM attempts a"     \
+  "(SELECT total(coalesce(a.input_tokens, 0) + coalesce(a.output_tokens, 0)) FROM attempts a"      \
   " WHERE a.task_id = t.id)"
 
 /* ORDER BY for a sort; row order breaks ties (and is the default). */

@@ -146,7 +146,7 @@ typedef struct bt_qbatch {
 /* One batch on its own (a batch's task list): where it stands and its provider files. */
 typedef struct bt_qbatch_info {
   int64_t chunk_no, round, n_requests, n_succeeded, n_failed;
-  char *state, *remote_id, *remote_status;             /* remote_* NULL until created */
+  char *state, *remote_id, *remote_status;              /* remote_* NULL until created */
   char *input_file_id, *output_file_id, *error_file_id; /* NULL when none (yet) */
 } bt_qbatch_info;
 

@@ -113,8 +113,9 @@ size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
       /* Warnings and errors reach the status bar; the rest only the log. */
       if (e->level >= LOG_WARN) {
         char name[128];
-        app_message(app, e->level >= LOG_ERROR, "%s%s%s", job_label(app, e->job_id, name, sizeof name),
-                    e->job_id[0] ? ": " : "", e->message);
+        app_message(app, e->level >= LOG_ERROR, "%s%s%s",
+                    job_label(app, e->job_id, name, sizeof name), e->job_id[0] ? ": " : "",
+                    e->message);
       }
       break;
     case ENGINE_EV_JOB_ERROR: {

@@ -34,8 +34,8 @@
   X(ACT_CANCEL, "cancel", "c", "cancel the selected job")                                          \
   X(ACT_SUBMIT, "submit", "S", "submit the previewed job")                                         \
   X(ACT_FILTER, "filter", "/", "filter or search")                                                 \
-  X(ACT_SEARCH_NEXT, "search-next", "n", "next match of the search (inspector)")                  \
-  X(ACT_SEARCH_PREV, "search-prev", "N", "previous match of the search (inspector)")              \
+  X(ACT_SEARCH_NEXT, "search-next", "n", "next match of the search (inspector)")                   \
+  X(ACT_SEARCH_PREV, "search-prev", "N", "previous match of the search (inspector)")               \
   X(ACT_PAGER, "pager", "v", "open the raw JSON in $PAGER (inspector)")                            \
   X(ACT_FILTER_STATE, "filter-state", "f", "cycle the task state filter")                          \
   X(ACT_SORT, "sort", "s", "change the sort order")                                                \

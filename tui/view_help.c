@@ -93,7 +93,8 @@ static void help_title(void *st, char *buf, size_t size) {
 
 static void help_status(void *st, bt_app *app, char *buf, size_t size) {
   (void)st;
-  snprintf(buf, size, " batchtop %s \xc2\xb7 %s \xc2\xb7 q or Esc closes the help", BATCHTOP_VERSION,
+  snprintf(buf, size, " batchtop %s \xc2\xb7 %s \xc2\xb7 q or Esc closes the help",
+           BATCHTOP_VERSION,
            app->engine ? "driving jobs in this process" : "watching the store (read-only)");
 }
 

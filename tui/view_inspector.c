@@ -585,9 +585,8 @@ static void inspector_status(void *st, bt_app *app, char *buf, size_t size) {
            rows, v->search[0] ? " \xc2\xb7 search: " : "", v->search);
 }
 
-static const ui_action inspector_footer[] = {ACT_PAGE_DOWN, ACT_PAGE_UP, ACT_FILTER,
-                                             ACT_RETRY_ONE, ACT_COPY,    ACT_SEARCH_NEXT,
-                                             ACT_PAGER};
+static const ui_action inspector_footer[] = {
+    ACT_PAGE_DOWN, ACT_PAGE_UP, ACT_FILTER, ACT_RETRY_ONE, ACT_COPY, ACT_SEARCH_NEXT, ACT_PAGER};
 
 const bt_view_ops view_inspector_ops = {
     "inspector",

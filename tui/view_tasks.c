@@ -309,14 +309,15 @@ static void tasks_title(void *st, char *buf, size_t size) {
 static void tasks_status(void *st, bt_app *app, char *buf, size_t size) {
   tasks_view *v = st;
   (void)app;
-  snprintf(buf, size,
-           " task %lld of %lld \xc2\xb7 sort: %s%s \xc2\xb7 f cycles the state \xc2\xb7 Enter inspects",
-           (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total,
-           store_query_task_sort_name(v->sort), v->reverse ? " (reversed)" : "");
+  snprintf(
+      buf, size,
+      " task %lld of %lld \xc2\xb7 sort: %s%s \xc2\xb7 f cycles the state \xc2\xb7 Enter inspects",
+      (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total,
+      store_query_task_sort_name(v->sort), v->reverse ? " (reversed)" : "");
 }
 
-static const ui_action tasks_footer[] = {ACT_OPEN, ACT_FILTER_STATE, ACT_FILTER,    ACT_SORT,
-                                         ACT_REVERSE, ACT_RETRY,     ACT_RETRY_ONE, ACT_COPY};
+static const ui_action tasks_footer[] = {ACT_OPEN,    ACT_FILTER_STATE, ACT_FILTER,    ACT_SORT,
+                                         ACT_REVERSE, ACT_RETRY,        ACT_RETRY_ONE, ACT_COPY};
 
 const bt_view_ops view_tasks_ops = {
     "tasks",     tasks_open,   tasks_load,   tasks_draw,
