@@ -116,7 +116,7 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
     snprintf(buf, sizeof buf, "%s%s",
              stalled                          ? "stalled: nobody drives it"
              : strcmp(v->driver, "here") == 0 ? "driven here"
-                                              : "driven by ",
+                                              : "driven by another process, ",
              stalled || strcmp(v->driver, "here") == 0 ? "" : v->driver);
     int dw = ui_text_width(buf);
     if (x + dw + 1 < w)

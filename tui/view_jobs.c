@@ -333,7 +333,7 @@ static void jobs_status(void *st, bt_app *app, char *buf, size_t size) {
     n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 %s%s",
                   strcmp(drv, "stalled") == 0 ? "nobody drives it: "
                   : strcmp(drv, "here") == 0  ? "driven "
-                                              : "driven by ",
+                                              : "driven by another process, ",
                   drv);
   if (n > 0 && (size_t)n < size)
     n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 sort: %s", store_query_sort_name(v->sort));

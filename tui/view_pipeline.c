@@ -263,7 +263,7 @@ static void pview_status(void *st, bt_app *app, char *buf, size_t size) {
         (long long)v->stages.sel + 1, v->d.row.n_stages, drv[0] ? " \xc2\xb7 " : "",
         strcmp(drv, "stalled") == 0 ? "nobody drives it: "
         : strcmp(drv, "here") == 0  ? "driven "
-        : drv[0]                    ? "driven by "
+        : drv[0]                    ? "driven by another process, "
                                     : "",
         drv);
   }

@@ -80,6 +80,7 @@ wait_for "detached .*completed .*8/8"
   --wait >"$TMP/id2" 2>"$TMP/killed.log" &
 WAIT_PID=$!
 wait_for "killed .* running +pid $WAIT_PID " 10
+wait_for "driven by another process, pid $WAIT_PID " # the newest job is the one selected
 kill -9 "$WAIT_PID"
 wait "$WAIT_PID" 2>/dev/null || true
 WAIT_PID=""
