@@ -413,6 +413,13 @@ static int preview_key(void *st, bt_app *app, ui_action a, int key) {
     ui_doc_move(&v->doc, a);
     return UI_HANDLED | UI_REDRAW;
   case ACT_SUBMIT: {
+    if (!app->engine) { /* ask only what can happen */
+      app_message(app, 1,
+                  "cannot submit: this dashboard only watches the store (--read-only, or the "
+                  "engine could not start); use `batchtop submit` or `batchtop` without "
+                  "--read-only");
+      return UI_HANDLED | UI_REDRAW;
+    }
     if (v->all) {
       app_message(app, 0, "still estimating the cost of the whole file; a moment");
       return UI_HANDLED | UI_REDRAW;

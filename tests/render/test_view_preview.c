@@ -215,10 +215,22 @@ static void test_preview(void **state) {
   app_resize(app, 24, 80);
   golden_keys(app, "j");
   golden_check(app, "preview_row2_80x24", preview_row2_80x24, NULL);
+  /* Without an engine (--read-only) S refuses before asking. */
+  golden_keys(app, "S");
+  assert_int_equal(app->modal.kind, 0);
+  assert_non_null(strstr(app->message, "cannot submit: this dashboard only watches the store"));
+  /* With one, S states the cost first; yes creates the job and hands it over, by name. */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "S");
   golden_check(app, "preview_submit_80x24", preview_submit_80x24, NULL);
   golden_keys(app, "y");
-  assert_non_null(strstr(app->message, "needs the engine"));
+  assert_non_null(strstr(app->message, "submitted "));
+  assert_non_null(strstr(app->message, " (job "));
+  app->engine = NULL;
+  engine_free(engine);
+  config_cleanup(&ecfg);
   app_free(app);
   golden_store_close(&g);
 }
