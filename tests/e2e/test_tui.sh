@@ -42,6 +42,9 @@ wait_gone() {
   fail "'$1' did not go away"
 }
 keys() { tmux -L "$SOCK" send-keys -t bt "$@"; }
+# This test's dashboard: the child of its pane's shell (other tests run batchtop --read-only
+# at the same time under ctest -j, so a match on the command line could find theirs).
+dash_pid() { pgrep -n -P "$(tmux -L "$SOCK" display -p -t bt '#{pane_pid}')" || true; }
 sql() { python3 - "$BATCHTOP_HOME/batchtop.db" "$@"; }
 # A writer outside batchtop has none of the triggers each batchtop connection installs (store.h,
 # store_bulk_begin): after its changes it sets the job counts and spend as they would have.
@@ -147,7 +150,7 @@ sys.exit(any(w(l.rstrip("\n")) > 80 for l in sys.stdin))' || fail "a line is wid
 tmux -L "$SOCK" resize-window -t bt -x 100 -y 30
 wait_for "PROVIDER/MOD"
 # Idle: no busy loop. Two seconds of watching cost well under a tenth of a CPU.
-pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+pid="$(dash_pid)"
 [ -n "$pid" ] || fail "no batchtop process"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 before="$(cpu "$pid")"
@@ -164,7 +167,7 @@ wait_for "exit=0"
 # SIGTERM restores the terminal too.
 start "$BIN --read-only"
 wait_for "feedback-label"
-pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+pid="$(dash_pid)"
 [ -n "$pid" ] || fail "no batchtop process"
 kill -TERM "$pid"
 wait_for "exit=0"
@@ -173,7 +176,7 @@ wait_for "exit=0"
 # A crash (SIGSEGV) gives the terminal back too, then dies as it would have.
 start "$BIN --read-only"
 wait_for "feedback-label"
-pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+pid="$(dash_pid)"
 [ -n "$pid" ] || fail "no batchtop process"
 kill -SEGV "$pid"
 wait_for "exit=139"
