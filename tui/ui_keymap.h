@@ -43,8 +43,8 @@
   X(ACT_PREVIEW, "preview", "p", "preview the job's template over its input")                      \
   X(ACT_COPY, "copy", "y", "copy the selected id")                                                 \
   X(ACT_HELP, "help", "? F1", "show this help")                                                    \
-  X(ACT_REFRESH, "refresh", "C-l", "reload and redraw")                                            \
-  X(ACT_QUIT, "quit", "q F10", "quit")
+  X(ACT_REFRESH, "refresh", "C-l", "reload, redraw, and drive any job no one drives")              \
+  X(ACT_QUIT, "quit", "q F10", "quit (in this help: close it)")
 
 typedef enum {
   ACT_NONE = -1,
