@@ -139,6 +139,9 @@ keys Escape
 wait_for "job 2 of 5: 720 succeeded, 40 failed, 5 expired, 225 running"
 # A resize redraws at the new size (the footer and the narrow layout follow).
 tmux -L "$SOCK" resize-window -t bt -x 80 -y 24
+# The 80-column layout is drawn (the footer gives up "p preview"); until then tmux shows the
+# old screen cut at 80 columns.
+wait_gone "p preview"
 wait_for "job 2 of 5"
 pane | grep -q "RATE" || fail "80 columns: the rate column is gone"
 pane | grep -q "PROVIDER/MODEL" && fail "80 columns: provider/model should make room"
