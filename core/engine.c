@@ -375,6 +375,57 @@ static void job_add(bt_engine *e, const char *id) {
   j->dirty = 1;
 }
 
+/* drive_all keeps the jobs it gave up on (an error retries did not overcome) out of its scans,
+ * so that an auth error is not met again every few seconds; naming the job (drive, retry)
+ * lets it back in. */
+static int gave_up_has(const bt_engine *e, const char *id) {
+  for (size_t i = 0; i < e->n_gave_up; i++)
+    if (strcmp(e->gave_up[i], id) == 0)
+      return 1;
+  return 0;
+}
+
+static void gave_up_remember(bt_engine *e, const char *id) {
+  if (!e->drive_all || gave_up_has(e, id))
+    return;
+  char(*more)[BT_JOB_ID_LEN + 1] = realloc(e->gave_up, (e->n_gave_up + 1) * sizeof *more);
+  if (!more)
+    return;
+  e->gave_up = more;
+  util_strlcpy(e->gave_up[e->n_gave_up++], id, sizeof e->gave_up[0]);
+}
+
+static void gave_up_forget(bt_engine *e, const char *id) {
+  for (size_t i = 0; i < e->n_gave_up; i++)
+    if (strcmp(e->gave_up[i], id) == 0) {
+      memmove(e->gave_up[i], e->gave_up[e->n_gave_up - 1], sizeof e->gave_up[0]);
+      e->n_gave_up--;
+      return;
+    }
+}
+
+/* drive_all (the dashboard): once per poll interval, take in every unfinished job this engine
+ * does not have yet: one submitted by another process after the engine started (`submit`
+ * without --wait), or one whose driver died or was stopped. job_add leases it when no live
+ * process holds it, else watches and takes it over once that lease is released or stale. */
+static void scan_unfinished(bt_engine *e, int64_t now) {
+  if (!e->drive_all || now < e->next_scan)
+    return;
+  e->next_scan = now + (e->poll_ms > 0 && e->poll_ms < 2000 ? e->poll_ms : 2000);
+  char(*ids)[BT_JOB_ID_LEN + 1];
+  size_t n;
+  bt_error err;
+  error_clear(&err);
+  if (store_job_unfinished(e->store, &ids, &n, &err) != BT_OK) {
+    log_warn("engine: looking for jobs to drive: %s", err.message);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!find_job(e, ids[i]) && !gave_up_has(e, ids[i]))
+      job_add(e, ids[i]);
+  free(ids);
+}
+
 static void job_cancel(bt_engine *e, ejob *j) {
   bt_error err;
   if (store_run(e->store, &err, "cancelling", NULL,
@@ -395,10 +446,12 @@ static void apply_command(bt_engine *e, ecmd *c) {
   error_clear(&err);
   switch (c->kind) {
   case CMD_DRIVE:
+    gave_up_forget(e, c->job);
     job_add(e, c->job);
     break;
   case CMD_RETRY: {
     int64_t n = 0;
+    gave_up_forget(e, c->job);
     if (retry_apply(e->store, c->job, c->only, c->task_id, -1, &n, &err)) {
       engine_emit(e, ENGINE_EV_MESSAGE, c->job, LOG_ERROR, "retry: %s", err.message);
       break;
@@ -434,6 +487,7 @@ static void apply_command(bt_engine *e, ecmd *c) {
     break;
   }
   case CMD_REFRESH:
+    e->next_scan = 0; /* Ctrl-L in the dashboard: look for undriven jobs now */
     for (ejob *j = e->jobs; j; j = j->next) {
       j->next_reload = 0;
       for (ebatch *b = j->batches; b; b = b->next)
@@ -535,6 +589,7 @@ static int64_t schedule(bt_engine *e) {
       continue;
     }
     if (j->gave_up && !busy) {
+      gave_up_remember(e, j->id);
       *pj = j->next;
       job_free(e, j);
       continue;
@@ -589,16 +644,8 @@ static void *engine_main(void *arg) {
   }
   if (util_mkdir_p(e->spool_dir, 0700, &err) != BT_OK)
     log_warn("engine: %s", err.message);
-  if (e->drive_all) {
-    char(*ids)[BT_JOB_ID_LEN + 1];
-    size_t n;
-    if (store_job_unfinished(e->store, &ids, &n, &err) == BT_OK) {
-      for (size_t i = 0; i < n; i++)
-        job_add(e, ids[i]);
-      free(ids);
-    }
-  }
   while (1) {
+    scan_unfinished(e, util_mono_ms());
     take_commands(e);
     pthread_mutex_lock(&e->mu);
     int quit = e->quit;
@@ -669,6 +716,7 @@ void engine_free(bt_engine *e) {
   if (e->multi)
     curl_multi_cleanup(e->multi);
   free(e->active);
+  free(e->gave_up);
   ecmd *c = e->cmd_head;
   while (c) {
     ecmd *n = c->next;

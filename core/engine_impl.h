@@ -128,6 +128,11 @@ struct bt_engine {
   char owner[32];
   ejob *jobs;
   int idle_sent;
+  /* drive_all: when to look for unfinished jobs no engine drives (scan_unfinished), and
+   * the jobs given up on, which a scan leaves alone until a retry or drive names them */
+  int64_t next_scan;
+  char (*gave_up)[BT_JOB_ID_LEN + 1];
+  size_t n_gave_up;
   int64_t create_slot;  /* the anthropic batch allowed to create or reconcile now (0: none) */
   bt_http_req **active; /* transfers on the multi handle (freed at stop) */
   size_t n_active, cap_active;

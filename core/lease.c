@@ -70,3 +70,19 @@ void lease_release(bt_store *s, const char *job_id, const char *owner) {
                 "DELETE FROM leases WHERE job_id = ? AND owner = ?", "tt", job_id, owner))
     return;
 }
+
+bt_status lease_driver(bt_store *s, const char *job_id, int64_t *pid, bt_error *err) {
+  *pid = 0;
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s, "SELECT pid, expires_at FROM leases WHERE job_id = ?", &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    int64_t p = sqlite3_column_int64(st, 0);
+    if (sqlite3_column_int64(st, 1) > util_now_ms() && pid_alive(p))
+      *pid = p;
+  }
+  sqlite3_finalize(st);
+  return BT_OK;
+}

@@ -20,5 +20,8 @@ void lease_release(bt_store *s, const char *job_id, const char *owner);
 /* 1 in *held when someone other than owner (may be NULL) holds a live lease. */
 bt_status lease_held(bt_store *s, const char *job_id, const char *owner, int *held,
                      bt_error *err) BT_WUR;
+/* Who drives a job, for display: the pid of a live, unexpired lease's holder (this process's
+ * own pid when it drives the job itself), or 0 when nobody does. */
+bt_status lease_driver(bt_store *s, const char *job_id, int64_t *pid, bt_error *err) BT_WUR;
 
 #endif

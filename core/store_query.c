@@ -85,6 +85,17 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
                   NULL, -1, &v, err)))
     return r;
   out->tasks_in_flight = (int64_t)v;
+  /* Reported done by the provider but not downloaded: still `running` in the store, no longer
+   * at work, and shown as done in the progress: not in flight too. */
+  if ((r = scalar(s,
+                  "SELECT total(b.n_succeeded + b.n_failed) FROM jobs j JOIN batches b"
+                  " ON b.job_id = j.id AND b.results_state <> 'ingested'"
+                  " WHERE j.state IN ('submitting','running')",
+                  NULL, -1, &v, err)))
+    return r;
+  out->tasks_in_flight -= (int64_t)v;
+  if (out->tasks_in_flight < 0)
+    out->tasks_in_flight = 0;
   if ((r = scalar(s, "SELECT total(cost_usd) FROM finish_log WHERE at >= ?", NULL, day_start_ms, &v,
                   err)))
     return r;
@@ -183,7 +194,8 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
     return store_fail(s, err, "reading batch counts");
   j->reported_ok = sqlite3_column_int64(x->reported, 0);
   j->reported_failed = sqlite3_column_int64(x->reported, 1);
-  int64_t done = j->counts.total - j->counts.n[TASK_PENDING] - j->counts.n[TASK_RUNNING];
+  /* Executed: an expired or cancelled task never ran, so it is no throughput. */
+  int64_t done = j->counts.n[TASK_SUCCEEDED] + j->counts.n[TASK_FAILED];
   if (j->finished_at > 0) {
     /* Finished: the average over its life. */
     int64_t life = j->finished_at - j->created_at;
@@ -207,8 +219,22 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   int64_t recent = sqlite3_column_int64(x->recent, 0) + reported;
   j->rate_per_min = (double)recent * 60000.0 / (double)window;
   int64_t left = j->counts.n[TASK_PENDING] + j->counts.n[TASK_RUNNING] - reported;
-  if (j->rate_per_min > 0 && left > 0)
+  if (left <= 0)
+    return BT_OK;
+  /* Nothing finished in the last minute and nothing reported: the rest waits at the provider
+   * (validating, queued), and a rate from earlier would promise it in seconds. */
+  sqlite3_reset(x->recent);
+  sqlite3_bind_text(x->recent, 1, j->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(x->recent, 2, now - BT_QUERY_QUEUED_MS);
+  sqlite3_bind_int64(x->recent, 3, now);
+  if (sqlite3_step(x->recent) != SQLITE_ROW)
+    return store_fail(s, err, "measuring throughput");
+  if (sqlite3_column_int64(x->recent, 0) == 0 && reported == 0 && j->counts.n[TASK_RUNNING] > 0)
+    j->eta_ms = BT_QUERY_ETA_QUEUED;
+  else if (j->rate_per_min > 0)
     j->eta_ms = (int64_t)((double)left / j->rate_per_min * 60000.0);
+  if (j->eta_ms >= 0 && j->eta_ms < 1000)
+    j->eta_ms = 1000; /* work remains: never "0s" */
   return BT_OK;
 }
 
@@ -598,6 +624,52 @@ bt_status store_query_job(bt_store *s, const char *id, int64_t now_ms, int n_spa
   return r;
 }
 
+bt_status store_query_batch(bt_store *s, const char *job_id, int64_t batch_id, bt_qbatch_info *out,
+                            bt_error *err) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT chunk_no, round, n_requests, n_succeeded, n_failed, state,"
+                              " remote_id, remote_status, input_file_id, output_file_id,"
+                              " error_file_id FROM batches WHERE id = ? AND job_id = ?",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_int64(st, 1, batch_id);
+  sqlite3_bind_text(st, 2, job_id, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    int i = 0;
+    out->chunk_no = sqlite3_column_int64(st, i++);
+    out->round = sqlite3_column_int64(st, i++);
+    out->n_requests = sqlite3_column_int64(st, i++);
+    out->n_succeeded = sqlite3_column_int64(st, i++);
+    out->n_failed = sqlite3_column_int64(st, i++);
+    out->state = col_dup(st, i++);
+    out->remote_id = col_dup(st, i++);
+    out->remote_status = col_dup(st, i++);
+    out->input_file_id = col_dup(st, i++);
+    out->output_file_id = col_dup(st, i++);
+    out->error_file_id = col_dup(st, i++);
+  } else if (rc == SQLITE_DONE) {
+    r = error_set(err, BT_ERR_NOT_FOUND, "job %s has no batch %lld", job_id, (long long)batch_id);
+  } else {
+    r = store_fail(s, err, "reading a batch");
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
+void store_query_batch_cleanup(bt_qbatch_info *b) {
+  free(b->state);
+  free(b->remote_id);
+  free(b->remote_status);
+  free(b->input_file_id);
+  free(b->output_file_id);
+  free(b->error_file_id);
+  memset(b, 0, sizeof *b);
+}
+
 void store_query_job_cleanup(bt_qjob_detail *d) {
   job_free_strings(&d->job);
   free(d->template_path);
@@ -619,7 +691,7 @@ void store_query_job_cleanup(bt_qjob_detail *d) {
 }
 
 /* WHERE clause of a task page: ?1 job, ?2 state, ?3 group key, ?4 search pattern. */
-static void tasks_where(const bt_qtasks_opts *o, bt_buf *b, bt_status *r) {
+static void tasks_where(const bt_qtasks_opts *o, int64_t batch_id, bt_buf *b, bt_status *r) {
   if (!*r)
     *r = buf_puts(b, " WHERE t.job_id = ?1");
   if (!*r && o->state >= 0)
@@ -633,9 +705,12 @@ static void tasks_where(const bt_qtasks_opts *o, bt_buf *b, bt_status *r) {
     *r = buf_puts(b, " AND (t.custom_id LIKE ?4 ESCAPE '\\' OR t.output LIKE ?4 ESCAPE '\\'"
                      " OR (SELECT i.input FROM task_inputs i WHERE i.task_id = t.id) LIKE ?4"
                      " ESCAPE '\\')");
+  if (!*r && batch_id > 0)
+    *r = buf_puts(b, " AND t.id IN (SELECT a.task_id FROM attempts a WHERE a.batch_id = ?8)");
 }
 
-static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, const char *pat) {
+static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, int64_t batch_id,
+                       const char *pat) {
   sqlite3_bind_text(st, 1, o->job_id, -1, SQLITE_TRANSIENT);
   if (o->state >= 0)
     sqlite3_bind_text(st, 2, task_state_name((bt_task_state)o->state), -1, SQLITE_STATIC);
@@ -643,10 +718,56 @@ static void tasks_bind(sqlite3_stmt *st, const bt_qtasks_opts *o, const char *pa
     sqlite3_bind_text(st, 3, o->error_code, -1, SQLITE_TRANSIENT);
   if (pat)
     sqlite3_bind_text(st, 4, pat, -1, SQLITE_TRANSIENT);
+  if (batch_id > 0)
+    sqlite3_bind_int64(st, 8, batch_id);
+}
+
+static const char *const task_sort_names[] = {
+#define BT_X(e, s) s,
+    BT_QUERY_TASK_SORTS(BT_X)
+#undef BT_X
+};
+
+const char *store_query_task_sort_name(bt_qtsort s) {
+  return (unsigned)s < QTSORT_COUNT ? task_sort_names[s] : "?";
+}
+
+/* Per task, over its attempts (an index range each). */
+#define TASK_COST "(SELECT total(a.cost_usd) FROM attempts a WHERE a.task_id = t.id)"
+#define TASK_TOKENS                                                                                \
+  "(SELECT total(coalesce(a.input_tokens, 0) + coalesce(a.output_tokens, 0)) FROM attempts a"      \
+  " WHERE a.task_id = t.id)"
+
+/* ORDER BY for a sort; row order breaks ties (and is the default). */
+static const char *task_order(bt_qtsort sort, int reverse) {
+  switch (sort) {
+  case QTSORT_STATE:
+    return reverse ? "CASE t.state WHEN 'failed' THEN 0 WHEN 'expired' THEN 1 WHEN 'cancelled'"
+                     " THEN 2 WHEN 'running' THEN 3 WHEN 'pending' THEN 4 ELSE 5 END DESC,"
+                     " t.row_no DESC"
+                   : "CASE t.state WHEN 'failed' THEN 0 WHEN 'expired' THEN 1 WHEN 'cancelled'"
+                     " THEN 2 WHEN 'running' THEN 3 WHEN 'pending' THEN 4 ELSE 5 END, t.row_no";
+  case QTSORT_TRIES:
+    return reverse ? "t.attempts, t.row_no DESC" : "t.attempts DESC, t.row_no";
+  case QTSORT_COST:
+    return reverse ? TASK_COST ", t.row_no DESC" : TASK_COST " DESC, t.row_no";
+  case QTSORT_TOKENS:
+    return reverse ? TASK_TOKENS ", t.row_no DESC" : TASK_TOKENS " DESC, t.row_no";
+  default:
+    return reverse ? "t.row_no DESC" : "t.row_no";
+  }
 }
 
 bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list *out,
                             bt_error *err) {
+  return store_query_tasks_ex(s, o, NULL, out, err);
+}
+
+bt_status store_query_tasks_ex(bt_store *s, const bt_qtasks_opts *o, const bt_qtasks_ext *ext,
+                               bt_qtask_list *out, bt_error *err) {
+  int64_t batch_id = ext ? ext->batch_id : 0;
+  bt_qtsort sort = ext ? ext->sort : QTSORT_ROW;
+  int reverse = ext ? ext->reverse : 0;
   memset(out, 0, sizeof *out);
   char *pat = (o->search && o->search[0]) ? like_pattern(o->search) : NULL;
   bt_buf where, sql;
@@ -654,11 +775,11 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
   buf_init(&sql, 0);
   sqlite3_stmt *st = NULL;
   bt_status r = BT_OK;
-  tasks_where(o, &where, &r);
+  tasks_where(o, batch_id, &where, &r);
   if (r)
     goto out;
 
-  if (!pat && !(o->error_code && o->error_code[0])) {
+  if (!pat && !(o->error_code && o->error_code[0]) && batch_id <= 0) {
     /* Counts kept by triggers: O(states), whatever the size of the job. */
     bt_counts c;
     if ((r = store_job_counts(s, o->job_id, &c, err)))
@@ -668,7 +789,7 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
     if ((r = buf_printf(&sql, "SELECT count(*) FROM tasks t%s", buf_str(&where))) ||
         (r = store_prepare(s, buf_str(&sql), &st, err)))
       goto out;
-    tasks_bind(st, o, pat);
+    tasks_bind(st, o, batch_id, pat);
     if (sqlite3_step(st) != SQLITE_ROW) {
       r = store_fail(s, err, "counting tasks");
       goto out;
@@ -686,7 +807,8 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
    * imports can leave gaps): then page k starts after row_no k, an index seek, where OFFSET
    * steps over every row before it (a 1M-task job's last page: ~0.2 s -> well under 1 ms). */
   int64_t offset = o->offset > 0 ? o->offset : 0, after = -1;
-  if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && offset > 0) {
+  if (!pat && o->state < 0 && !(o->error_code && o->error_code[0]) && batch_id <= 0 &&
+      sort == QTSORT_ROW && !reverse && offset > 0) {
     int64_t gapless = 0;
     if ((r = store_query_int(s, err, &gapless, 0,
                              /* two subqueries: each is an index seek, where min() and
@@ -705,12 +827,13 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
                       " THEN coalesce((SELECT a.error_message FROM attempts a"
                       " WHERE a.id = t.last_attempt_id), t.error_code, t.state)"
                       " ELSE substr(coalesce(t.output, (SELECT i.input FROM task_inputs i"
-                      " WHERE i.task_id = t.id)), 1, 200) END"
-                      " FROM tasks t%s%s ORDER BY t.row_no LIMIT ?5 OFFSET ?6",
-                      buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "")) ||
+                      " WHERE i.task_id = t.id)), 1, 200) END, " TASK_COST ", " TASK_TOKENS
+                      " FROM tasks t%s%s ORDER BY %s LIMIT ?5 OFFSET ?6",
+                      buf_str(&where), after >= 0 ? " AND t.row_no > ?7" : "",
+                      task_order(sort, reverse))) ||
       (r = store_prepare(s, buf_str(&sql), &st, err)))
     goto out;
-  tasks_bind(st, o, pat);
+  tasks_bind(st, o, batch_id, pat);
   int64_t limit = o->limit > 0 ? o->limit : 100;
   sqlite3_bind_int64(st, 5, limit);
   sqlite3_bind_int64(st, 6, after >= 0 ? 0 : offset);
@@ -732,6 +855,8 @@ bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *o, bt_qtask_list 
     t->state = col_dup(st, 5);
     t->error_code = col_dup(st, 6);
     t->snippet = col_dup(st, 7);
+    t->cost_usd = sqlite3_column_double(st, 8);
+    t->tokens = sqlite3_column_int64(st, 9);
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     r = store_fail(s, err, "listing tasks");

@@ -24,12 +24,17 @@
 
 /* Window over which throughput (tasks/min) is measured. */
 #define BT_QUERY_RATE_WINDOW_MS (5 * 60 * 1000)
+/* eta_ms of a job whose remaining tasks wait at the provider: none finished in the last minute
+ * and none reported done (a batch still validating or queued), so no rate says when. */
+#define BT_QUERY_ETA_QUEUED (-2)
+#define BT_QUERY_QUEUED_MS (60 * 1000)
 
 /* Header totals. */
 typedef struct bt_qtotals {
   int64_t jobs;            /* every job in the store */
   int64_t running_jobs;    /* submitting or running; a pipeline counts once */
-  int64_t tasks_in_flight; /* tasks in state running, over all jobs */
+  int64_t tasks_in_flight; /* tasks at work (running, less what the provider has reported
+                              done before the results are in), over unfinished jobs */
   double spend_today_usd;  /* cost of attempts that finished since day_start_ms */
   double spend_total_usd;  /* actual cost of every job */
 } bt_qtotals;
@@ -71,8 +76,10 @@ typedef struct bt_qjob {
   /* What the provider has reported done in batches whose results are not downloaded yet (the
    * tasks are still `running` in the store until then): progress a batch API shows early. */
   int64_t reported_ok, reported_failed;
-  double rate_per_min; /* tasks finished per minute over the rate window; 0 when none */
-  int64_t eta_ms;      /* remaining / rate; -1 when unknown or finished */
+  double rate_per_min; /* tasks executed (succeeded or failed: not expired or cancelled) per
+                          minute over the rate window, or over its life once finished */
+  int64_t eta_ms;      /* remaining / rate, at least 1 s while tasks remain; -1 when unknown or
+                          finished; BT_QUERY_ETA_QUEUED when the rest waits at the provider */
   bt_qstage *stages;   /* a pipeline row: its stage jobs in stage order; NULL for a job */
   size_t n_stages;
 } bt_qjob;
@@ -136,6 +143,18 @@ typedef struct bt_qbatch {
   int64_t created_at, submitted_at, in_progress_at, finalizing_at, ended_at, expires_at;
 } bt_qbatch;
 
+/* One batch on its own (a batch's task list): where it stands and its provider files. */
+typedef struct bt_qbatch_info {
+  int64_t chunk_no, round, n_requests, n_succeeded, n_failed;
+  char *state, *remote_id, *remote_status;              /* remote_* NULL until created */
+  char *input_file_id, *output_file_id, *error_file_id; /* NULL when none (yet) */
+} bt_qbatch_info;
+
+/* BT_ERR_NOT_FOUND when the job has no batch of that id. */
+bt_status store_query_batch(bt_store *s, const char *job_id, int64_t batch_id, bt_qbatch_info *out,
+                            bt_error *err) BT_WUR;
+void store_query_batch_cleanup(bt_qbatch_info *b);
+
 /* Failed tasks sharing an error code (or, without one, a terminal state like "expired"). */
 typedef struct bt_qerror_group {
   char *code;
@@ -167,6 +186,8 @@ void store_query_job_cleanup(bt_qjob_detail *d);
 /* One row of a job's task list. */
 typedef struct bt_qtask {
   int64_t id, row_no, attempts, updated_at;
+  int64_t tokens;  /* input + output tokens over its attempts */
+  double cost_usd; /* over its attempts */
   char *custom_id, *state, *error_code;
   char *snippet; /* the error message, else the output, else the input (first 200 bytes) */
 } bt_qtask;
@@ -187,6 +208,36 @@ typedef struct bt_qtask_list {
 
 bt_status store_query_tasks(bt_store *s, const bt_qtasks_opts *opts, bt_qtask_list *out,
                             bt_error *err) BT_WUR;
+/* How a task list is ordered (row order, the default, is the input's). */
+#define BT_QUERY_TASK_SORTS(X)                                                                     \
+  X(QTSORT_ROW, "row")                                                                             \
+  X(QTSORT_STATE, "state")                                                                         \
+  X(QTSORT_TRIES, "tries")                                                                         \
+  X(QTSORT_COST, "cost")                                                                           \
+  X(QTSORT_TOKENS, "tokens")
+
+typedef enum {
+#define BT_X(e, s) e,
+  BT_QUERY_TASK_SORTS(BT_X)
+#undef BT_X
+      QTSORT_COUNT
+} bt_qtsort;
+
+const char *store_query_task_sort_name(bt_qtsort s);
+
+/* What store_query_tasks_ex adds to the options. */
+typedef struct bt_qtasks_ext {
+  int64_t batch_id; /* > 0: only the tasks with an attempt in this batch (its requests) */
+  bt_qtsort sort;   /* state: failed, expired, cancelled, running, pending, succeeded; tries,
+                     * cost and tokens: most first; ties in row order */
+  int reverse;      /* the opposite order */
+} bt_qtasks_ext;
+
+/* store_query_tasks with a batch and an order. There is no index by batch, cost or tokens:
+ * a batch's list scans the attempts, and a sort other than row order reads every matching
+ * task once (for the dashboard's tasks view, on a key press). ext may be NULL. */
+bt_status store_query_tasks_ex(bt_store *s, const bt_qtasks_opts *opts, const bt_qtasks_ext *ext,
+                               bt_qtask_list *out, bt_error *err) BT_WUR;
 void store_query_tasks_cleanup(bt_qtask_list *l);
 
 /* One attempt at a task. */

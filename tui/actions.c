@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store_query.h"
 #include "util.h"
 
 #include "engine.h"
 #include "job.h"
+#include "lease.h"
 #include "logger.h"
 #include "retry.h"
 
@@ -77,10 +79,25 @@ bt_status actions_submit(bt_app *app, const char *template_path, const char *inp
   return no_engine("submit", err);
 }
 
+void actions_refresh(bt_app *app) {
+  if (app->engine)
+    engine_refresh(app->engine);
+}
+
 int actions_wake_fd(bt_app *app) {
   if (app->engine)
     return engine_wake_fd(app->engine);
   return -1;
+}
+
+/* Jobs are named by their names in the status line (their ids are for commands). */
+static const char *job_label(bt_app *app, const char *id, char *buf, size_t size) {
+  bt_error err;
+  error_clear(&err);
+  buf[0] = '\0';
+  if (id[0] && (store_query_job_name(app->store, id, buf, size, &err) != BT_OK || !buf[0]))
+    util_strlcpy(buf, id, size);
+  return buf;
 }
 
 size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
@@ -94,13 +111,18 @@ size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
     switch (e->kind) {
     case ENGINE_EV_MESSAGE:
       /* Warnings and errors reach the status bar; the rest only the log. */
-      if (e->level >= LOG_WARN)
-        app_message(app, e->level >= LOG_ERROR, "%s%s%s", e->job_id, e->job_id[0] ? ": " : "",
+      if (e->level >= LOG_WARN) {
+        char name[128];
+        app_message(app, e->level >= LOG_ERROR, "%s%s%s",
+                    job_label(app, e->job_id, name, sizeof name), e->job_id[0] ? ": " : "",
                     e->message);
+      }
       break;
-    case ENGINE_EV_JOB_ERROR:
-      app_message(app, 1, "%s: %s", e->job_id, e->message);
+    case ENGINE_EV_JOB_ERROR: {
+      char name[128];
+      app_message(app, 1, "%s: %s", job_label(app, e->job_id, name, sizeof name), e->message);
       break;
+    }
     case ENGINE_EV_CHANGED:
     case ENGINE_EV_JOB_DONE:
       out[n].kind = e->kind == ENGINE_EV_CHANGED ? APP_EV_CHANGED : APP_EV_JOB_DONE;
@@ -122,6 +144,7 @@ size_t actions_events(bt_app *app, bt_app_event *out, size_t max) {
 
 typedef struct {
   char job[BT_JOB_ID_LEN + 1];
+  char name[128];
   char only[128];
   int64_t task;
 } retry_req;
@@ -133,11 +156,24 @@ static void retry_yes(bt_app *app, void *ud) {
   if (actions_retry(app, p->job, p->only[0] ? p->only : NULL, p->task, &err) != BT_OK)
     app_message(app, 1, "%s", err.message);
   else
-    app_message(app, 0, "retry queued for %s", p->job);
+    app_message(app, 0, "retry queued for %s", p->name);
+}
+
+/* A dialog is only opened for what can happen: without an engine, say so before asking. */
+static int refuse_read_only(bt_app *app, const char *what, const char *job_name) {
+  if (app->engine)
+    return 0;
+  app_message(app, 1,
+              "cannot %s %s: this dashboard only watches the store (--read-only, or the "
+              "engine could not start); run `batchtop` without --read-only",
+              what, job_name);
+  return 1;
 }
 
 int actions_ask_retry(bt_app *app, const char *job_id, const char *job_name, const char *only,
                       int64_t task_id) {
+  if (refuse_read_only(app, "retry", job_name))
+    return UI_HANDLED | UI_REDRAW;
   int64_t n = 0;
   double usd = 0;
   bt_error err;
@@ -169,6 +205,7 @@ int actions_ask_retry(bt_app *app, const char *job_id, const char *job_name, con
   if (!p)
     return UI_HANDLED;
   util_strlcpy(p->job, job_id, sizeof p->job);
+  util_strlcpy(p->name, job_name, sizeof p->name);
   if (only)
     util_strlcpy(p->only, only, sizeof p->only);
   p->task = task_id;
@@ -177,20 +214,51 @@ int actions_ask_retry(bt_app *app, const char *job_id, const char *job_name, con
 }
 
 static void cancel_yes(bt_app *app, void *ud) {
+  retry_req *p = ud;
   bt_error err;
   error_clear(&err);
-  if (actions_cancel(app, ud, &err) != BT_OK)
+  if (actions_cancel(app, p->job, &err) != BT_OK)
     app_message(app, 1, "%s", err.message);
   else
-    app_message(app, 0, "cancelling %s", (const char *)ud);
+    app_message(app, 0, "cancelling %s", p->name);
 }
 
 int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, int64_t unfinished) {
+  if (refuse_read_only(app, "cancel", job_name))
+    return UI_HANDLED | UI_REDRAW;
+  if (unfinished <= 0) {
+    app_message(app, 0, "%s has no unfinished tasks to cancel", job_name);
+    return UI_HANDLED | UI_REDRAW;
+  }
   char text[512];
   snprintf(text, sizeof text, "Cancel %s? Its %lld unfinished task%s stop; finished results stay.",
            job_name, (long long)unfinished, unfinished == 1 ? "" : "s");
-  app_confirm(app, "Cancel job", text, cancel_yes, util_xstrdup(job_id), free);
+  retry_req *p = calloc(1, sizeof *p);
+  if (!p)
+    return UI_HANDLED;
+  util_strlcpy(p->job, job_id, sizeof p->job);
+  util_strlcpy(p->name, job_name, sizeof p->name);
+  app_confirm(app, "Cancel job", text, cancel_yes, p, free);
   return UI_HANDLED | UI_REDRAW;
+}
+
+const char *actions_driver(bt_app *app, const char *job_id, const char *state, char *buf,
+                           size_t size) {
+  buf[0] = '\0';
+  if (!state || (strcmp(state, "submitting") != 0 && strcmp(state, "running") != 0))
+    return buf;
+  int64_t pid = 0;
+  bt_error err;
+  error_clear(&err);
+  if (lease_driver(app->store, job_id, &pid, &err) != BT_OK)
+    snprintf(buf, size, "?");
+  else if (pid == (int64_t)getpid())
+    snprintf(buf, size, "here");
+  else if (pid > 0)
+    snprintf(buf, size, "pid %lld", (long long)pid);
+  else
+    snprintf(buf, size, "nobody: stalled");
+  return buf;
 }
 
 bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error *err) {

@@ -34,10 +34,20 @@ int actions_ask_retry(bt_app *app, const char *job_id, const char *job_name, con
                       int64_t task_id);
 int actions_ask_cancel(bt_app *app, const char *job_id, const char *job_name, int64_t unfinished);
 
+/* Who drives a job (its lease): "here" (this dashboard's engine), "pid N" (another batchtop
+ * process), "nobody: stalled" (an unfinished job no live process holds), or "" for a job
+ * that no driver moves (a draft, or one that has ended). Returns buf. */
+const char *actions_driver(bt_app *app, const char *job_id, const char *state, char *buf,
+                           size_t size);
+
 /* The dashboard's in-process engine (drive_all): start before the app, stop after it. The
  * engine is a bt_engine* behind void* so views need not see the engine's header. */
 bt_status actions_engine_start(const bt_config *cfg, void **engine_out, bt_error *err) BT_WUR;
 void actions_engine_stop(void *engine);
+
+/* Ctrl-L: the engine takes in unfinished jobs no one drives and steps every batch now (nothing
+ * without an engine). */
+void actions_refresh(bt_app *app);
 
 /* The fd the loop polls for engine events (-1: none). */
 int actions_wake_fd(bt_app *app);

@@ -236,8 +236,16 @@ void app_message(bt_app *app, int is_error, const char *fmt, ...) {
   vsnprintf(app->message, sizeof app->message, fmt, ap);
   va_end(ap);
   app->message_error = is_error;
+  app->message_at = util_now_ms();
   if (is_error)
     log_warn("dashboard: %s", app->message);
+}
+
+int app_message_expire(bt_app *app, int64_t now_ms) {
+  if (!app->message[0] || now_ms - app->message_at < (app->message_error ? 10000 : 5000))
+    return 0;
+  app->message[0] = '\0';
+  return 1;
 }
 
 void app_confirm(bt_app *app, const char *title, const char *text, bt_app_confirm_fn fn, void *ud,
@@ -457,6 +465,7 @@ static int global_action(bt_app *app, ui_action a) {
   case ACT_REFRESH:
     if (!app->headless)
       clearok(curscr, TRUE);
+    actions_refresh(app); /* the engine looks for undriven jobs and polls now */
     return UI_HANDLED | UI_RELOAD;
   case ACT_NEW:
     app_prompt(app, "New job: template file", "", 1, new_job_template, NULL, NULL);
@@ -665,7 +674,10 @@ void app_draw(bt_app *app) {
     keep++;
   }
   acts[n++] = ACT_HELP;
-  acts[n++] = ACT_QUIT;
+  if (ops != &view_help_ops) /* there q closes the help (Esc back says so) */
+    acts[n++] = ACT_QUIT;
+  else
+    keep--;
   ui_footer_draw(stdscr, &app->footer, app->rows - 1, app->cols, &app->keymap, acts, n, keep);
   if (app->modal.kind)
     draw_modal(app);
@@ -732,6 +744,8 @@ int app_run(bt_app *app) {
         next_tick = now; /* more to do: poll without waiting, so keys still come first */
       if (now - last_draw >= 10000)
         flags |= UI_REDRAW; /* ages and ETAs move even when the store does not */
+      if (app_message_expire(app, util_now_ms()))
+        flags |= UI_REDRAW;
     }
     if (flags & UI_QUIT)
       break;

@@ -41,6 +41,7 @@ typedef struct bt_view_arg {
   const char *job_id;
   const char *pipeline_id; /* pipeline view */
   int64_t task_id;
+  int64_t batch_id;                       /* tasks view: only this batch's tasks (> 0) */
   const char *error_code;                 /* tasks view: preset error-group filter */
   int state;                              /* tasks view: preset state filter, -1 none */
   const char *template_path, *input_path; /* preview */
@@ -109,6 +110,7 @@ struct bt_app {
   ui_footer footer;
   char message[256];
   int message_error;
+  int64_t message_at; /* unix ms it was set (app_message_expire) */
   int64_t data_version;
   int poll_ms;
   char clipboard[128]; /* the last id copied with `y` */
@@ -153,8 +155,11 @@ void app_draw(bt_app *app);
 /* Headless: a new screen size, as a terminal resize would give. */
 void app_resize(bt_app *app, int rows, int cols);
 
-/* A line in the status bar until the next key. */
+/* A line in the status bar until the next key, or until it has been read (app_message_expire). */
 void app_message(bt_app *app, int is_error, const char *fmt, ...) BT_PRINTF(3, 4);
+/* Clear a message shown long enough at now_ms (5 s; an error 10 s). 1 when it cleared one (the
+ * loop repaints). */
+int app_message_expire(bt_app *app, int64_t now_ms);
 /* Ask yes/no; on yes, fn(app, ud). free_ud (may be NULL) frees ud either way. */
 void app_confirm(bt_app *app, const char *title, const char *text, bt_app_confirm_fn fn, void *ud,
                  void (*free_ud)(void *));

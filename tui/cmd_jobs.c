@@ -50,8 +50,10 @@ int cmd_jobs(bt_cli *cli, int argc, char **argv) {
     json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
   } else {
-    printf("%-8s  %-20s  %-9s  %-18s  %-10s  %8s  %8s  %8s  %10s\n", "ID", "NAME", "PROVIDER",
-           "MODEL", "STATE", "TASKS", "OK", "FAILED", "COST");
+    /* The task states of `status` and `--json`, each apart (none folded into FAILED). */
+    printf("%-8s  %-20s  %-9s  %-18s  %-10s  %8s  %9s  %8s  %8s  %9s  %10s\n", "ID", "NAME",
+           "PROVIDER", "MODEL", "STATE", "TASKS", "SUCCEEDED", "FAILED", "EXPIRED", "CANCELLED",
+           "COST");
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o) {
@@ -59,17 +61,17 @@ int cmd_jobs(bt_cli *cli, int argc, char **argv) {
       char usd[32];
       util_fmt_usd(json_real_value(json_object_get(json_object_get(o, "cost"), "actual_usd")), usd,
                    sizeof usd);
-      long long bad = json_integer_value(json_object_get(cn, "failed")) +
-                      json_integer_value(json_object_get(cn, "expired")) +
-                      json_integer_value(json_object_get(cn, "cancelled"));
-      printf("%-8s  %-20.20s  %-9s  %-18.18s  %-10s  %8lld  %8lld  %8lld  %10s\n",
+      printf("%-8s  %-20.20s  %-9s  %-18.18s  %-10s  %8lld  %9lld  %8lld  %8lld  %9lld  %10s\n",
              json_string_value(json_object_get(o, "id")),
              json_string_value(json_object_get(o, "name")),
              json_string_value(json_object_get(o, "provider")),
              json_string_value(json_object_get(o, "model")),
              json_string_value(json_object_get(o, "state")),
              (long long)json_integer_value(json_object_get(cn, "total")),
-             (long long)json_integer_value(json_object_get(cn, "succeeded")), bad, usd);
+             (long long)json_integer_value(json_object_get(cn, "succeeded")),
+             (long long)json_integer_value(json_object_get(cn, "failed")),
+             (long long)json_integer_value(json_object_get(cn, "expired")),
+             (long long)json_integer_value(json_object_get(cn, "cancelled")), usd);
     }
   }
   json_decref(arr);

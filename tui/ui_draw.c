@@ -1,6 +1,8 @@
 /* ui_draw: shared drawing helpers. */
 #include "ui_draw.h"
 
+#include "store_query.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +245,33 @@ const char *ui_fmt_done(const bt_counts *c, char *buf, size_t size) {
   else
     snprintf(buf, size, "%s/%s", util_fmt_count((double)done, a, sizeof a),
              util_fmt_count((double)c->total, b, sizeof b));
+  return buf;
+}
+
+const char *ui_fmt_counts(const bt_counts *c, char *buf, size_t size) {
+  static const bt_task_state order[] = {TASK_SUCCEEDED, TASK_FAILED,  TASK_EXPIRED,
+                                        TASK_CANCELLED, TASK_RUNNING, TASK_PENDING};
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof order / sizeof order[0] && n < size; i++) {
+    if (c->n[order[i]] <= 0)
+      continue;
+    int k = snprintf(buf + n, size - n, "%s%lld %s", n ? ", " : "", (long long)c->n[order[i]],
+                     task_state_name(order[i]));
+    n += k > 0 ? (size_t)k : 0;
+  }
+  if (!buf[0])
+    snprintf(buf, size, "no tasks");
+  return buf;
+}
+
+const char *ui_fmt_eta(int64_t eta_ms, char *buf, size_t size) {
+  if (eta_ms == BT_QUERY_ETA_QUEUED)
+    snprintf(buf, size, "queued");
+  else if (eta_ms < 0)
+    snprintf(buf, size, "-");
+  else
+    util_fmt_duration(eta_ms, buf, size);
   return buf;
 }
 

@@ -62,6 +62,12 @@ void ui_spark(WINDOW *w, int y, int x, int width, const int64_t *v, int n);
 void ui_progress(WINDOW *w, int y, int x, int width, const bt_counts *c, ui_elem text_elem);
 /* "done/total" of counts (done = ended in any state); large numbers abbreviated. */
 const char *ui_fmt_done(const bt_counts *c, char *buf, size_t size);
+/* A job's tasks by the states of `status --json`, in its order and words: "620 succeeded,
+ * 40 failed, 5 expired, 325 running, 10 pending" (a state with no task is left out). */
+const char *ui_fmt_counts(const bt_counts *c, char *buf, size_t size);
+/* A job's ETA (store_query.h's eta_ms): a duration, "queued" when the rest waits at the
+ * provider, "-" when unknown or finished. */
+const char *ui_fmt_eta(int64_t eta_ms, char *buf, size_t size);
 
 /* Element of a task or job state name ("failed" -> UI_STATE_FAILED), including a pipeline's
  * "held" stage and a row's "waiting", "skipped" and "blocked" in a stage. */

@@ -164,6 +164,15 @@ ui_action ui_keymap_lookup(const ui_keymap *km, int key) {
   return ACT_NONE;
 }
 
+int ui_keymap_has(const ui_keymap *km, ui_action a, int key) {
+  if ((unsigned)a >= ACT_COUNT)
+    return 0;
+  for (int k = 0; k < km->n[a]; k++)
+    if (km->keys[a][k] == key)
+      return 1;
+  return 0;
+}
+
 const char *ui_keymap_keys(const ui_keymap *km, ui_action a, char *buf, size_t size) {
   buf[0] = '\0';
   if ((unsigned)a >= ACT_COUNT)

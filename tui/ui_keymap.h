@@ -27,19 +27,24 @@
   X(ACT_OPEN, "open", "Enter Right l", "open the selected item")                                   \
   X(ACT_BACK, "back", "Esc Backspace Left h", "go back")                                           \
   X(ACT_FOCUS, "focus", "Tab", "switch between batches and errors")                                \
+  X(ACT_TASKS, "tasks", "t", "list all the job's tasks")                                           \
   X(ACT_NEW, "new", "n", "new job: preview a template over an input file")                         \
   X(ACT_RETRY, "retry", "r", "retry the job's failed, expired and cancelled tasks")                \
   X(ACT_RETRY_ONE, "retry-selected", "R", "retry the selected error group or task")                \
   X(ACT_CANCEL, "cancel", "c", "cancel the selected job")                                          \
   X(ACT_SUBMIT, "submit", "S", "submit the previewed job")                                         \
   X(ACT_FILTER, "filter", "/", "filter or search")                                                 \
+  X(ACT_SEARCH_NEXT, "search-next", "n", "next match of the search (inspector)")                   \
+  X(ACT_SEARCH_PREV, "search-prev", "N", "previous match of the search (inspector)")               \
+  X(ACT_PAGER, "pager", "v", "open the raw JSON in $PAGER (inspector)")                            \
   X(ACT_FILTER_STATE, "filter-state", "f", "cycle the task state filter")                          \
   X(ACT_SORT, "sort", "s", "change the sort order")                                                \
+  X(ACT_REVERSE, "reverse", "I", "reverse the sort order (tasks)")                                 \
   X(ACT_PREVIEW, "preview", "p", "preview the job's template over its input")                      \
   X(ACT_COPY, "copy", "y", "copy the selected id")                                                 \
   X(ACT_HELP, "help", "? F1", "show this help")                                                    \
-  X(ACT_REFRESH, "refresh", "C-l", "reload and redraw")                                            \
-  X(ACT_QUIT, "quit", "q F10", "quit")
+  X(ACT_REFRESH, "refresh", "C-l", "reload, redraw, and drive any job no one drives")              \
+  X(ACT_QUIT, "quit", "q F10", "quit (in this help: close it)")
 
 typedef enum {
   ACT_NONE = -1,
@@ -70,8 +75,11 @@ const char *ui_key_name(int key, char *buf, size_t size);
 void ui_keymap_default(ui_keymap *km);
 /* Apply the config's [keys] section; errors name the config file and line. */
 bt_status ui_keymap_apply_config(ui_keymap *km, const bt_config *cfg, bt_error *err) BT_WUR;
-/* The action bound to key, or ACT_NONE. */
+/* The action bound to key, or ACT_NONE. A key bound to several actions (n: new, and the
+ * inspector's next match) gives the first; a view that means another asks ui_keymap_has. */
 ui_action ui_keymap_lookup(const ui_keymap *km, int key);
+/* 1 when key is one of a's keys. */
+int ui_keymap_has(const ui_keymap *km, ui_action a, int key);
 /* "k/Up" style list of an action's keys, for the help and footer. */
 const char *ui_keymap_keys(const ui_keymap *km, ui_action a, char *buf, size_t size);
 

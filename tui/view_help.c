@@ -79,7 +79,7 @@ static int help_key(void *st, bt_app *app, ui_action a, int key) {
   help_view *v = st;
   if (ui_doc_move(&v->doc, a))
     return UI_HANDLED | UI_REDRAW;
-  if (a == ACT_HELP || a == ACT_OPEN) {
+  if (a == ACT_HELP || a == ACT_OPEN || a == ACT_QUIT) { /* q closes the help, as Esc does */
     app_pop(app);
     return UI_HANDLED | UI_REDRAW;
   }
@@ -93,7 +93,8 @@ static void help_title(void *st, char *buf, size_t size) {
 
 static void help_status(void *st, bt_app *app, char *buf, size_t size) {
   (void)st;
-  snprintf(buf, size, " batchtop %s \xc2\xb7 %s", BATCHTOP_VERSION,
+  snprintf(buf, size, " batchtop %s \xc2\xb7 %s \xc2\xb7 q or Esc closes the help",
+           BATCHTOP_VERSION,
            app->engine ? "driving jobs in this process" : "watching the store (read-only)");
 }
 

@@ -2,9 +2,14 @@
  * tokens and cost, every attempt, for a task of a pipeline stage the row's lineage (every stage
  * and attempt it went through), and the raw JSON pretty-printed. Scrolls as one document.
  * Every string passes through secret_scrub() first: an API key never reaches the screen. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -23,6 +28,7 @@ typedef struct {
   char job_name[128];
   ui_doc doc;
   int loaded;
+  char search[256]; /* the / search; its matches are marked, n and N go between them */
 } inspector_view;
 
 static void add_text(ui_doc *d, ui_elem e, int indent, const char *text) {
@@ -222,6 +228,88 @@ static void add_lineage(inspector_view *v) {
   }
 }
 
+static void inspector_rebuild(inspector_view *v, bt_app *app);
+
+/* Why a task has no response to show. */
+static const char *no_response(const bt_qtask_detail *t, const bt_qattempt *last, char *buf,
+                               size_t size) {
+  const char *code = t->error_code ? t->error_code : last ? last->error_code : NULL;
+  const char *msg = last ? last->error_message : NULL; /* shown under Error */
+  if (strcmp(t->state, "expired") == 0)
+    snprintf(buf, size, "no response: the batch expired before this request ran");
+  else if (strcmp(t->state, "cancelled") == 0)
+    snprintf(buf, size, "no response: the request was cancelled before it ran");
+  else if (strcmp(t->state, "failed") == 0 && (code || msg))
+    snprintf(buf, size, "no response: the request failed with %s (the error is below)",
+             code ? code : "an error");
+  else if (strcmp(t->state, "failed") == 0)
+    snprintf(buf, size, "no response: the request failed and the provider gave no reason");
+  else if (strcmp(t->state, "pending") == 0)
+    snprintf(buf, size, "no response yet: the request has not been sent");
+  else
+    snprintf(buf, size, "no response yet: the request is at the provider");
+  return buf;
+}
+
+/* Case-insensitive strstr, for the search. */
+static const char *find_ci(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  if (!n)
+    return NULL;
+  for (; *hay; hay++)
+    if (strncasecmp(hay, needle, n) == 0)
+      return hay;
+  return NULL;
+}
+
+/* Mark every match of the search; returns how many. */
+static int mark_matches(inspector_view *v) {
+  int n = 0;
+  if (!v->search[0])
+    return 0;
+  size_t len = strlen(v->search);
+  for (size_t i = 0; i < v->doc.n; i++)
+    for (const char *p = v->doc.lines[i].text; (p = find_ci(p, v->search)); p += len) {
+      ui_doc_span(&v->doc, i, (size_t)(p - v->doc.lines[i].text), len, UI_SELECTION);
+      n++;
+    }
+  return n;
+}
+
+/* Scroll to the next (dir 1) or previous (-1) row holding a match, after (before) the first row
+ * shown; wraps around. 0 when there is none. */
+static int goto_match(inspector_view *v, bt_app *app, int dir) {
+  size_t rows = ui_doc_rows(&v->doc, app->cols);
+  if (!rows || !v->search[0])
+    return 0;
+  for (size_t k = 1; k <= rows; k++) {
+    int64_t r = (v->doc.scroll + (int64_t)(dir > 0 ? k : rows - k)) % (int64_t)rows;
+    const ui_doc_row *row = &v->doc.rows[r];
+    const char *text = v->doc.lines[row->line].text;
+    /* A match that starts in this row. */
+    const char *p = find_ci(text + row->off, v->search);
+    if (p && (size_t)(p - text) < row->off + row->len) {
+      v->doc.scroll = r;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void search_set(bt_app *app, void *ud, const char *text) {
+  inspector_view *v = ud;
+  util_strlcpy(v->search, text, sizeof v->search);
+  int64_t scroll = v->doc.scroll;
+  inspector_rebuild(v, app);
+  v->doc.scroll = scroll > 0 ? scroll - 1 : -1; /* a match on the row shown counts */
+  if (!v->search[0])
+    v->doc.scroll = scroll;
+  else if (!goto_match(v, app, 1)) {
+    v->doc.scroll = scroll;
+    app_message(app, 1, "'%s' is not in this task", v->search);
+  }
+}
+
 static void build(inspector_view *v, bt_app *app) {
   ui_doc *d = &v->doc;
   const bt_qtask_detail *t = &v->t;
@@ -257,7 +345,10 @@ static void build(inspector_view *v, bt_app *app) {
   heading(d, "Response");
   const bt_qattempt *last = t->n_att ? &t->attempts[t->n_att - 1] : NULL;
   const char *out = t->output ? t->output : last ? last->output : NULL;
-  add_text(d, out ? UI_NORMAL : UI_DIM, 3, out ? out : "(no output yet)");
+  if (out)
+    add_text(d, UI_NORMAL, 3, out);
+  else
+    add_text(d, UI_DIM, 3, no_response(t, last, buf, sizeof buf));
 
   if (t->error_code || (last && last->error_message)) {
     heading(d, "Error");
@@ -318,6 +409,11 @@ static void build(inspector_view *v, bt_app *app) {
   (void)app;
 }
 
+static void inspector_rebuild(inspector_view *v, bt_app *app) {
+  build(v, app);
+  mark_matches(v);
+}
+
 static int inspector_load(void *st, bt_app *app) {
   inspector_view *v = st;
   store_query_task_cleanup(&v->t);
@@ -332,7 +428,7 @@ static int inspector_load(void *st, bt_app *app) {
   if (store_query_lineage(app->store, v->t.job_id, v->t.row_no, &v->lin, &err) != BT_OK)
     app_message(app, 1, "%s", err.message); /* the task itself still shows */
   int64_t scroll = v->doc.scroll;
-  build(v, app);
+  inspector_rebuild(v, app);
   v->doc.scroll = scroll;
   return UI_REDRAW;
 }
@@ -370,14 +466,96 @@ static void inspector_draw(void *st, bt_app *app, int top, int height) {
   ui_doc_draw(&v->doc, top, 0, height, app->cols);
 }
 
+/* v: the raw response and request, pretty-printed and scrubbed, in $PAGER (else less). The
+ * screen is handed over and taken back (endwin, then a full repaint). */
+static void open_pager(inspector_view *v, bt_app *app) {
+  if (app->headless) {
+    app_message(app, 1, "no pager in a headless dashboard");
+    return;
+  }
+  char path[] = "/tmp/batchtop-task-XXXXXX";
+  int fd = mkstemp(path);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (!f) {
+    if (fd >= 0)
+      close(fd);
+    app_message(app, 1, "cannot write a file for the pager");
+    return;
+  }
+  const bt_qattempt *last = v->t.n_att ? &v->t.attempts[v->t.n_att - 1] : NULL;
+  const char *texts[2] = {last ? last->response : NULL, v->t.request};
+  const char *titles[2] = {"raw response", "raw request"};
+  for (int i = 0; i < 2; i++) {
+    json_error_t je;
+    json_t *root = json_loads(texts[i] ? texts[i] : "", 0, &je);
+    char *pretty = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+                        : util_xstrdup(texts[i] ? texts[i] : "(none)");
+    json_decref(root);
+    if (pretty) {
+      secret_scrub(pretty);
+      fprintf(f, "// %s of %s (row %lld)\n%s\n\n", titles[i], v->t.custom_id,
+              (long long)v->t.row_no, pretty);
+      free(pretty);
+    }
+  }
+  fclose(f);
+  def_prog_mode();
+  endwin();
+  /* The pager owns the terminal: ^C there must not stop the dashboard. */
+  struct sigaction ign, old_int, old_quit;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGQUIT, &ign, &old_quit);
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    const char *pager = getenv("PAGER");
+    execl("/bin/sh", "sh", "-c", "exec ${1:-less} \"$2\"", "sh", pager && *pager ? pager : "less",
+          path, (char *)NULL);
+    _exit(127);
+  }
+  int status = 0;
+  if (pid > 0)
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGQUIT, &old_quit, NULL);
+  unlink(path);
+  reset_prog_mode();
+  clearok(curscr, TRUE);
+  refresh();
+  if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) == 127)
+    app_message(app, 1, "the pager did not run (set PAGER, or install less)");
+}
+
 static int inspector_key(void *st, bt_app *app, ui_action a, int key) {
-  (void)key;
   inspector_view *v = st;
   if (ui_doc_move(&v->doc, a))
     return UI_HANDLED | UI_REDRAW;
   if (!v->loaded)
     return 0;
+  /* n and N go between matches here (elsewhere n is a new job). */
+  if (ui_keymap_has(&app->keymap, ACT_SEARCH_NEXT, key))
+    a = ACT_SEARCH_NEXT;
+  else if (ui_keymap_has(&app->keymap, ACT_SEARCH_PREV, key))
+    a = ACT_SEARCH_PREV;
   switch (a) {
+  case ACT_FILTER:
+    app_prompt(app, "Search this task", v->search, 0, search_set, v, NULL);
+    return UI_HANDLED | UI_REDRAW;
+  case ACT_SEARCH_NEXT:
+  case ACT_SEARCH_PREV:
+    if (!v->search[0])
+      app_message(app, 0, "press / to search first");
+    else if (!goto_match(v, app, a == ACT_SEARCH_NEXT ? 1 : -1))
+      app_message(app, 1, "'%s' is not in this task", v->search);
+    return UI_HANDLED | UI_REDRAW;
+  case ACT_PAGER:
+    open_pager(v, app);
+    return UI_HANDLED | UI_REDRAW;
   case ACT_RETRY_ONE:
   case ACT_RETRY:
     return actions_ask_retry(app, v->t.job_id, v->job_name[0] ? v->job_name : v->t.job_id, NULL,
@@ -400,14 +578,15 @@ static void inspector_status(void *st, bt_app *app, char *buf, size_t size) {
   (void)app;
   size_t rows = v->doc.n_rows;
   snprintf(buf, size,
-           " lines %lld-%lld of %zu \xc2\xb7 R retries this task \xc2\xb7 y copies its id",
+           " lines %lld-%lld of %zu%s%s \xc2\xb7 R retries this task \xc2\xb7 y copies its id",
            (long long)(rows ? v->doc.scroll + 1 : 0),
            (long long)(v->doc.scroll + v->doc.height < (int64_t)rows ? v->doc.scroll + v->doc.height
                                                                      : (int64_t)rows),
-           rows);
+           rows, v->search[0] ? " \xc2\xb7 search: " : "", v->search);
 }
 
-static const ui_action inspector_footer[] = {ACT_PAGE_DOWN, ACT_RETRY_ONE, ACT_COPY};
+static const ui_action inspector_footer[] = {
+    ACT_PAGE_DOWN, ACT_PAGE_UP, ACT_FILTER, ACT_RETRY_ONE, ACT_COPY, ACT_SEARCH_NEXT, ACT_PAGER};
 
 const bt_view_ops view_inspector_ops = {
     "inspector",

@@ -18,6 +18,7 @@ typedef struct {
   int focus_chosen; /* Tab or a click chose the pane: errors appearing do not take focus */
   ui_list batches, errors;
   int batch_top_y, error_top_y; /* body rows of the first list row, for clicks */
+  char driver[64];              /* actions_driver(): who drives the job */
 } job_view;
 
 #define SPARK_BUCKETS 48
@@ -33,6 +34,7 @@ static int job_load(void *st, bt_app *app) {
     return UI_REDRAW;
   }
   v->loaded = 1;
+  actions_driver(app, v->d.job.id, v->d.job.state, v->driver, sizeof v->driver);
   v->batches.total = (int64_t)v->d.n_batches;
   v->errors.total = (int64_t)v->d.n_errors;
   if (v->focus == 1 && v->d.n_errors == 0)
@@ -108,6 +110,18 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
     x += ui_put(stdscr, y, x, mw, UI_NORMAL, buf) + 2;
   if (x + 10 < w)
     x += ui_put(stdscr, y, x, ui_text_width(j->state), ui_state_elem(j->state), j->state) + 2;
+  if (v->driver[0]) {
+    /* Who moves it: before the age, which gives way on a narrow screen. */
+    int stalled = strcmp(v->driver, "nobody: stalled") == 0;
+    snprintf(buf, sizeof buf, "%s%s",
+             stalled                          ? "stalled: nobody drives it"
+             : strcmp(v->driver, "here") == 0 ? "driven here"
+                                              : "driven by another process, ",
+             stalled || strcmp(v->driver, "here") == 0 ? "" : v->driver);
+    int dw = ui_text_width(buf);
+    if (x + dw + 1 < w)
+      x += ui_put(stdscr, y, x, dw, stalled ? UI_STATE_FAILED : UI_DIM, buf) + 2;
+  }
   snprintf(buf, sizeof buf, "created %s ago", ui_fmt_age(now, j->created_at, a, sizeof a));
   if (j->finished_at > 0)
     snprintf(buf, sizeof buf, "took %s",
@@ -123,25 +137,31 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   snprintf(buf, sizeof buf, "%3d%%", c.total ? (int)(done * 100 / c.total) : 0);
   ui_put_right(stdscr, y + 1, w - 7, 6, UI_VALUE, buf);
 
-  /* Line 3: counts legend. */
+  /* Line 3: counts legend: the store's counts, as `status` gives them; what the provider
+   * reported early is said after them. */
+  const bt_counts *sc = &j->counts;
   x = 1;
-  int64_t bad = c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
   snprintf(buf, sizeof buf, "of %s", util_fmt_count((double)c.total, a, sizeof a));
   if (c.total < 100000)
     snprintf(buf, sizeof buf, "of %lld tasks", (long long)c.total);
-  x += legend(y + 2, x, w - x - 1, UI_BAR_SUCCEEDED, c.n[TASK_SUCCEEDED], "succeeded");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, bad, "failed");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_RUNNING, c.n[TASK_RUNNING], "running");
-  x += legend(y + 2, x, w - x - 1, UI_BAR_PENDING, c.n[TASK_PENDING], "pending");
-  if (x + ui_text_width(buf) < w)
-    x += ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf) + 2;
+  x += legend(y + 2, x, w - x - 1, UI_BAR_SUCCEEDED, sc->n[TASK_SUCCEEDED], "succeeded");
+  /* The states of `status --json` apart (the bar draws the three as one part). */
+  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, sc->n[TASK_FAILED], "failed");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, sc->n[TASK_EXPIRED], "expired");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_FAILED, sc->n[TASK_CANCELLED], "cancelled");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_RUNNING, sc->n[TASK_RUNNING], "running");
+  x += legend(y + 2, x, w - x - 1, UI_BAR_PENDING, sc->n[TASK_PENDING], "pending");
+  char total[64];
+  util_strlcpy(total, buf, sizeof total);
   int64_t early = c.n[TASK_SUCCEEDED] - j->counts.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] -
                   j->counts.n[TASK_FAILED];
   if (early > 0) {
     snprintf(buf, sizeof buf, "(%lld reported, results not in yet)", (long long)early);
     if (x + ui_text_width(buf) < w)
-      ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf);
+      x += ui_put(stdscr, y + 2, x, ui_text_width(buf), UI_DIM, buf) + 2;
   }
+  if (x + ui_text_width(total) < w)
+    ui_put(stdscr, y + 2, x, ui_text_width(total), UI_DIM, total);
 
   /* Line 4: cost, tokens, rate, ETA. */
   x = 1;
@@ -161,11 +181,7 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   x = 1;
   x += ui_field(stdscr, y + 4, x, w - x, "Rate", UI_NORMAL,
                 ui_fmt_rate(j->rate_per_min, a, sizeof a));
-  if (j->eta_ms >= 0)
-    util_fmt_duration(j->eta_ms, b, sizeof b);
-  else
-    snprintf(b, sizeof b, "-");
-  x += ui_field(stdscr, y + 4, x, w - x, "ETA", UI_NORMAL, b);
+  x += ui_field(stdscr, y + 4, x, w - x, "ETA", UI_NORMAL, ui_fmt_eta(j->eta_ms, b, sizeof b));
   int sw = w - x - 24;
   if (sw > SPARK_BUCKETS)
     sw = SPARK_BUCKETS;
@@ -315,6 +331,16 @@ static int job_key(void *st, bt_app *app, ui_action a, int key) {
     arg.job_id = j->id;
     arg.state = -1;
     arg.error_code = g ? g->code : NULL;
+    /* On a batch: that batch's tasks, not the whole job's. */
+    if (v->focus == 0 && v->batches.sel < (int64_t)v->d.n_batches)
+      arg.batch_id = v->d.batches[v->batches.sel].id;
+    (void)app_push(app, &view_tasks_ops, &arg);
+    return UI_HANDLED | UI_REDRAW;
+  }
+  case ACT_TASKS: {
+    bt_view_arg arg = {0};
+    arg.job_id = j->id;
+    arg.state = -1;
     (void)app_push(app, &view_tasks_ops, &arg);
     return UI_HANDLED | UI_REDRAW;
   }
@@ -389,13 +415,13 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
              " error group %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 R retries it",
              (long long)v->errors.sel + 1, v->d.n_errors);
   else
-    snprintf(buf, size, " batch %lld of %zu \xc2\xb7 Enter lists the tasks%s",
+    snprintf(buf, size, " batch %lld of %zu \xc2\xb7 Enter lists its tasks \xc2\xb7 t all tasks%s",
              (long long)v->batches.sel + 1, v->d.n_batches,
              v->d.n_errors ? " \xc2\xb7 Tab moves to the errors" : "");
 }
 
-static const ui_action job_footer[] = {ACT_OPEN,   ACT_FOCUS, ACT_RETRY,  ACT_RETRY_ONE,
-                                       ACT_CANCEL, ACT_COPY,  ACT_PREVIEW};
+static const ui_action job_footer[] = {ACT_OPEN,  ACT_FOCUS,  ACT_RETRY, ACT_RETRY_ONE,
+                                       ACT_TASKS, ACT_CANCEL, ACT_COPY,  ACT_PREVIEW};
 
 const bt_view_ops view_job_ops = {
     "job",     job_open,   job_load,   job_draw,

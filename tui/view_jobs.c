@@ -16,14 +16,29 @@ typedef struct {
   bt_qjob_list page; /* rows list.top .. list.top + page.n - 1 */
   bt_qsort sort;
   char filter[128];
+  char (*driver)[24]; /* per page row: actions_driver()'s word for who drives it */
 } jobs_view;
 
-enum { C_NAME, C_MODEL, C_STATE, C_PROGRESS, C_DONE, C_RATE, C_ETA, C_EST, C_COST, C_AGE, C_N };
+enum {
+  C_NAME,
+  C_MODEL,
+  C_STATE,
+  C_DRIVER,
+  C_PROGRESS,
+  C_DONE,
+  C_RATE,
+  C_ETA,
+  C_EST,
+  C_COST,
+  C_AGE,
+  C_N
+};
 
 static const ui_col jobs_cols[C_N] = {
     [C_NAME] = {"NAME", 12, 0, 3, 0, 0, 0, 0},
     [C_MODEL] = {"PROVIDER/MODEL", 12, 30, 1, 5, 0, 0, 0},
     [C_STATE] = {"STATE", 9, 0, 0, 0, 0, 0, 0},
+    [C_DRIVER] = {"DRIVER", 9, 0, 0, 8, 0, 0, 0}, /* else in the status line */
     [C_PROGRESS] = {"PROGRESS", 12, 44, 3, 0, 0, 0, 0},
     [C_DONE] = {"DONE/TOTAL", 10, 0, 0, 1, 1, 0, 0},
     [C_RATE] = {"RATE", 6, 0, 0, 4, 1, 0, 0},
@@ -36,6 +51,28 @@ static const ui_col jobs_cols[C_N] = {
 static const bt_qjob *selected(const jobs_view *v) {
   int64_t i = v->list.sel - v->list.top;
   return i >= 0 && (size_t)i < v->page.n ? &v->page.rows[i] : NULL;
+}
+
+/* Who drives each visible row; a pipeline is driven where its first moving stage is. */
+static void load_drivers(jobs_view *v, bt_app *app) {
+  free(v->driver);
+  v->driver = calloc(v->page.n ? v->page.n : 1, sizeof *v->driver);
+  if (!v->driver)
+    return;
+  for (size_t i = 0; i < v->page.n; i++) {
+    const bt_qjob *j = &v->page.rows[i];
+    char buf[64] = "";
+    if (!j->n_stages)
+      actions_driver(app, j->id, j->state, buf, sizeof buf);
+    for (size_t k = 0; k < j->n_stages; k++) {
+      actions_driver(app, j->stages[k].job.id, j->stages[k].job.state, buf, sizeof buf);
+      if (buf[0] && strcmp(buf, "nobody: stalled") != 0)
+        break;
+    }
+    /* The column's word: "here", "pid N", "stalled". */
+    util_strlcpy(v->driver[i], strcmp(buf, "nobody: stalled") == 0 ? "stalled" : buf,
+                 sizeof v->driver[i]);
+  }
 }
 
 static int jobs_load(void *st, bt_app *app) {
@@ -51,6 +88,7 @@ static int jobs_load(void *st, bt_app *app) {
       app_message(app, 1, "%s", err.message);
       return UI_REDRAW;
     }
+    load_drivers(v, app);
     int64_t top = v->list.top;
     v->list.total = v->page.total;
     ui_list_fix(&v->list, h);
@@ -73,6 +111,7 @@ static void *jobs_open(bt_app *app, const bt_view_arg *arg) {
 static void jobs_close(void *st) {
   jobs_view *v = st;
   store_query_jobs_cleanup(&v->page);
+  free(v->driver);
   free(v);
 }
 
@@ -160,6 +199,10 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
       snprintf(buf, sizeof buf, "%s/%s", j->provider, j->model);
     ui_cols_cell(stdscr, y, 1, &cols[C_MODEL], sel ? base : UI_DIM, buf);
     ui_cols_cell(stdscr, y, 1, &cols[C_STATE], sel ? base : ui_state_elem(j->state), j->state);
+    const char *drv = v->driver ? v->driver[i] : "";
+    ui_cols_cell(stdscr, y, 1, &cols[C_DRIVER],
+                 sel ? base : (strcmp(drv, "stalled") == 0 ? UI_STATE_FAILED : UI_DIM),
+                 drv[0] ? drv : "-");
     bt_counts shown; /* with what the provider reported before the results are in */
     store_query_progress(j, &shown);
     if (cols[C_PROGRESS].w && j->n_stages)
@@ -168,11 +211,7 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
       ui_progress(stdscr, y, 1 + cols[C_PROGRESS].x, cols[C_PROGRESS].w, &shown, base);
     ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, ui_fmt_done(&shown, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_RATE], base, ui_fmt_rate(j->rate_per_min, buf, sizeof buf));
-    if (j->eta_ms >= 0)
-      util_fmt_duration(j->eta_ms, buf, sizeof buf);
-    else
-      snprintf(buf, sizeof buf, "-");
-    ui_cols_cell(stdscr, y, 1, &cols[C_ETA], base, buf);
+    ui_cols_cell(stdscr, y, 1, &cols[C_ETA], base, ui_fmt_eta(j->eta_ms, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_EST], sel ? base : UI_COST_ESTIMATE,
                  util_fmt_usd(j->est_cost_usd, buf, sizeof buf));
     ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);
@@ -278,9 +317,26 @@ static void jobs_title(void *st, char *buf, size_t size) {
 
 static void jobs_status(void *st, bt_app *app, char *buf, size_t size) {
   jobs_view *v = st;
-  int n = snprintf(buf, size, " %s %lld of %lld \xc2\xb7 sort: %s", v->page.total ? "job" : "jobs",
-                   (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total,
-                   store_query_sort_name(v->sort));
+  int n = snprintf(buf, size, " %s %lld of %lld", v->page.total ? "job" : "jobs",
+                   (long long)(v->page.total ? v->list.sel + 1 : 0), (long long)v->page.total);
+  /* The selected job's tasks by state, in the words and numbers of `status`. */
+  const bt_qjob *j = selected(v);
+  if (j && n > 0 && (size_t)n < size) {
+    char counts[192];
+    n += snprintf(buf + n, size - (size_t)n, ": %s",
+                  ui_fmt_counts(&j->counts, counts, sizeof counts));
+  }
+  /* Who drives the selected job, also when the column does not fit. */
+  int64_t i = v->list.sel - v->list.top;
+  const char *drv = v->driver && i >= 0 && (size_t)i < v->page.n ? v->driver[i] : "";
+  if (drv[0] && n > 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 %s%s",
+                  strcmp(drv, "stalled") == 0 ? "nobody drives it: "
+                  : strcmp(drv, "here") == 0  ? "driven "
+                                              : "driven by another process, ",
+                  drv);
+  if (n > 0 && (size_t)n < size)
+    n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 sort: %s", store_query_sort_name(v->sort));
   if (v->filter[0] && n > 0 && (size_t)n < size)
     n += snprintf(buf + n, size - (size_t)n, " \xc2\xb7 filter: %s", v->filter);
   if (!app->engine && n > 0 && (size_t)n < size)

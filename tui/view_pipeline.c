@@ -18,15 +18,29 @@ typedef struct {
   bt_qpipeline d;
   int loaded;
   ui_list stages;
-  int list_top_y; /* body row of the first stage row, for clicks */
+  int list_top_y;     /* body row of the first stage row, for clicks */
+  char (*driver)[24]; /* per stage: who drives its job (actions_driver) */
 } pipeline_view;
 
-enum { S_NO, S_NAME, S_MODEL, S_STATE, S_PROGRESS, S_DONE, S_SKIPPED, S_EST, S_COST, S_N };
+enum {
+  S_NO,
+  S_NAME,
+  S_MODEL,
+  S_STATE,
+  S_DRIVER,
+  S_PROGRESS,
+  S_DONE,
+  S_SKIPPED,
+  S_EST,
+  S_COST,
+  S_N
+};
 static const ui_col stage_cols[S_N] = {
     [S_NO] = {"#", 2, 0, 0, 0, 1, 0, 0},
     [S_NAME] = {"STAGE", 8, 14, 1, 0, 0, 0, 0},
     [S_MODEL] = {"PROVIDER/MODEL", 12, 30, 2, 3, 0, 0, 0},
     [S_STATE] = {"STATE", 9, 0, 0, 0, 0, 0, 0},
+    [S_DRIVER] = {"DRIVER", 7, 0, 0, 5, 0, 0, 0}, /* else in the status line */
     [S_PROGRESS] = {"PROGRESS", 12, 40, 2, 1, 0, 0, 0},
     [S_DONE] = {"DONE/TOTAL", 10, 0, 0, 0, 1, 0, 0},
     [S_SKIPPED] = {"SKIPPED", 7, 0, 0, 2, 1, 0, 0},
@@ -53,6 +67,15 @@ static int pview_load(void *st, bt_app *app) {
     return UI_REDRAW;
   }
   v->loaded = 1;
+  free(v->driver);
+  v->driver = calloc(v->d.row.n_stages ? v->d.row.n_stages : 1, sizeof *v->driver);
+  for (size_t i = 0; v->driver && i < v->d.row.n_stages; i++) {
+    char buf[64];
+    const bt_qjob *j = &v->d.row.stages[i].job;
+    actions_driver(app, j->id, j->state, buf, sizeof buf);
+    util_strlcpy(v->driver[i], strcmp(buf, "nobody: stalled") == 0 ? "stalled" : buf,
+                 sizeof v->driver[i]);
+  }
   v->stages.total = (int64_t)v->d.row.n_stages;
   ui_list_fix(&v->stages, app_body_height(app) - HEAD_ROWS);
   return UI_REDRAW;
@@ -74,6 +97,7 @@ static void *pview_open(bt_app *app, const bt_view_arg *arg) {
 static void pview_close(void *st) {
   pipeline_view *v = st;
   store_query_pipeline_cleanup(&v->d);
+  free(v->driver);
   free(v);
 }
 
@@ -114,7 +138,8 @@ static void draw_header(pipeline_view *v, int y, int w) {
   x += ui_field(stdscr, y + 2, x, w - x, "Tokens", UI_NORMAL, buf);
 }
 
-static void draw_stage(const bt_qstage *g, int y, const ui_col *cols, int sel, int w) {
+static void draw_stage(const bt_qstage *g, const char *drv, int y, const ui_col *cols, int sel,
+                       int w) {
   const bt_qjob *j = &g->job;
   ui_elem base = sel ? UI_SELECTION : UI_NORMAL;
   ui_fill(stdscr, y, 0, w, base);
@@ -127,6 +152,9 @@ static void draw_stage(const bt_qstage *g, int y, const ui_col *cols, int sel, i
   ui_cols_cell(stdscr, y, 1, &cols[S_MODEL], sel ? base : UI_DIM, buf);
   const char *state = store_query_stage_state(g);
   ui_cols_cell(stdscr, y, 1, &cols[S_STATE], sel ? base : ui_state_elem(state), state);
+  ui_cols_cell(stdscr, y, 1, &cols[S_DRIVER],
+               sel ? base : (strcmp(drv, "stalled") == 0 ? UI_STATE_FAILED : UI_DIM),
+               drv[0] ? drv : "-");
   if (cols[S_PROGRESS].w)
     ui_progress(stdscr, y, 1 + cols[S_PROGRESS].x, cols[S_PROGRESS].w, &j->counts, base);
   ui_cols_cell(stdscr, y, 1, &cols[S_DONE], base, ui_fmt_done(&j->counts, buf, sizeof buf));
@@ -165,7 +193,8 @@ static void pview_draw(void *st, bt_app *app, int top, int height) {
     int64_t i = v->stages.top + r;
     if (i >= v->stages.total)
       break;
-    draw_stage(&v->d.row.stages[i], top + HEAD_ROWS + r, cols, i == v->stages.sel, w);
+    draw_stage(&v->d.row.stages[i], v->driver ? v->driver[i] : "", top + HEAD_ROWS + r, cols,
+               i == v->stages.sel, w);
   }
 }
 
@@ -226,10 +255,18 @@ static void pview_status(void *st, bt_app *app, char *buf, size_t size) {
   if (g->job.last_error)
     snprintf(buf, size, " %s: last error: %s", g->stage_name ? g->stage_name : g->job.name,
              g->job.last_error);
-  else
-    snprintf(buf, size,
-             " stage %lld of %zu \xc2\xb7 Enter opens its job \xc2\xb7 r retries its failures",
-             (long long)v->stages.sel + 1, v->d.row.n_stages);
+  else {
+    const char *drv = v->driver ? v->driver[v->stages.sel] : "";
+    snprintf(
+        buf, size,
+        " stage %lld of %zu%s%s%s \xc2\xb7 Enter opens its job \xc2\xb7 r retries its failures",
+        (long long)v->stages.sel + 1, v->d.row.n_stages, drv[0] ? " \xc2\xb7 " : "",
+        strcmp(drv, "stalled") == 0 ? "nobody drives it: "
+        : strcmp(drv, "here") == 0  ? "driven "
+        : drv[0]                    ? "driven by another process, "
+                                    : "",
+        drv);
+  }
 }
 
 static const ui_action pview_footer[] = {ACT_OPEN, ACT_RETRY, ACT_CANCEL, ACT_COPY};

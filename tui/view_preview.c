@@ -11,6 +11,7 @@
 
 #include "actions.h"
 #include "app.h"
+#include "store_query.h"
 #include "estimate.h"
 #include "prices.h"
 #include "render.h"
@@ -377,8 +378,12 @@ static void submit_yes(bt_app *app, void *ud) {
   char id[BT_JOB_ID_LEN + 1] = "";
   if (actions_submit(app, v->template_path, v->input_path, &v->ro, id, &err) != BT_OK)
     app_message(app, 1, "%s", err.message);
-  else
-    app_message(app, 0, "submitted job %s", id);
+  else {
+    char name[128] = "";
+    if (store_query_job_name(app->store, id, name, sizeof name, &err) != BT_OK || !name[0])
+      util_strlcpy(name, id, sizeof name);
+    app_message(app, 0, "submitted %s (job %s)", name, id);
+  }
 }
 
 static int preview_key(void *st, bt_app *app, ui_action a, int key) {
@@ -408,6 +413,13 @@ static int preview_key(void *st, bt_app *app, ui_action a, int key) {
     ui_doc_move(&v->doc, a);
     return UI_HANDLED | UI_REDRAW;
   case ACT_SUBMIT: {
+    if (!app->engine) { /* ask only what can happen */
+      app_message(app, 1,
+                  "cannot submit: this dashboard only watches the store (--read-only, or the "
+                  "engine could not start); use `batchtop submit` or `batchtop` without "
+                  "--read-only");
+      return UI_HANDLED | UI_REDRAW;
+    }
     if (v->all) {
       app_message(app, 0, "still estimating the cost of the whole file; a moment");
       return UI_HANDLED | UI_REDRAW;

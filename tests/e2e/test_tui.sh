@@ -42,6 +42,9 @@ wait_gone() {
   fail "'$1' did not go away"
 }
 keys() { tmux -L "$SOCK" send-keys -t bt "$@"; }
+# This test's dashboard: the child of its pane's shell (other tests run batchtop --read-only
+# at the same time under ctest -j, so a match on the command line could find theirs).
+dash_pid() { pgrep -n -P "$(tmux -L "$SOCK" display -p -t bt '#{pane_pid}')" || true; }
 sql() { python3 - "$BATCHTOP_HOME/batchtop.db" "$@"; }
 # A writer outside batchtop has none of the triggers each batchtop connection installs (store.h,
 # store_bulk_begin): after its changes it sets the job counts and spend as they would have.
@@ -71,8 +74,11 @@ start() {
   SOCK="bt-tui-$$-$RUNS"
   tmux -L "$SOCK" -f /dev/null new-session -d -s bt -x 100 -y 30 \
     "env TERM=xterm-256color BATCHTOP_HOME='$BATCHTOP_HOME' BATCHTOP_CONFIG='$BATCHTOP_CONFIG' \
-     BATCHTOP_POLL_MS=100 $* ; echo \"exit=\$?\"; sleep 60"
+     BATCHTOP_POLL_MS=100 PAGER='$TMP/pager.sh' $* ; echo \"exit=\$?\"; sleep 60"
 }
+# A pager that keeps what it was given, then quits (v in the inspector runs $PAGER FILE).
+printf '#!/bin/sh\ncp "$1" "%s/paged.json"\n' "$TMP" >"$TMP/pager.sh"
+chmod +x "$TMP/pager.sh"
 start "$BIN --read-only"
 wait_for "No jobs yet. Press n"
 [ "$(tmux -L "$SOCK" display -p -t bt '#{alternate_on}')" = 1 ] || fail "not on the alternate screen"
@@ -104,27 +110,38 @@ keys j Enter
 wait_for "Errors 3 groups, 45 tasks"
 wait_for "rate_limit_exceeded"
 wait_for "finalizing"
-# r asks first, stating how many tasks and what they should cost; n does nothing.
+# r in a read-only dashboard asks nothing it could not do: it says why at once.
 keys r
-wait_for "Retry 45 failed, expired or cancelled tasks"
-wait_for "Estimated cost"
-keys n
-wait_for "nothing was done"
+wait_for "cannot retry feedback-label: this dashboard only watches the store"
+pane | grep -q "Estimated cost" && fail "a retry dialog opened in read-only mode"
 # Enter on the error group lists its tasks; Enter again inspects one.
 keys Enter
 wait_for "25 tasks"
 keys Enter
 wait_for "Rate limit reached for gpt-4o-mini"
 wait_for "Attempts"
+# v hands the raw JSON to $PAGER and takes the screen back after it.
+keys v
+deadline=$((SECONDS + 10))
+until [ -s "$TMP/paged.json" ]; do
+  ((SECONDS < deadline)) || fail "the pager was not run"
+  sleep 0.05
+done
+grep -q '"custom_id": "row-621"' "$TMP/paged.json" || fail "the pager did not get the raw JSON"
+wait_for "Attempts"
+wait_for "PgDn page-down  PgUp page-up"
 # ? shows the help generated from the key table; Esc goes back up.
 keys '?'
 wait_for "retry the selected error group or task"
 keys Escape Escape Escape
 wait_for "Batches 6"
 keys Escape
-wait_for "sort: newest"
+wait_for "job 2 of 5: 720 succeeded, 40 failed, 5 expired, 225 running"
 # A resize redraws at the new size (the footer and the narrow layout follow).
 tmux -L "$SOCK" resize-window -t bt -x 80 -y 24
+# The 80-column layout is drawn (the footer gives up "p preview"); until then tmux shows the
+# old screen cut at 80 columns.
+wait_gone "p preview"
 wait_for "job 2 of 5"
 pane | grep -q "RATE" || fail "80 columns: the rate column is gone"
 pane | grep -q "PROVIDER/MODEL" && fail "80 columns: provider/model should make room"
@@ -136,7 +153,7 @@ sys.exit(any(w(l.rstrip("\n")) > 80 for l in sys.stdin))' || fail "a line is wid
 tmux -L "$SOCK" resize-window -t bt -x 100 -y 30
 wait_for "PROVIDER/MOD"
 # Idle: no busy loop. Two seconds of watching cost well under a tenth of a CPU.
-pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+pid="$(dash_pid)"
 [ -n "$pid" ] || fail "no batchtop process"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 before="$(cpu "$pid")"
@@ -153,7 +170,7 @@ wait_for "exit=0"
 # SIGTERM restores the terminal too.
 start "$BIN --read-only"
 wait_for "feedback-label"
-pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+pid="$(dash_pid)"
 [ -n "$pid" ] || fail "no batchtop process"
 kill -TERM "$pid"
 wait_for "exit=0"
@@ -162,7 +179,7 @@ wait_for "exit=0"
 # A crash (SIGSEGV) gives the terminal back too, then dies as it would have.
 start "$BIN --read-only"
 wait_for "feedback-label"
-pid="$(pgrep -n -f "^$BIN --read-only\$" || true)"
+pid="$(dash_pid)"
 [ -n "$pid" ] || fail "no batchtop process"
 kill -SEGV "$pid"
 wait_for "exit=139"
@@ -182,6 +199,9 @@ keys '?'
 wait_for "Keys"
 keys NPage
 wait_for "Theme: mono"
+# q closes the help; q again quits.
+keys q
+wait_for "feedback-label"
 keys q
 wait_for "exit=0"
 # `batchtop preview TEMPLATE INPUT --tui`: the dashboard opened on the preview.

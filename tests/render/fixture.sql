@@ -342,6 +342,12 @@ UPDATE tasks SET last_attempt_id = (SELECT a.id FROM attempts a WHERE a.task_id 
 -- store; the batch in progress has reported 82 requests done that are not downloaded yet.
 UPDATE batches SET results_state = 'ingested' WHERE id IN (1, 2, 3, 6, 7, 8);
 UPDATE batches SET n_succeeded = 80, n_failed = 2 WHERE id = 4;
+-- The provider's files: every created batch has its input; a completed one its output (and
+-- its errors when some requests failed).
+UPDATE batches SET input_file_id = 'file-in' || substr(remote_id, 7) WHERE remote_id IS NOT NULL;
+UPDATE batches SET output_file_id = 'file-out' || substr(remote_id, 7) WHERE remote_status = 'completed';
+UPDATE batches SET error_file_id = 'file-err' || substr(remote_id, 7)
+  WHERE remote_status = 'completed' AND n_failed > 0;
 
 INSERT INTO task_inputs (task_id, input, request) SELECT id, input, request FROM tasks;
 ALTER TABLE tasks DROP COLUMN input;

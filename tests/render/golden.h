@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
+#include "engine.h"
 #include "fixture.h"
 #include "ui_dump.h"
 
@@ -91,6 +93,17 @@ static inline golden_store golden_store_open(void) {
   golden_store g;
   g.dir = tu_tmpdir();
   g.s = fixture_open(g.dir);
+  /* feedback-label is driven by this process (as by a dashboard's engine); triage's stages by
+   * nobody (stalled). A pid is only known at run time, so this is not in fixture.sql. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO leases(job_id, owner, pid, expires_at) VALUES ('fb7k2m9q', 'golden', %lld,"
+           " %lld)",
+           (long long)getpid(), (long long)FIXTURE_NOW + 30000);
+  bt_error err;
+  error_clear(&err);
+  if (store_exec(g.s, sql, &err) != BT_OK)
+    fail_msg("golden lease: %s", err.message);
   return g;
 }
 
@@ -98,6 +111,25 @@ static inline void golden_store_close(golden_store *g) {
   store_close(g->s);
   tu_rmtree(g->dir);
   free(g->dir);
+}
+
+/* An engine on the fixture store that is never started: the dashboard's commands queue in it
+ * and nothing runs them, so a test sees what a dashboard with an engine does up to the
+ * engine. Free with engine_free(). */
+static inline bt_engine *golden_engine(const golden_store *g, bt_config *cfg) {
+  config_init(cfg);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/batchtop.db", g->dir);
+  bt_engine_opts o;
+  memset(&o, 0, sizeof o);
+  o.cfg = cfg;
+  o.store_path = path;
+  bt_engine *e = NULL;
+  bt_error err;
+  error_clear(&err);
+  if (engine_new(&o, &e, &err) != BT_OK)
+    fail_msg("engine_new: %s", err.message);
+  return e;
 }
 
 /* Send keys given as a string of characters (plain keys only). */

@@ -6,7 +6,7 @@
 /* clang-format off */
 /* golden help_80x24 */
 static const char help_80x24[] =
-    " batchtop jobs › help     2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › help     2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Keys                      Action (config name)\n"
     "   k Up                    up               move up\n"
     "   j Down                  down             move down\n"
@@ -17,6 +17,7 @@ static const char help_80x24[] =
     "   Enter Right l           open             open the selected item\n"
     "   Esc Backspace Left h    back             go back\n"
     "   Tab                     focus            switch between batches and errors\n"
+    "   t                       tasks            list all the job's tasks\n"
     "   n                       new              new job: preview a template over an\n"
     "                                            input file\n"
     "   r                       retry            retry the job's failed, expired and\n"
@@ -26,10 +27,9 @@ static const char help_80x24[] =
     "   c                       cancel           cancel the selected job\n"
     "   S                       submit           submit the previewed job\n"
     "   /                       filter           filter or search\n"
-    "   f                       filter-state     cycle the task state filter\n"
-    "   s                       sort             change the sort order\n"
-    " batchtop 0.1.0 · watching the store (read-only)\n"
-    "PgDn page-down  PgUp page-up  Esc back  ? help  q quit\n";
+    "   n                       search-next      next match of the search (inspector)\n"
+    " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
+    "PgDn page-down  PgUp page-up  Esc back  ? help\n";
 /* end help_80x24 */
 
 /* golden help_80x24_elems */
@@ -45,6 +45,7 @@ static const char help_80x24_elems[] =
     "...fffffffffffff...........gggg.................................................\n"
     "...ffffffffffffffffffff....gggg.................................................\n"
     "...fff.....................ggggg................................................\n"
+    "...f.......................ggggg................................................\n"
     "...f.......................ggg..................................................\n"
     "................................................................................\n"
     "...f.......................ggggg................................................\n"
@@ -54,15 +55,14 @@ static const char help_80x24_elems[] =
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggg...............................................\n"
     "...f.......................gggggg...............................................\n"
-    "...f.......................gggggggggggg.........................................\n"
-    "...f.......................gggg.................................................\n"
+    "...f.......................ggggggggggg..........................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
-    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\n";
+    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjiiijjjjjjjijjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj\n";
 /* end help_80x24_elems */
 
 /* golden help_120x40 */
 static const char help_120x40[] =
-    " batchtop jobs › help                                             2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › help                                             2 running · 243 in flight · today $0.18 · total $0.18\n"
     " Keys                      Action (config name)\n"
     "   k Up                    up               move up\n"
     "   j Down                  down             move down\n"
@@ -73,19 +73,24 @@ static const char help_120x40[] =
     "   Enter Right l           open             open the selected item\n"
     "   Esc Backspace Left h    back             go back\n"
     "   Tab                     focus            switch between batches and errors\n"
+    "   t                       tasks            list all the job's tasks\n"
     "   n                       new              new job: preview a template over an input file\n"
     "   r                       retry            retry the job's failed, expired and cancelled tasks\n"
     "   R                       retry-selected   retry the selected error group or task\n"
     "   c                       cancel           cancel the selected job\n"
     "   S                       submit           submit the previewed job\n"
     "   /                       filter           filter or search\n"
+    "   n                       search-next      next match of the search (inspector)\n"
+    "   N                       search-prev      previous match of the search (inspector)\n"
+    "   v                       pager            open the raw JSON in $PAGER (inspector)\n"
     "   f                       filter-state     cycle the task state filter\n"
     "   s                       sort             change the sort order\n"
+    "   I                       reverse          reverse the sort order (tasks)\n"
     "   p                       preview          preview the job's template over its input\n"
     "   y                       copy             copy the selected id\n"
     "   ? F1                    help             show this help\n"
-    "   C-l                     refresh          reload and redraw\n"
-    "   q F10                   quit             quit\n"
+    "   C-l                     refresh          reload, redraw, and drive any job no one drives\n"
+    "   q F10                   quit             quit (in this help: close it)\n"
     "\n"
     " Mouse\n"
     "   Click a row to select it, roll the wheel to scroll, click a key in the bottom bar to press it.\n"
@@ -95,13 +100,8 @@ static const char help_120x40[] =
     "   the middle column above): e.g. 'retry = r C-r'. Key names: a character, C-x, F1-F12, Up, Down, Left, Right, PgUp,\n"
     "   PgDn, Home, End, Enter, Esc, Backspace, Tab, Space.\n"
     "   Theme: default. Choose with --theme NAME or 'theme = NAME' in the config (default, light, high-contrast, mono);\n"
-    "   NO_COLOR gives mono.\n"
-    "   Config file: (none; defaults in use)\n"
-    "\n"
-    "\n"
-    "\n"
-    " batchtop 0.1.0 · watching the store (read-only)\n"
-    "PgDn page-down  PgUp page-up  Esc back  ? help  q quit\n";
+    " batchtop 0.1.0 · watching the store (read-only) · q or Esc closes the help\n"
+    "PgDn page-down  PgUp page-up  Esc back  ? help\n";
 /* end help_120x40 */
 /* clang-format on */
 
@@ -116,6 +116,13 @@ static void test_help(void **state) {
   golden_check(app, "help_80x24", help_80x24, help_80x24_elems);
   app_resize(app, 40, 120);
   golden_check(app, "help_120x40", help_120x40, NULL);
+  /* q and Esc close the help (q quits everywhere else). */
+  assert_int_equal(app_key(app, 'q') & UI_QUIT, 0);
+  assert_string_equal(app->stack[app->depth - 1].ops->name, "jobs");
+  golden_keys(app, "?");
+  app_key(app, 27);
+  assert_string_equal(app->stack[app->depth - 1].ops->name, "jobs");
+  assert_int_equal(app_key(app, 'q') & UI_QUIT, UI_QUIT);
   app_free(app);
 
   /* [keys] retry = x: the help and the footer follow. */

@@ -7,7 +7,7 @@
 /* clang-format off */
 /* golden inspector_80x24 */
 static const char inspector_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     " row-621  row 621 (line 622)  failed  2 attempts\n"
     "\n"
     " Input row\n"
@@ -24,13 +24,13 @@ static const char inspector_80x24[] =
     "                 url=/v1/chat/completions\n"
     "\n"
     " Response\n"
-    "   (no output yet)\n"
+    "   no response: the request failed with rate_limit_exceeded (the error is below)\n"
     "\n"
     " Error\n"
     "   rate_limit_exceeded: Rate limit reached for gpt-4o-mini in organization\n"
     "   org-demo on requests per day (RPD): Limit 10000, Used 10000.\n"
     " lines 1-21 of 64 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  y copy  Esc back  ? help  q quit\n";
 /* end inspector_80x24 */
 
 /* golden inspector_80x24_elems */
@@ -52,18 +52,18 @@ static const char inspector_80x24_elems[] =
     "................................................................................\n"
     "................................................................................\n"
     ".eeeeeeee.......................................................................\n"
-    "...ggggggggggggggg..............................................................\n"
+    "...ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg\n"
     "................................................................................\n"
     ".eeeee..........................................................................\n"
     "...BBBBBBBBBBBBBBBBBBB..........................................................\n"
     "................................................................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
-    "iiiijjjjjjjjjjjjijjjjjjjjjjjjjjjjjijjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjjjjjjjj\n";
+    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjijjjjjjjjjijjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjj\n";
 /* end inspector_80x24_elems */
 
 /* golden inspector_120x40 */
 static const char inspector_120x40[] =
-    " batchtop jobs › feedback-label › tasks rate_limit_exceeded › ro… 2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › feedback-label › tasks rate_limit_exceeded › ro… 2 running · 243 in flight · today $0.18 · total $0.18\n"
     " row-621  row 621 (line 622)  failed  2 attempts\n"
     "\n"
     " Input row\n"
@@ -78,7 +78,7 @@ static const char inspector_120x40[] =
     "   params        model=gpt-4o-mini  max_tokens=50  temperature=0  url=/v1/chat/completions\n"
     "\n"
     " Response\n"
-    "   (no output yet)\n"
+    "   no response: the request failed with rate_limit_exceeded (the error is below)\n"
     "\n"
     " Error\n"
     "   rate_limit_exceeded: Rate limit reached for gpt-4o-mini in organization org-demo on requests per day (RPD): Limit\n"
@@ -102,12 +102,12 @@ static const char inspector_120x40[] =
     "     }\n"
     "   }\n"
     " lines 1-37 of 60 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  R retry-selected  y copy  n search-next  v pager  Esc back  ? help  q quit\n";
 /* end inspector_120x40 */
 
 /* golden inspector_end_80x24 */
 static const char inspector_end_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     "     \"custom_id\": \"row-621\",\n"
     "     \"method\": \"POST\",\n"
     "     \"url\": \"/v1/chat/completions\",\n"
@@ -130,12 +130,12 @@ static const char inspector_end_80x24[] =
     "     }\n"
     "   }\n"
     " lines 44-64 of 64 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  y copy  Esc back  ? help  q quit\n";
 /* end inspector_end_80x24 */
 
 /* golden inspector_ok_80x24 */
 static const char inspector_ok_80x24[] =
-    " batchtop jobs › feedback-label › task… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
     " row-1  row 1 (line 2)  succeeded  1 attempt\n"
     "\n"
     " Input row\n"
@@ -158,9 +158,60 @@ static const char inspector_ok_80x24[] =
     " Tokens and cost\n"
     "   input 181 · output 1 · cached 0 · cost $0.0000278\n"
     " lines 1-21 of 70 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  y copy  Esc back  ? help  q quit\n";
 /* end inspector_ok_80x24 */
+/* golden inspector_search_80x24 */
+static const char inspector_search_80x24[] =
+    " batchtop jobs › feedback-label › task… 2 running · 243 in flight · today $0.18\n"
+    " row-621  row 621 (line 622)  failed  2 attempts\n"
+    "\n"
+    " Input row\n"
+    "   id            621\n"
+    "   feedback      Please add a dark mode, my eyes hurt at night. #621\n"
+    "\n"
+    " Request\n"
+    "   system        You label customer feedback.\n"
+    "   user          Label this feedback as bug, feature, praise or other. Answer\n"
+    "                 with the label only.\n"
+    "\n"
+    "                 Feedback: Please add a dark mode, my eyes hurt at night. #621\n"
+    "   params        model=gpt-4o-mini  max_tokens=50  temperature=0\n"
+    "                 url=/v1/chat/completions\n"
+    "\n"
+    " Response\n"
+    "   no response: the request failed with rate_limit_exceeded (the error is below)\n"
+    "\n"
+    " Error\n"
+    "   rate_limit_exceeded: Rate limit reached for gpt-4o-mini in organization\n"
+    "   org-demo on requests per day (RPD): Limit 10000, Used 10000.\n"
+    " lines 1-21 of 64 · search: ROW-621 · R retries this task · y copies its id\n"
+    "PgDn page-down  PgUp page-up  / filter  y copy  Esc back  ? help  q quit\n";
+/* end inspector_search_80x24 */
+
 /* clang-format on */
+
+/* keys move the inspector's first row shown in direction dir. */
+static void inspector_scroll_moves(bt_app *app, const char *keys, int dir) {
+  app_draw(app);
+  bt_buf before, after;
+  buf_init(&before, 0);
+  buf_init(&after, 0);
+  assert_int_equal(ui_dump_text(stdscr, &before), BT_OK);
+  golden_keys(app, keys);
+  app_draw(app);
+  assert_int_equal(ui_dump_text(stdscr, &after), BT_OK);
+  /* "lines A-B of N" in the status line: A moved the right way. */
+  const char *pb = strstr(buf_str(&before), " lines "), *pa = strstr(buf_str(&after), " lines ");
+  assert_non_null(pb);
+  assert_non_null(pa);
+  long a0 = strtol(pb + 7, NULL, 10), a1 = strtol(pa + 7, NULL, 10);
+  if (dir > 0)
+    assert_true(a1 > a0);
+  else
+    assert_true(a1 < a0);
+  buf_cleanup(&before);
+  buf_cleanup(&after);
+}
 
 static void test_inspector(void **state) {
   (void)state;
@@ -174,6 +225,45 @@ static void test_inspector(void **state) {
   app_resize(app, 24, 80);
   golden_keys(app, "G");
   golden_check(app, "inspector_end_80x24", inspector_end_80x24, NULL);
+  /* / searches the task (case-insensitively); n and N go between the matches, wrapping. */
+  golden_keys(app, "g/ROW-621\n");
+  assert_string_equal(app->message, "");
+  golden_check(app, "inspector_search_80x24", inspector_search_80x24, NULL);
+  inspector_scroll_moves(app, "n", 1);
+  inspector_scroll_moves(app, "N", -1);
+  golden_keys(app, "/\x15no such words\n"); /* C-u clears the last search */
+  assert_string_equal(app->message, "'no such words' is not in this task");
+  app_free(app);
+  golden_store_close(&g);
+}
+
+/* Why there is no response, for each state that has none. */
+static void test_no_response(void **state) {
+  (void)state;
+  golden_store g = golden_store_open();
+  bt_app *app = golden_app(g.s, NULL, 40, 120);
+  struct {
+    const char *keys, *want;
+  } cases[] = {
+      {"gj\n\n\n", "no response: the request failed with rate_limit_exceeded (the error is below)"},
+      {"gj\njj\n\n", "no response: the batch expired before this request ran"},
+      {"gj\nt\n", NULL}, /* row 1 succeeded: its output */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    while (app->depth > 1)
+      app_pop(app);
+    golden_keys(app, cases[i].keys);
+    assert_string_equal(app->stack[app->depth - 1].ops->name, "inspector");
+    app_draw(app);
+    bt_buf text;
+    buf_init(&text, 0);
+    assert_int_equal(ui_dump_text(stdscr, &text), BT_OK);
+    if (cases[i].want)
+      assert_non_null(strstr(buf_str(&text), cases[i].want));
+    else
+      assert_null(strstr(buf_str(&text), "no response"));
+    buf_cleanup(&text);
+  }
   app_free(app);
   golden_store_close(&g);
 }
@@ -192,7 +282,7 @@ static void test_inspector_ok_and_secret(void **state) {
                    BT_OK);
   secret_register("sk-test-0123456789abcdef");
   bt_app *app = golden_app(s, NULL, 24, 80);
-  golden_keys(app, "j\n\t\n\n"); /* feedback-label, batches, all tasks, row 1 */
+  golden_keys(app, "j\nt\n"); /* feedback-label, all its tasks, row 1 */
   golden_check(app, "inspector_ok_80x24", inspector_ok_80x24, NULL);
   bt_buf text;
   buf_init(&text, 0);
@@ -211,6 +301,7 @@ static void test_inspector_ok_and_secret(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_inspector),
-                                     cmocka_unit_test(test_inspector_ok_and_secret)};
+                                     cmocka_unit_test(test_inspector_ok_and_secret),
+                                     cmocka_unit_test(test_no_response)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,10 +6,10 @@
 /* clang-format off */
 /* golden job_80x24 */
 static const char job_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " batchtop jobs › feedback-label         2 running · 243 in flight · today $0.18\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
-    " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
+    " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
     " Rate 106/m   ETA 2m23s   Completions   ▁▂▂▂▂▂▂▂▂▂▂▂▃▃▃▃▃▃▃▃▄▄▄▅▆██ over 12m00s\n"
     "\n"
@@ -35,9 +35,9 @@ static const char job_80x24[] =
 /* golden job_80x24_elems */
 static const char job_80x24_elems[] =
     "bbbbbbbbbbaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
-    ".hhhhhhhhhhhhhhhhggggggggg....................ooooooo..gggggggggggggggggggggggg.\n"
+    ".hhhhhhhhhhhhhhhhggggggggg....................ooooooo..ggggggggggg..............\n"
     ".ttttttttttttttttttttttttttttttttttttttttttttttttttuuuuvvvvvvvvvvvvvvvvvwhhhhhh.\n"
-    ".tt...............uu...........vv.............ww............ggggggggggggg.......\n"
+    ".tt...............uu...........uu...........vv.............ww...................\n"
     ".fffffffffyyyyyyyyyyyyyyyyyyyyyyyyyffffffxxxxxxxxfffffff........................\n"
     ".fffff........ffff........fffffffffffAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ggggggggggg.\n"
     "................................................................................\n"
@@ -62,10 +62,10 @@ static const char job_80x24_elems[] =
 
 /* golden job_120x40 */
 static const char job_120x40[] =
-    " batchtop jobs › feedback-label                                   2 running · 331 in flight · today $0.18 · total $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running                                                   created 12m ago\n"
+    " batchtop jobs › feedback-label                                   2 running · 243 in flight · today $0.18 · total $0.18\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here                                      created 12m ago\n"
     " ██████████████████████████████████████████████████████████████████████████████▓▓▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
-    " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks  (82 reported, results not in yet)\n"
+    " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending  (82 reported, results not in yet)\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
     " Rate 106/m   ETA 2m23s   Completions     ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▂▁▂▂▂▂▂▂▂▂▂▂▂▂▂▂▂▂▂▂▃▃▃▄▅█▁ over 12m00s\n"
     "\n"
@@ -101,15 +101,15 @@ static const char job_120x40[] =
     "\n"
     "\n"
     " error group 1 of 3 · Enter lists its tasks · R retries it\n"
-    "Enter open  Tab focus  r retry  R retry-selected  c cancel  y copy  p preview  Esc back  ? help  q quit\n";
+    "Enter open  Tab focus  r retry  R retry-selected  t tasks  c cancel  y copy  p preview  Esc back  ? help  q quit\n";
 /* end job_120x40 */
 
 /* golden job_retry_group_80x24 */
 static const char job_retry_group_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " batchtop jobs › feedback-label         2 running · 243 in flight · today $0.18\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
-    " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
+    " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
     " Rate 106/m   ETA 2m23s   Completions   ▁▂▂▂▂▂▂▂▂▂▂▂▃▃▃▃▃▃▃▃▄▄▄▅▆██ over 12m00s\n"
     "\n"
@@ -133,10 +133,10 @@ static const char job_retry_group_80x24[] =
 /* end job_retry_group_80x24 */
 /* golden job_waiting_80x24 */
 static const char job_waiting_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
-    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running           created 12m ago\n"
+    " batchtop jobs › feedback-label         2 running · 243 in flight · today $0.18\n"
+    " feedback-label  fb7k2m9q openai/gpt-4o-mini  running  driven here\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
-    " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
+    " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
     " Estimate $0.04 (standard $0.08)   Spent $0.02   Tokens in 112k / out 620\n"
     " Rate 106/m   ETA 2m23s   Completions   ▁▂▂▂▂▂▂▂▂▂▂▂▃▃▃▃▃▃▃▃▄▄▄▅▆██ over 12m00s\n"
     "\n"
@@ -158,6 +158,34 @@ static const char job_waiting_80x24[] =
     " waiting: enqueued-token limit (OpenAI), 1 chunk held, next try in 40 s\n"
     "Enter open  Tab focus  r retry  R retry-selected  Esc back  ? help  q quit\n";
 /* end job_waiting_80x24 */
+/* golden job_batch_tasks_80x24 */
+static const char job_batch_tasks_80x24[] =
+    " batchtop jobs › feedback-label › batc… 2 running · 243 in flight · today $0.18\n"
+    " Batch 3  batch_6745a1f77b30  finalizing  120 succeeded, 45 failed of 250\n"
+    " Files input file-in6745a1f77b30  output -  errors -\n"
+    "\n"
+    " Filter state any  error any  text -                                  250 tasks\n"
+    "    ROW CUSTOM ID    STATE     TRIES ERROR          OUTPUT / MESSAGE\n"
+    "    501 row-501      succeeded     1                feature\n"
+    "    502 row-502      succeeded     1                praise\n"
+    "    503 row-503      succeeded     1                bug\n"
+    "    504 row-504      succeeded     1                other\n"
+    "    505 row-505      succeeded     1                bug\n"
+    "    506 row-506      succeeded     1                feature\n"
+    "    507 row-507      succeeded     1                praise\n"
+    "    508 row-508      succeeded     1                bug\n"
+    "    509 row-509      succeeded     1                other\n"
+    "    510 row-510      succeeded     1                bug\n"
+    "    511 row-511      succeeded     1                feature\n"
+    "    512 row-512      succeeded     1                praise\n"
+    "    513 row-513      succeeded     1                bug\n"
+    "    514 row-514      succeeded     1                other\n"
+    "    515 row-515      succeeded     1                bug\n"
+    "    516 row-516      succeeded     1                feature\n"
+    " task 1 of 250 · sort: row · f cycles the state · Enter inspects\n"
+    "Enter open  f filter-state  / filter  s sort  y copy  Esc back  ? help  q quit\n";
+/* end job_batch_tasks_80x24 */
+
 /* clang-format on */
 
 static void test_job(void **state) {
@@ -170,14 +198,27 @@ static void test_job(void **state) {
   app_resize(app, 40, 120);
   golden_check(app, "job_120x40", job_120x40, NULL);
   app_resize(app, 24, 80);
-  /* R on the second error group: its count and estimated cost. */
+  /* R on the second error group: its count and estimated cost (a dashboard with an engine;
+   * without one R refuses before asking). */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "jR");
   golden_check(app, "job_retry_group_80x24", job_retry_group_80x24, NULL);
   golden_keys(app, "n");
   assert_string_equal(app->message, "nothing was done");
+  app->engine = NULL;
+  engine_free(engine);
+  config_cleanup(&ecfg);
   /* Tab to the batches, y copies the remote id. */
   golden_keys(app, "\tjjy");
   assert_string_equal(app->clipboard, "batch_6745a1f77b30");
+  /* Enter on that batch lists its tasks only, under its remote id, files and counts. */
+  golden_keys(app, "\n");
+  assert_ptr_equal(app->stack[app->depth - 1].ops, &view_tasks_ops);
+  golden_check(app, "job_batch_tasks_80x24", job_batch_tasks_80x24, NULL);
+  app_key(app, 27);
+  assert_ptr_equal(app->stack[app->depth - 1].ops, &view_job_ops);
   /* Enter on an error group opens its tasks; Esc comes back. */
   golden_keys(app, "\t\n");
   assert_ptr_equal(app->stack[app->depth - 1].ops, &view_tasks_ops);

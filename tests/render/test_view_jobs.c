@@ -7,7 +7,7 @@
 /* clang-format off */
 /* golden jobs_80x24 */
 static const char jobs_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -29,7 +29,7 @@ static const char jobs_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_80x24 */
 
@@ -63,13 +63,13 @@ static const char jobs_80x24_elems[] =
 
 /* golden jobs_120x40 */
 static const char jobs_120x40[] =
-    " batchtop jobs                                                    2 running · 331 in flight · today $0.18 · total $0.18\n"
-    " NAME                       PROVIDER/MODEL   STATE     PROGRESS            DONE/TOTAL   RATE    ETA     EST    COST  AGE\n"
-    " draft-summaries            openai/gpt-4o    draft     ░░░░░░░░░░░░░░   0%       0/10      -      -   $1.25   $0.00   3m\n"
-    " feedback-label             openai/gpt-4o-m… running   ██████████▓▒▒▒  74%   747/1000  106/m  2m23s   $0.04   $0.02  12m\n"
-    " triage                     3 stages         running   12/12›4/8›2/4            18/24  2.0/m      -   $0.02 $0.0043  40m\n"
-    " support-triage             anthropic/claud… completed ██████████████ 100%    200/200  6.7/m      -   $0.31   $0.16   2h\n"
-    " product-tags 🚀 ünïcødé c… local/llama3.1:… failed    ████████▓▓▓▓▓▓ 100%      50/50  0.8/m      -   $0.00   $0.00   1d\n"
+    " batchtop jobs                                                    2 running · 243 in flight · today $0.18 · total $0.18\n"
+    " NAME                  PROVIDER/MODEL STATE     DRIVER    PROGRESS         DONE/TOTAL   RATE    ETA     EST    COST  AGE\n"
+    " draft-summaries       openai/gpt-4o  draft     -         ░░░░░░░░░░░   0%       0/10      -      -   $1.25   $0.00   3m\n"
+    " feedback-label        openai/gpt-4o… running   here      ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.04   $0.02  12m\n"
+    " triage                3 stages       running   stalled   12/12›4/8›2/4         18/24  2.0/m      -   $0.02 $0.0043  40m\n"
+    " support-triage        anthropic/cla… completed -         ███████████ 100%    200/200  6.7/m      -   $0.31   $0.16   2h\n"
+    " product-tags 🚀 ünïc… local/llama3.… failed    -         ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00   $0.00   1d\n"
     "\n"
     "\n"
     "\n"
@@ -101,13 +101,13 @@ static const char jobs_120x40[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  p preview  y copy  ? help  q quit\n";
 /* end jobs_120x40 */
 
 /* golden jobs_sorted_80x24 */
 static const char jobs_sorted_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -129,13 +129,13 @@ static const char jobs_sorted_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 5 · sort: name · watching the store (read-only)\n"
+    " job 2 of 5: 620 succeeded, 40 failed, 5 expired, 325 running, 10 pending · dri…\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_sorted_80x24 */
 
 /* golden jobs_retry_80x24 */
 static const char jobs_retry_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -157,13 +157,13 @@ static const char jobs_retry_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 2 of 5 · sort: name · watching the store (read-only)\n"
+    " job 2 of 5: 620 succeeded, 40 failed, 5 expired, 325 running, 10 pending · dri…\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_retry_80x24 */
 
 /* golden jobs_filter_80x24 */
 static const char jobs_filter_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
     " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
@@ -185,13 +185,13 @@ static const char jobs_filter_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 2 · sort: name · filter: anthropic · watching the store (read-only)\n"
+    " job 1 of 2: 200 succeeded · sort: name · filter: anthropic · watching the stor…\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_filter_80x24 */
 
 /* golden jobs_ascii_80x24 */
 static const char jobs_ascii_80x24[] =
-    " batchtop jobs            2 running | 331 in flight | today $0.18 | total $0.18\n"
+    " batchtop jobs            2 running | 243 in flight | today $0.18 | total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ...........   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ########x>>  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -213,7 +213,7 @@ static const char jobs_ascii_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 | sort: newest | watching the store (read-only)\n"
+    " job 1 of 5: 10 pending | sort: newest | watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end jobs_ascii_80x24 */
 /* clang-format on */
@@ -235,12 +235,40 @@ static void test_jobs(void **state) {
   /* s: by name; the selection moves with the keys. */
   golden_keys(app, "ssj");
   golden_check(app, "jobs_sorted_80x24", jobs_sorted_80x24, NULL);
-  /* r on feedback-label: the confirmation states how many tasks and what they cost. */
+  /* r on feedback-label: the confirmation states how many tasks and what they cost; yes
+   * hands the retry to the engine and says so by the job's name. */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "r");
   golden_check(app, "jobs_retry_80x24", jobs_retry_80x24, NULL);
-  /* Without an engine in the process, yes says why nothing happened. */
   golden_keys(app, "y");
-  assert_non_null(strstr(app->message, "needs the engine"));
+  assert_string_equal(app->message, "retry queued for feedback-label");
+  /* A message stays a few seconds (5 s; an error 10 s), then the status line is the view's. */
+  assert_int_equal(app_message_expire(app, app->message_at + 4000), 0);
+  assert_string_equal(app->message, "retry queued for feedback-label");
+  assert_int_equal(app_message_expire(app, app->message_at + 5000), 1);
+  assert_string_equal(app->message, "");
+  app_message(app, 1, "an error");
+  assert_int_equal(app_message_expire(app, app->message_at + 9000), 0);
+  assert_int_equal(app_message_expire(app, app->message_at + 10000), 1);
+  /* c on a completed job asks nothing: there is nothing to cancel, and it says so. */
+  golden_keys(app, "jj");
+  app_draw(app);
+  golden_keys(app, "c");
+  assert_int_equal(app->modal.kind, 0);
+  assert_string_equal(app->message, "support-triage has no unfinished tasks to cancel");
+  /* Without an engine in the process (--read-only), r and c refuse up front, saying why. */
+  app->engine = NULL;
+  golden_keys(app, "kk");
+  golden_keys(app, "r");
+  assert_int_equal(app->modal.kind, 0);
+  assert_non_null(strstr(app->message, "cannot retry feedback-label: this dashboard only watches"));
+  golden_keys(app, "c");
+  assert_int_equal(app->modal.kind, 0);
+  assert_non_null(strstr(app->message, "cannot cancel feedback-label"));
+  engine_free(engine);
+  config_cleanup(&ecfg);
   /* / filters by a substring of name, provider, model, id or state. */
   golden_keys(app, "/anthropic\n");
   golden_check(app, "jobs_filter_80x24", jobs_filter_80x24, NULL);

@@ -9,7 +9,7 @@
 /* clang-format off */
 /* golden pipeline_80x24 */
 static const char pipeline_80x24[] =
-    " batchtop jobs › triage   2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage   2 running · 243 in flight · today $0.18 · total $0.18\n"
     " triage  tg7p1pe4 running                            3 stages · created 40m ago\n"
     " Input examples/feedback.csv   File examples/triage.pipeline.yaml\n"
     " Estimate $0.02 (standard $0.03)   Spent $0.0043   Tokens in 1.9k / out 85\n"
@@ -65,16 +65,16 @@ static const char pipeline_80x24_elems[] =
 
 /* golden pipeline_120x40 */
 static const char pipeline_120x40[] =
-    " batchtop jobs › triage                                           2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage                                           2 running · 243 in flight · today $0.18 · total $0.18\n"
     " triage  tg7p1pe4 running                                                                    3 stages · created 40m ago\n"
     " Input examples/feedback.csv   File examples/triage.pipeline.yaml\n"
     " Estimate $0.02 (standard $0.03)   Spent $0.0043   Tokens in 1.9k / out 85\n"
     "\n"
     " Stages 3 · held: rows can still flow in from the stage before\n"
-    "  # STAGE          PROVIDER/MODEL                 STATE     PROGRESS                 DONE/TOTAL SKIPPED     EST    COST\n"
-    "  1 label          openai/gpt-4o-mini             completed █████████████████▓▓ 100%      12/12       - $0.0009 $0.0006\n"
-    "  2 reply          anthropic/claude-haiku-4-5     running   ██████████▒▒▒▒▒▒▒▒▒  50%        4/8       3   $0.01 $0.0036\n"
-    "  3 priority       openai/gpt-4o-mini             held      ██████████▒▒▒▒▒▒▒▒▒  50%        2/4       - $0.0030 $0.0001\n"
+    "  # STAGE          PROVIDER/MODEL             STATE     DRIVER  PROGRESS             DONE/TOTAL SKIPPED     EST    COST\n"
+    "  1 label          openai/gpt-4o-mini         completed -       ██████████████▓ 100%      12/12       - $0.0009 $0.0006\n"
+    "  2 reply          anthropic/claude-haiku-4-5 running   stalled ████████▒▒▒▒▒▒▒  50%        4/8       3   $0.01 $0.0036\n"
+    "  3 priority       openai/gpt-4o-mini         held      stalled ████████▒▒▒▒▒▒▒  50%        2/4       - $0.0030 $0.0001\n"
     "\n"
     "\n"
     "\n"
@@ -109,7 +109,7 @@ static const char pipeline_120x40[] =
 
 /* golden lineage_80x24 */
 static const char lineage_80x24[] =
-    " batchtop jobs › triage › triage/label… 2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › triage › triage/label… 2 running · 243 in flight · today $0.18\n"
     "\n"
     " Attempts\n"
     "   #1  batch_67b0c1d2e3f4 failed    HTTP 500 ended 33m ago  server_error: The\n"
@@ -132,7 +132,7 @@ static const char lineage_80x24[] =
     "   {\n"
     "     \"custom_id\": \"row-12\",\n"
     " lines 21-41 of 55 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  y copy  Esc back  ? help  q quit\n";
 /* end lineage_80x24 */
 
 /* golden lineage_80x24_elems */
@@ -160,12 +160,12 @@ static const char lineage_80x24_elems[] =
     "................................................................................\n"
     ".....DDDDDDDDDDD................................................................\n"
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n"
-    "iiiijjjjjjjjjjjjijjjjjjjjjjjjjjjjjijjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjjjjjjjj\n";
+    "iiiijjjjjjjjjjjjiiiijjjjjjjjjjijjjjjjjjjijjjjjjjiiijjjjjjjijjjjjjjijjjjjjjjjjjjj\n";
 /* end lineage_80x24_elems */
 
 /* golden lineage_120x40 */
 static const char lineage_120x40[] =
-    " batchtop jobs › triage › triage/label › tasks server_error › ro… 2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage › triage/label › tasks server_error › ro… 2 running · 243 in flight · today $0.18 · total $0.18\n"
     " row-12  row 12 (line 13)  failed  2 attempts\n"
     "\n"
     " Input row\n"
@@ -179,7 +179,7 @@ static const char lineage_120x40[] =
     "   params        model=gpt-4o-mini  max_tokens=5  url=/v1/chat/completions\n"
     "\n"
     " Response\n"
-    "   (no output yet)\n"
+    "   no response: the request failed with server_error (the error is below)\n"
     "\n"
     " Error\n"
     "   server_error: The server had an error while processing your request.\n"
@@ -204,12 +204,12 @@ static const char lineage_120x40[] =
     " Raw response (JSON)\n"
     "   (none)\n"
     " lines 1-37 of 54 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  R retry-selected  y copy  n search-next  v pager  Esc back  ? help  q quit\n";
 /* end lineage_120x40 */
 
 /* golden lineage_ok_120x40 */
 static const char lineage_ok_120x40[] =
-    " batchtop jobs › triage › triage/priority › tasks › row-2         2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › triage › triage/priority › tasks › row-2         2 running · 243 in flight · today $0.18 · total $0.18\n"
     " row-2  row 2 (line 3)  succeeded  1 attempt\n"
     "\n"
     " Input row\n"
@@ -248,7 +248,7 @@ static const char lineage_ok_120x40[] =
     "     \"custom_id\": \"row-2\",\n"
     "     \"body\": {\n"
     " lines 1-37 of 41 · R retries this task · y copies its id\n"
-    "PgDn page-down  R retry-selected  y copy  Esc back  ? help  q quit\n";
+    "PgDn page-down  PgUp page-up  / filter  R retry-selected  y copy  n search-next  v pager  Esc back  ? help  q quit\n";
 /* end lineage_ok_120x40 */
 /* clang-format on */
 
@@ -267,7 +267,10 @@ static void test_pipeline(void **state) {
   golden_check(app, "pipeline_120x40", pipeline_120x40, NULL);
   app_resize(app, 24, 80);
   /* r and c ask about the selected stage's job, as on a job in the jobs view: label has a
-   * failed row to retry, reply has rows to cancel. */
+   * failed row to retry, reply has rows to cancel (with an engine to send them to). */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "r");
   assert_int_equal(app->modal.kind, 1);
   assert_non_null(strstr(app->modal.text, "triage/label"));
@@ -276,6 +279,9 @@ static void test_pipeline(void **state) {
   assert_int_equal(app->modal.kind, 1);
   assert_non_null(strstr(app->modal.text, "triage/reply"));
   golden_keys(app, "n");
+  app->engine = NULL;
+  engine_free(engine);
+  config_cleanup(&ecfg);
   /* y copies the stage's job id; Enter opens the stage as a job; Esc comes back. */
   golden_keys(app, "y");
   assert_string_equal(app->clipboard, "tg2reply");
@@ -310,7 +316,7 @@ static void test_lineage(void **state) {
   app_key(app, 27);
   app_key(app, 27);
   /* priority, all its tasks, row 2: through every stage, with each stage's output. */
-  golden_keys(app, "jj\n\n\n");
+  golden_keys(app, "jj\nt\n");
   assert_string_equal(top_name(app), "inspector");
   golden_check(app, "lineage_ok_120x40", lineage_ok_120x40, NULL);
   app_free(app);

@@ -9,7 +9,7 @@
 /* clang-format off */
 /* golden preview_80x24 */
 static const char preview_80x24[] =
-    " batchtop jobs › preview label.tmpl     2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › preview label.tmpl     2 running · 243 in flight · today $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -65,7 +65,7 @@ static const char preview_80x24_elems[] =
 
 /* golden preview_120x40 */
 static const char preview_120x40[] =
-    " batchtop jobs › preview label.tmpl                               2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs › preview label.tmpl                               2 running · 243 in flight · today $0.18 · total $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -109,7 +109,7 @@ static const char preview_120x40[] =
 
 /* golden preview_row2_80x24 */
 static const char preview_row2_80x24[] =
-    " batchtop jobs › preview label.tmpl     2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › preview label.tmpl     2 running · 243 in flight · today $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -137,7 +137,7 @@ static const char preview_row2_80x24[] =
 
 /* golden preview_submit_80x24 */
 static const char preview_submit_80x24[] =
-    " batchtop jobs › preview label.tmpl     2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › preview label.tmpl     2 running · 243 in flight · today $0.18\n"
     " examples/label.tmpl over examples/feedback.csv · openai/gpt-4o-mini\n"
     " 200 requests in 1 batch · input 14k tokens · output ~600 (1.0k at most)\n"
     " batch $0.0012 ($0.0013 at most) · standard $0.0024 · batch saves 50%\n"
@@ -165,7 +165,7 @@ static const char preview_submit_80x24[] =
 
 /* golden preview_prompt_80x24 */
 static const char preview_prompt_80x24[] =
-    " batchtop jobs            2 running · 331 in flight · today $0.18 · total $0.18\n"
+    " batchtop jobs            2 running · 243 in flight · today $0.18 · total $0.18\n"
     " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
     " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
     " feedback-label      running   ████████▓▒▒  74%   747/1000  106/m  2m23s   $0.02\n"
@@ -187,7 +187,7 @@ static const char preview_prompt_80x24[] =
     "\n"
     "\n"
     "\n"
-    " job 1 of 5 · sort: newest · watching the store (read-only)\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
     "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
 /* end preview_prompt_80x24 */
 /* clang-format on */
@@ -215,10 +215,22 @@ static void test_preview(void **state) {
   app_resize(app, 24, 80);
   golden_keys(app, "j");
   golden_check(app, "preview_row2_80x24", preview_row2_80x24, NULL);
+  /* Without an engine (--read-only) S refuses before asking. */
+  golden_keys(app, "S");
+  assert_int_equal(app->modal.kind, 0);
+  assert_non_null(strstr(app->message, "cannot submit: this dashboard only watches the store"));
+  /* With one, S states the cost first; yes creates the job and hands it over, by name. */
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg);
+  app->engine = engine;
   golden_keys(app, "S");
   golden_check(app, "preview_submit_80x24", preview_submit_80x24, NULL);
   golden_keys(app, "y");
-  assert_non_null(strstr(app->message, "needs the engine"));
+  assert_non_null(strstr(app->message, "submitted "));
+  assert_non_null(strstr(app->message, " (job "));
+  app->engine = NULL;
+  engine_free(engine);
+  config_cleanup(&ecfg);
   app_free(app);
   golden_store_close(&g);
 }

@@ -39,9 +39,13 @@ static void test_sizes(void **state) {
   draw_all_sizes(app, "jobs");
   golden_keys(app, "j\n");
   draw_all_sizes(app, "job");
+  bt_config ecfg;
+  bt_engine *engine = golden_engine(&g, &ecfg); /* dialogs open only with an engine */
+  app->engine = engine;
   golden_keys(app, "R");
+  assert_int_equal(app->modal.kind, 1);
   draw_all_sizes(app, "job with a dialog");
-  golden_keys(app, "n\t\n");
+  golden_keys(app, "nt");
   draw_all_sizes(app, "tasks");
   golden_keys(app, "\n");
   draw_all_sizes(app, "inspector");
@@ -67,6 +71,8 @@ static void test_sizes(void **state) {
   golden_keys(app, "/");
   draw_all_sizes(app, "preview with a prompt");
   app_free(app);
+  engine_free(engine);
+  config_cleanup(&ecfg);
   golden_store_close(&g);
 }
 

@@ -13,14 +13,67 @@ static void test_totals(void **state) {
   assert_int_equal(store_query_totals(f->s, FIXTURE_NOW - 12 * 3600000LL, &t, &err), BT_OK);
   assert_int_equal(t.jobs, 7);         /* four jobs and the pipeline's three stage jobs */
   assert_int_equal(t.running_jobs, 2); /* feedback-label and the pipeline (counted once) */
-  /* Rows 666-990 of feedback-label, 4 rows of triage/reply and 2 of triage/priority. */
-  assert_int_equal(t.tasks_in_flight, 331);
+  /* Rows 666-990 of feedback-label (325) less the 82 its provider reported done; the pipeline's
+   * 4 replies and 2 priorities are all reported done: each unfinished task once, at work. */
+  assert_int_equal(t.tasks_in_flight, 243);
   /* Today: 620 * 0.0000278 (feedback-label) + 200 * 0.00078 (support-triage) + the pipeline's
    * 11 labels, 4 replies and 2 priorities. */
   assert_float_equal(t.spend_today_usd,
                      620 * 0.0000278 + 200 * 0.00078 + 11 * 0.00005 + 4 * 0.0009 + 2 * 0.00006,
                      1e-9);
   assert_float_equal(t.spend_total_usd, t.spend_today_usd, 1e-9);
+}
+
+/* Honest numbers: the rate counts executed tasks only, the ETA never says 0s while work remains,
+ * and says queued when the rest waits at the provider. */
+static void test_rate_and_eta(void **state) {
+  fixture_ctx *f = *state;
+  bt_error err;
+  /* product-tags (finished in a day): 30 succeeded and 20 failed ran; make 5 of the failed
+   * expired and 5 cancelled, which never ran. */
+  assert_int_equal(store_exec(f->s,
+                              "UPDATE tasks SET state = 'expired' WHERE job_id = 'lc4p8w2z' AND"
+                              " state = 'failed' AND row_no IN (SELECT row_no FROM tasks WHERE"
+                              " job_id = 'lc4p8w2z' AND state = 'failed' LIMIT 5);"
+                              "UPDATE tasks SET state = 'cancelled' WHERE job_id = 'lc4p8w2z' AND"
+                              " state = 'failed' AND row_no IN (SELECT row_no FROM tasks WHERE"
+                              " job_id = 'lc4p8w2z' AND state = 'failed' LIMIT 5)",
+                              &err),
+                   BT_OK);
+  bt_qjob_list l;
+  bt_qjobs_opts o = {QSORT_NAME, "product", 0, 10, FIXTURE_NOW};
+  assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
+  assert_int_equal(l.n, 1);
+  double life_min = (double)(l.rows[0].finished_at - l.rows[0].created_at) / 60000.0;
+  assert_float_equal(l.rows[0].rate_per_min, 40.0 / life_min, 1e-9);
+  store_query_jobs_cleanup(&l);
+
+  /* feedback-label with nothing finished in the last minute and nothing reported: queued. */
+  assert_int_equal(store_exec(f->s,
+                              "DELETE FROM finish_log WHERE job_id = 'fb7k2m9q' AND at > "
+                              "(SELECT max(at) FROM finish_log WHERE job_id = 'fb7k2m9q') - 60000;"
+                              "UPDATE batches SET n_succeeded = 0, n_failed = 0 WHERE job_id ="
+                              " 'fb7k2m9q' AND results_state <> 'ingested'",
+                              &err),
+                   BT_OK);
+  o = (bt_qjobs_opts){QSORT_NAME, "feedback", 0, 10, FIXTURE_NOW};
+  assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
+  assert_int_equal(l.n, 1);
+  assert_true(l.rows[0].rate_per_min > 0); /* it did move, minutes ago */
+  assert_int_equal(l.rows[0].eta_ms, BT_QUERY_ETA_QUEUED);
+  store_query_jobs_cleanup(&l);
+
+  /* One task left and a fast rate: at least 1 s, never 0. */
+  assert_int_equal(store_exec(f->s,
+                              "UPDATE tasks SET state = 'succeeded' WHERE job_id = 'fb7k2m9q' AND"
+                              " state IN ('pending', 'running') AND row_no <> 990;"
+                              "INSERT INTO finish_log(job_id, at, n, cost_usd) VALUES"
+                              " ('fb7k2m9q', 1795780800000 - 1000, 300, 0)",
+                              &err),
+                   BT_OK);
+  assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
+  assert_int_equal(l.rows[0].eta_ms, 1000);
+  store_query_jobs_cleanup(&l);
 }
 
 static void test_jobs_page_and_sorts(void **state) {
@@ -223,6 +276,7 @@ static void test_data_version(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_totals, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_rate_and_eta, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_job_detail, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tasks_filters, fixture_setup, fixture_teardown),
