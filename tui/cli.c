@@ -1,6 +1,9 @@
 /* cli: shared helpers of the command-line front end. */
 #include "cli.h"
 
+#include "util.h"
+
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +29,75 @@ void cli_errorf(const char *cmd, const char *fmt, ...) {
 int cli_usage_error(const char *cmd, const char *what) {
   fprintf(stderr, "batchtop %s: %s; try 'batchtop %s --help'\n", cmd, what, cmd);
   return EXIT_USAGE;
+}
+
+int cli_edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63)
+    return 99;
+  int row[64];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int up = row[j];
+      int best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+const char *cli_nearest(const char *word, const char *const *candidates, size_t n) {
+  const char *best = NULL;
+  int best_d = 3;
+  size_t len = strlen(word);
+  for (size_t i = 0; i < n; i++) {
+    int d = cli_edit_distance(word, candidates[i]);
+    if (d < best_d && (size_t)d * 2 < len) {
+      best = candidates[i];
+      best_d = d;
+    }
+  }
+  return best;
+}
+
+int cli_bad_option(const char *cmd, char **argv, const struct option *longopts) {
+  const char *arg = optind > 0 ? argv[optind - 1] : "";
+  char what[256];
+  const char *names[64];
+  size_t n = 0;
+  for (const struct option *o = longopts; o && o->name && n < 64; o++)
+    names[n++] = o->name;
+  if (strncmp(arg, "--", 2) == 0) {
+    char word[128];
+    util_strlcpy(word, arg + 2, sizeof word);
+    char *eq = strchr(word, '=');
+    if (eq)
+      *eq = '\0';
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(word, names[i]) == 0) {
+        snprintf(what, sizeof what, "--%s needs a value", word);
+        return cli_usage_error(cmd, what);
+      }
+    const char *near = cli_nearest(word, names, n);
+    if (near)
+      snprintf(what, sizeof what, "unknown option '--%s'; did you mean '--%s'?", word, near);
+    else
+      snprintf(what, sizeof what, "unknown option '--%s'", word);
+  } else if (optopt && optopt < 256) {
+    snprintf(what, sizeof what, "unknown option '-%c' (or it needs a value)", optopt);
+  } else {
+    snprintf(what, sizeof what, "unknown option '%s'", arg);
+  }
+  return cli_usage_error(cmd, what);
 }
 
 void cli_print_help(FILE *out, const char *cmd, const bt_cmd_help *help) {

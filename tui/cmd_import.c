@@ -6,6 +6,10 @@
 #include "cmd_status.h"
 #include "job_import.h"
 
+const struct option cmd_import_options[] = {{"provider", required_argument, NULL, 'p'},
+                                            {"name", required_argument, NULL, 'n'},
+                                            {"wait", no_argument, NULL, 'w'},
+                                            {0, 0, 0, 0}};
 const bt_cmd_help cmd_import_help = {
     "--provider P [--name NAME] [--wait] [REMOTE_BATCH_ID...]", "track batches created elsewhere",
     "  --provider P   openai or anthropic\n"
@@ -16,14 +20,10 @@ const bt_cmd_help cmd_import_help = {
     "the results when the batch ends. Prints the new job's id.\n"};
 
 int cmd_import(bt_cli *cli, int argc, char **argv) {
-  static const struct option longopts[] = {{"provider", required_argument, NULL, 'p'},
-                                           {"name", required_argument, NULL, 'n'},
-                                           {"wait", no_argument, NULL, 'w'},
-                                           {0, 0, 0, 0}};
   const char *provider = NULL, *name = NULL;
   int wait = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "", cmd_import_options, NULL)) != -1) {
     if (c == 'p')
       provider = optarg;
     else if (c == 'n')
@@ -31,7 +31,7 @@ int cmd_import(bt_cli *cli, int argc, char **argv) {
     else if (c == 'w')
       wait = 1;
     else
-      return cli_usage_error("import", "unknown option");
+      return cli_bad_option("import", argv, cmd_import_options);
   }
   if (!provider)
     return cli_usage_error("import", "--provider is required");

@@ -27,8 +27,18 @@ struct bt_engine;
 void cmd_pump_events(struct bt_engine *e, const char *cmd, const char (*ids)[BT_JOB_ID_LEN + 1],
                      size_t n, int quiet, int tty, cmd_events *seen);
 
+/* Drive every stage of pipeline pid (on store s, left open) until all have ended, rows
+ * flowing on; per-stage progress on stderr. Returns cli.md's exit code (the worst stage's),
+ * or EXIT_INTERRUPTED after Ctrl-C (saying how to resume). */
+int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pid);
+
+/* Resolve what the user typed (job_ref.h) into a job or pipeline; prints the error (no such
+ * job, or the candidates of an ambiguous name or prefix) and returns non-zero on failure. */
+#include "job_ref.h"
+int cmd_resolve_ref(const char *cmd, bt_store *s, const char *ref, bt_job_ref *out);
+
 /* Resolve what the user typed into a job id; prints the error and returns non-zero when
- * there is no such job. */
+ * there is no such job, or it names a pipeline. */
 int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]);
 
 #endif
