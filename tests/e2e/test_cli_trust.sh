@@ -214,6 +214,19 @@ grep -q "did you mean '--chunk-size'?" "$WORK/err.txt" || fail "--chunksize: $(c
 "$BIN" help submit | grep -q "^usage: batchtop submit TEMPLATE INPUT \[--provider P\] \[--model M\]" ||
   fail "help submit: $("$BIN" help submit | head -1)"
 "$BIN" help | grep -q "^  retry " || fail "help lists no commands"
+printf -- '---\nmax_tokens: 5\n---\nLabel: {{feedbak}}\n' >"$WORK/typo.md"
+set +e
+"$BIN" submit "$WORK/typo.md" "$WORK/in.csv" --provider openai --model gpt-4o-mini 2>"$WORK/err.txt"
+set -e
+grep -q "has no field 'feedbak', which the template uses at $WORK/typo.md:4:8 .*; nearest fields: feedback$" \
+  "$WORK/err.txt" || fail "field typo: $(cat "$WORK/err.txt")"
+printf -- '---\nmax_token: 5\n---\nLabel: {{feedback}}\n' >"$WORK/typo.md"
+set +e
+"$BIN" submit "$WORK/typo.md" "$WORK/in.csv" --provider openai --model gpt-4o-mini 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 1 ] && grep -q "^$WORK/typo.md:2:1: unknown front matter key 'max_token'; did you mean 'max_tokens'?" \
+  "$WORK/err.txt" || fail "front matter typo: $(cat "$WORK/err.txt")"
 new_home
 sim_reset
 job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --model gpt-4o-mini \
