@@ -18,7 +18,7 @@ cmake --build "$TMP/batchtop/build" -j"$JOBS" --target batchtop batchtop-sim tes
   test_provider_prices >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; exit 1; }
 cd "$TMP/batchtop/build"
 tests='^(unit.test_prices|unit.test_provider_prices|e2e.test_sim_prism|e2e.test_clean_clone)$'
-env -u CI ctest -R "$tests" --output-on-failure >"$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; exit 1; }
+env -u CI ctest -V -R "$tests" >"$TMP/out.txt" 2>&1 || { cat "$TMP/out.txt"; exit 1; }
 for t in unit.test_prices unit.test_provider_prices e2e.test_sim_prism; do
   grep -q "$t .*Skipped" "$TMP/out.txt" || { cat "$TMP/out.txt"; echo "FAIL: $t not skipped" >&2; exit 1; }
 done
