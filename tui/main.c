@@ -105,19 +105,20 @@ static int print_completion(const char *shell) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
       printf(" %s", commands[i].name);
     printf(" --help --version --theme --read-only\"\n"
-           "  else\n"
-           "    case \"$cmd\" in\n"
-           "      help) words=\"");
+           "  elif [ \"$cmd\" = help ]; then\n"
+           "    words=\"");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
       printf("%s%s", i ? " " : "", commands[i].name);
-    printf("\" ;;\n");
+    printf("\"\n"
+           "  else\n"
+           "    case \"$cur\" in -*) ;; *) COMPREPLY=($(compgen -f -- \"$cur\")); return ;; esac\n"
+           "    case \"$cmd\" in\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
       help_flags(&commands[i], flags, sizeof flags);
       printf("      %s) words=\"%s\" ;;\n", commands[i].name, flags);
     }
     printf("      *) words=\"\" ;;\n"
            "    esac\n"
-           "    case \"$cur\" in -*) ;; *) COMPREPLY=($(compgen -f -- \"$cur\")); return ;; esac\n"
            "  fi\n"
            "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
            "}\n"
