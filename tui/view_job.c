@@ -5,6 +5,9 @@
 
 #include "actions.h"
 #include "app.h"
+#include "job_report.h"
+#include "provider.h"
+#include "store_batch.h"
 #include "store_query.h"
 #include "ui_list.h"
 #include "ui_text.h"
@@ -18,6 +21,7 @@ typedef struct {
   int focus_chosen; /* Tab or a click chose the pane: errors appearing do not take focus */
   ui_list batches, errors;
   int batch_top_y, error_top_y; /* body rows of the first list row, for clicks */
+  char paused[512];             /* why nobody drives the job (job_report_paused), or "" */
 } job_view;
 
 #define SPARK_BUCKETS 48
@@ -33,6 +37,9 @@ static int job_load(void *st, bt_app *app) {
     return UI_REDRAW;
   }
   v->loaded = 1;
+  if (job_state_terminal(v->d.job.state) ||
+      !job_report_paused(app->store, v->id, v->paused, sizeof v->paused))
+    v->paused[0] = '\0';
   v->batches.total = (int64_t)v->d.n_batches;
   v->errors.total = (int64_t)v->d.n_errors;
   if (v->focus == 1 && v->d.n_errors == 0)
@@ -106,8 +113,10 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   int mw = ui_text_width(buf);
   if (x + mw + 12 < w)
     x += ui_put(stdscr, y, x, mw, UI_NORMAL, buf) + 2;
+  /* A paused job's stored state (submitting) would read as progress: say paused. */
+  const char *state = v->paused[0] ? "paused" : j->state;
   if (x + 10 < w)
-    x += ui_put(stdscr, y, x, ui_text_width(j->state), ui_state_elem(j->state), j->state) + 2;
+    x += ui_put(stdscr, y, x, ui_text_width(state), ui_state_elem(state), state) + 2;
   snprintf(buf, sizeof buf, "created %s ago", ui_fmt_age(now, j->created_at, a, sizeof a));
   if (j->finished_at > 0)
     snprintf(buf, sizeof buf, "took %s",
@@ -146,12 +155,15 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   /* Line 4: cost, tokens, rate, ETA. */
   x = 1;
   char c1[32], c2[32];
+  /* No price known for the model: its costs are not $0.00 but unknown. */
+  int priced = provider_price_known(j->provider, j->model);
   snprintf(buf, sizeof buf, "%s (standard %s)", util_fmt_usd(j->est_cost_usd, c1, sizeof c1),
            util_fmt_usd(j->est_cost_std_usd, c2, sizeof c2));
-  x += ui_field(stdscr, y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE, buf);
+  x += ui_field(stdscr, y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE,
+                priced ? buf : "? (no price)");
   ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);
   x += ui_field(stdscr, y + 3, x, w - x, "Spent", ce,
-                util_fmt_usd(j->actual_cost_usd, c1, sizeof c1));
+                priced ? util_fmt_usd(j->actual_cost_usd, c1, sizeof c1) : "?");
   snprintf(buf, sizeof buf, "in %s / out %s",
            util_fmt_count((double)j->actual_input_tokens, a, sizeof a),
            util_fmt_count((double)j->actual_output_tokens, b, sizeof b));
@@ -380,7 +392,9 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
     buf[0] = '\0';
     return;
   }
-  if (v->d.job.last_error)
+  if (v->paused[0])
+    snprintf(buf, size, " paused: %s", v->paused);
+  else if (v->d.job.last_error)
     snprintf(buf, size, " last error: %s", v->d.job.last_error);
   else if (v->d.waiting[0])
     snprintf(buf, size, " waiting: %s", v->d.waiting);
