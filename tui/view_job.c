@@ -169,7 +169,25 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
            util_fmt_count((double)j->actual_output_tokens, b, sizeof b));
   x += ui_field(stdscr, y + 3, x, w - x, "Tokens", UI_NORMAL, buf);
 
-  /* Line 5: throughput and the completions sparkline. */
+  /* Line 5: throughput and the completions sparkline; for a paused job (no rate, no ETA)
+   * why it is paused, whole, wrapped onto the blank line below at a narrow width. */
+  if (v->paused[0]) {
+    int lx = 1 + ui_put(stdscr, y + 4, 1, 7, UI_LABEL, "Paused") + 1;
+    int width = w - lx - 1;
+    size_t n = strlen(v->paused), cut = n;
+    if (width > 8 && (int)n > width) {
+      cut = (size_t)width;
+      while (cut > 0 && v->paused[cut] != ' ')
+        cut--;
+      if (cut == 0)
+        cut = (size_t)width;
+    }
+    snprintf(buf, sizeof buf, "%.*s", (int)cut, v->paused);
+    ui_put(stdscr, y + 4, lx, width, UI_VALUE, buf);
+    if (cut < n)
+      ui_put(stdscr, y + 5, lx, width, UI_VALUE, v->paused + cut + (v->paused[cut] == ' '));
+    return;
+  }
   x = 1;
   x += ui_field(stdscr, y + 4, x, w - x, "Rate", UI_NORMAL,
                 ui_fmt_rate(j->rate_per_min, a, sizeof a));
