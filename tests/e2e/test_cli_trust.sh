@@ -140,7 +140,14 @@ assert len(rows) == 8, len(rows)
 bad = [(r["id"], {k: v["status"] for k, v in r["stages"].items()}) for r in rows
        if any(v["status"] != "succeeded" for v in r["stages"].values())]
 assert not bad, bad
+# tokens and cost per stage
+for r in rows:
+    for name, v in r["stages"].items():
+        assert v["input_tokens"] > 0 and v["output_tokens"] > 0 and v["cost_usd"] > 0, (r["id"], name, v)
 PY
+head -1 "$("$BIN" results tp -o "$WORK/pr.csv" && echo "$WORK/pr.csv")" |
+  grep -q ",label_error,label_input_tokens,label_output_tokens,label_cost_usd,reply_status," ||
+  fail "pipeline CSV has no per-stage usage: $(head -1 "$WORK/pr.csv")"
 # A pipeline as JOB for retry and cancel: nothing left to retry, nothing left to cancel.
 "$BIN" retry tp 2>"$WORK/retry.err" || fail "retry PIPELINE: $(cat "$WORK/retry.err")"
 grep -q "0 tasks to retry" "$WORK/retry.err" || fail "retry PIPELINE: $(cat "$WORK/retry.err")"
