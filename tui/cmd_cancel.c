@@ -18,8 +18,9 @@ const bt_cmd_help cmd_cancel_help = {
     "have, and keeps what finished. If another batchtop process drives the job, it does the\n"
     "cancelling. JOB may be a pipeline: every stage is cancelled.\n"};
 
-/* Cancel one job: flag it, then drive the cancelling here unless another process drives it. */
-static int cancel_job(bt_cli *cli, const char *id) {
+/* Cancel one job: flag it, then (drive) do the cancelling here unless another process drives
+ * it. */
+static int cancel_job(bt_cli *cli, const char *id, int drive) {
   bt_store *s;
   if (cli_open_store("cancel", &s))
     return EXIT_USAGE;
@@ -37,6 +38,8 @@ static int cancel_job(bt_cli *cli, const char *id) {
     cli_error("cancel", &err);
     return EXIT_USAGE;
   }
+  if (!drive)
+    return EXIT_OK;
   if (held) {
     fprintf(stderr,
             "batchtop cancel: cancel requested; the batchtop process driving job %s "
@@ -64,9 +67,11 @@ int cmd_cancel(bt_cli *cli, int argc, char **argv) {
   }
   if (ref.kind == JOB_REF_JOB) {
     store_close(s);
-    return cancel_job(cli, ref.id);
+    return cancel_job(cli, ref.id, 1);
   }
-  /* A pipeline: every stage, last first, so no row flows into a stage about to be cancelled. */
+  /* A pipeline: every stage flagged first, so nothing flows on into a stage about to be
+   * cancelled; then each driven to its end in stage order (a later stage, held open for rows
+   * from the one before, can end only after it). */
   char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
   size_t n = 0;
   bt_error err;
@@ -78,8 +83,10 @@ int cmd_cancel(bt_cli *cli, int argc, char **argv) {
     return EXIT_USAGE;
   }
   int code = EXIT_OK;
-  for (size_t k = n; k-- > 0 && code == EXIT_OK;)
-    code = cancel_job(cli, ids[k]);
+  for (size_t k = 0; k < n && code == EXIT_OK; k++)
+    code = cancel_job(cli, ids[k], 0);
+  for (size_t k = 0; k < n && code == EXIT_OK; k++)
+    code = cancel_job(cli, ids[k], 1);
   free(ids);
   if (code == EXIT_OK)
     fprintf(stderr, "batchtop cancel: pipeline %s cancelled (%zu stages)\n", ref.id, n);

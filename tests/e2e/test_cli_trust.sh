@@ -44,6 +44,20 @@ grep -q "^cost      estimated ?, actual ? (no price known" "$WORK/st.txt" ||
 [ "$(status_field "$job" 'd["price_known"]')" = False ] || fail "--json price_known"
 [ "$(status_field "$job" 'type(d["cost"]["actual_usd"]).__name__')" = float ] ||
   fail "--json cost is no longer a number"
+# retry --max-cost and a pipeline's --max-cost on an unpriced model: refused the same way.
+set +e
+"$BIN" retry "$job" --max-cost 1 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 4 ] && grep -q "no price is known for model 'gpt-5-turbo-x'.*--prices FILE" "$WORK/err.txt" ||
+  fail "retry --max-cost unpriced: exit $code: $(cat "$WORK/err.txt")"
+printf 'name: up\ninput: in.csv\nstages:\n  - name: one\n    template: t.md\n    provider: openai\n    model: gpt-5-turbo-x\n' >"$WORK/up.yaml"
+set +e
+"$BIN" run "$WORK/up.yaml" --max-cost 5 --wait 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 4 ] && grep -q "no price is known for model 'gpt-5-turbo-x' (openai) of stage 'one'" "$WORK/err.txt" ||
+  fail "run --max-cost unpriced: exit $code: $(cat "$WORK/err.txt")"
 
 note "a duplicate --name is refused; an ambiguous name lists its candidates"
 new_home
@@ -153,6 +167,14 @@ head -1 "$("$BIN" results tp -o "$WORK/pr.csv" && echo "$WORK/pr.csv")" |
 grep -q "0 tasks to retry" "$WORK/retry.err" || fail "retry PIPELINE: $(cat "$WORK/retry.err")"
 "$BIN" cancel "$pid" 2>"$WORK/cancel.err" || fail "cancel PIPELINE: $(cat "$WORK/cancel.err")"
 grep -q "pipeline $pid cancelled" "$WORK/cancel.err" || fail "cancel PIPELINE: $(cat "$WORK/cancel.err")"
+# A running one: stage 1 at the provider, stage 2 held open for its rows; both end cancelled.
+sim_config '{"validate_ms": 3000}'
+sed 's/^name: tp$/name: tc/' "$WORK/p.yaml" >"$WORK/c.yaml"
+"$BIN" run "$WORK/c.yaml" >/dev/null 2>&1 || fail "run of the pipeline to cancel"
+timeout 30 "$BIN" cancel tc 2>"$WORK/cancel.err" || fail "cancel of a running pipeline: $(cat "$WORK/cancel.err")"
+[ "$("$BIN" status tc --json | json_get "$(cat)" '[s["state"] for s in d["stages"]]')" = "['cancelled', 'cancelled']" ] ||
+  fail "cancel of a running pipeline: $("$BIN" status tc)"
+sim_config '{"validate_ms": 30}'
 sim_config '{"fail_if_contains": null, "fail_first": 0}' || true
 
 note "Ctrl-C while waiting: the job goes on at the provider; how to resume is said; exit 130"
