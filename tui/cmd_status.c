@@ -39,19 +39,6 @@ int cmd_resolve_ref(const char *cmd, bt_store *s, const char *ref, bt_job_ref *o
   return 0;
 }
 
-int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]) {
-  bt_job_ref r;
-  if (cmd_resolve_ref(cmd, s, ref, &r))
-    return 1;
-  if (r.kind == JOB_REF_PIPELINE) {
-    cli_errorf(cmd, "'%s' is pipeline %s; give one of its stage jobs (`batchtop jobs %s`)", ref,
-               r.id, r.id);
-    return 1;
-  }
-  util_strlcpy(id, r.id, BT_JOB_ID_LEN + 1);
-  return 0;
-}
-
 /* ---- Ctrl-C while driving ---- */
 
 static volatile sig_atomic_t interrupted;

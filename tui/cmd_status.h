@@ -5,6 +5,7 @@
 #define BT_CMD_STATUS_H
 
 #include "cli.h"
+#include "job_ref.h"
 #include "store_job.h"
 
 typedef enum {
@@ -34,11 +35,6 @@ int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pi
 
 /* Resolve what the user typed (job_ref.h) into a job or pipeline; prints the error (no such
  * job, or the candidates of an ambiguous name or prefix) and returns non-zero on failure. */
-#include "job_ref.h"
 int cmd_resolve_ref(const char *cmd, bt_store *s, const char *ref, bt_job_ref *out);
-
-/* Resolve what the user typed into a job id; prints the error and returns non-zero when
- * there is no such job, or it names a pipeline. */
-int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]);
 
 #endif
