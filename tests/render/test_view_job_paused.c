@@ -1,6 +1,6 @@
 /* Golden screen: the job view of a job no process can drive (no API key: jobs.paused) whose
  * model has no known price: the state says paused, the status line gives the whole reason,
- * and the costs are ? instead of $0.00 (issue 14, items 2 and 9). */
+ * and the costs are ? instead of $0.00, in the jobs list too (issue 14, items 2 and 9). */
 #include "golden.h"
 
 /* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
@@ -46,6 +46,21 @@ static void test_job_paused(void **state) {
                               &err),
                    BT_OK);
   bt_app *app = golden_app(g.s, NULL, 24, 80);
+  /* The jobs list: that row's estimate and spend are ?, the others' still dollars. */
+  app_draw(app);
+  bt_buf text;
+  buf_init(&text, 0);
+  assert_int_equal(ui_dump_text(stdscr, &text), BT_OK);
+  const char *row = strstr(buf_str(&text), " feedback-label ");
+  assert_non_null(row);
+  const char *eol = strchr(row, '\n');
+  char line[512];
+  snprintf(line, sizeof line, "%.*s", (int)(eol - row), row);
+  size_t n = strlen(line);
+  if (n < 2 || strcmp(line + n - 2, " ?") != 0 || strchr(line, '$'))
+    fail_msg("jobs row of an unpriced model: '%s'", line);
+  assert_non_null(strstr(eol, "$")); /* priced rows keep their costs */
+  buf_cleanup(&text);
   golden_keys(app, "j\n"); /* feedback-label */
   golden_check(app, "job_paused_80x24", job_paused_80x24, NULL);
   app_free(app);
