@@ -92,6 +92,7 @@ static void test_resolve(void **state) {
   assert_false(job_ref_name_taken(s, "triage", id)); /* pipelines name their stages apart */
   store_close(s);
   tu_rmtree(dir);
+  free(dir);
 }
 
 static void test_suggestions(void **state) {
