@@ -49,6 +49,18 @@ const char *cli_nearest(const char *word, const char *const *candidates, size_t 
   return best;
 }
 
+const char *cli_model_provider(const char *model) {
+  static const struct {
+    const char *prefix, *provider;
+  } families[] = {{"gpt-", "openai"},     {"o1", "openai"},       {"o3", "openai"},
+                  {"o4", "openai"},       {"chatgpt-", "openai"}, {"text-embedding-", "openai"},
+                  {"claude", "anthropic"}};
+  for (size_t i = 0; model && i < sizeof families / sizeof families[0]; i++)
+    if (strncmp(model, families[i].prefix, strlen(families[i].prefix)) == 0)
+      return families[i].provider;
+  return NULL;
+}
+
 int cli_bad_option(const char *cmd, char **argv, const struct option *longopts) {
   const char *arg = optind > 0 ? argv[optind - 1] : "";
   char what[256];

@@ -80,6 +80,11 @@ const char *cli_nearest(const char *word, const char *const *candidates, size_t 
  * value", then the --help hint. Returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, char **argv, const struct option *longopts);
 
+/* The provider a model name belongs to by its family prefix (gpt-, o1..o4: openai; claude:
+ * anthropic), or NULL when unknown (a local server serves any name). For the warning when
+ * the chosen provider is another. */
+const char *cli_model_provider(const char *model);
+
 /* Print a command's --help text to out. */
 void cli_print_help(FILE *out, const char *cmd, const bt_cmd_help *help);
 

@@ -111,6 +111,14 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
   }
   double worst = 0;
   print_plan(&p, plans, &worst);
+  for (size_t k = 0; k < p.n_stages; k++) {
+    const char *family = cli_model_provider(plans[k].model);
+    if (family && strcmp(plans[k].provider, "local") && strcmp(family, plans[k].provider))
+      fprintf(stderr,
+              "batchtop run: warning: stage '%s': model '%s' belongs to %s, but the provider is"
+              " %s; the provider will likely refuse it\n",
+              p.stages[k].name, plans[k].model, family, plans[k].provider);
+  }
   /* A limit cannot be checked against a stage without a price: refuse rather than guess 0. */
   for (size_t k = 0; k < p.n_stages; k++) {
     if (plans[k].cost.priced || !strcmp(plans[k].provider, "local") ||

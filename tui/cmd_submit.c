@@ -45,20 +45,6 @@ const bt_cmd_help cmd_submit_help = {
     "or the dashboard collects the results. Provider local runs the requests in this\n"
     "process, so submit returns when they are done.\n"};
 
-/* The provider a model name belongs to, by its family prefix; NULL when it is not known
- * (a local server serves any model name). */
-static const char *model_family(const char *model) {
-  static const struct {
-    const char *prefix, *provider;
-  } families[] = {{"gpt-", "openai"},     {"o1", "openai"},       {"o3", "openai"},
-                  {"o4", "openai"},       {"chatgpt-", "openai"}, {"text-embedding-", "openai"},
-                  {"claude", "anthropic"}};
-  for (size_t i = 0; model && i < sizeof families / sizeof families[0]; i++)
-    if (strncmp(model, families[i].prefix, strlen(families[i].prefix)) == 0)
-      return families[i].provider;
-  return NULL;
-}
-
 /* stderr: what was made and how to follow it (stdout has only the id, for scripts). */
 static void tell_created(bt_store *s, const char *id, int wait) {
   json_t *o;
@@ -67,10 +53,10 @@ static void tell_created(bt_store *s, const char *id, int wait) {
     return;
   const char *provider = json_string_value(json_object_get(o, "provider"));
   const char *model = json_string_value(json_object_get(o, "model"));
-  const char *family = model_family(model);
+  const char *family = cli_model_provider(model);
   if (family && provider && strcmp(provider, "local") != 0 && strcmp(family, provider) != 0)
     fprintf(stderr,
-            "batchtop submit: warning: model '%s' is a %s model, but the provider is %s; the"
+            "batchtop submit: warning: model '%s' belongs to %s, but the provider is %s; the"
             " provider will likely refuse it (give --provider %s, or another --model)\n",
             model, family, provider, family);
   char est[32];

@@ -260,8 +260,12 @@ new_home
 sim_reset
 job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --model gpt-4o-mini \
   --name warn 2>"$WORK/err.txt")" || true
-grep -q "warning: model 'gpt-4o-mini' is a openai model, but the provider is anthropic" \
+grep -q "warning: model 'gpt-4o-mini' belongs to openai, but the provider is anthropic" \
   "$WORK/err.txt" || fail "no provider warning: $(cat "$WORK/err.txt")"
+printf 'name: wp\ninput: in.csv\nstages:\n  - name: one\n    template: t.md\n    provider: anthropic\n    model: gpt-4o-mini\n' >"$WORK/wp.yaml"
+"$BIN" run "$WORK/wp.yaml" --max-cost 0.0000001 2>"$WORK/err.txt" || true
+grep -q "warning: stage 'one': model 'gpt-4o-mini' belongs to openai, but the provider is anthropic" \
+  "$WORK/err.txt" || fail "no provider warning from run: $(cat "$WORK/err.txt")"
 job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --name told 2>"$WORK/err.txt")"
 [ "$(echo "$job" | wc -l)" = 1 ] && [ ${#job} = 8 ] || fail "stdout is not just the id: $job"
 grep -q "created job $job 'told': 8 tasks in 1 batch, openai gpt-4o-mini, estimated \\$" \

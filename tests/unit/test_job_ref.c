@@ -105,6 +105,10 @@ static void test_suggestions(void **state) {
   assert_string_equal(cli_nearest("stauts", cmds, 4), "status");
   assert_null(cli_nearest("xx", cmds, 4));
   assert_null(cli_nearest("dashboard", cmds, 4));
+  assert_string_equal(cli_model_provider("gpt-4o-mini"), "openai");
+  assert_string_equal(cli_model_provider("o3-mini"), "openai");
+  assert_string_equal(cli_model_provider("claude-haiku-4-5"), "anthropic");
+  assert_null(cli_model_provider("llama-3.1-8b"));
   /* A front matter key one edit from a known one is a typo, at its line and column. */
   const char *text = "---\nmodel: gpt-4o-mini\n  \nmax_token: 5\n---\nHi\n";
   bt_template *t = NULL;
