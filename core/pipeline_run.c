@@ -71,6 +71,25 @@ static int check_lookup(void *ud, size_t field, const char *name, const char **v
   return 0;
 }
 
+/* "; nearest fields: feedback": the input fields closest to a name the template uses but the
+ * input lacks (a typo), at most three; "" when none is close. */
+static const char *nearest_fields(json_t *fields, const char *name, char *out, size_t size) {
+  out[0] = '\0';
+  size_t len = strlen(name), used = 0, i;
+  int limit = len < 4 ? 1 : len < 8 ? 2 : 3, listed = 0;
+  json_t *v;
+  for (int d = 1; d <= limit && listed < 3; d++)
+    json_array_foreach(fields, i, v) {
+      const char *f = json_string_value(v);
+      if (listed == 3 || !f || util_edit_distance(name, f) != d || used + strlen(f) + 24 >= size)
+        continue;
+      used +=
+          (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "; nearest fields: ", f);
+      listed++;
+    }
+  return out;
+}
+
 static bt_status check_template(const bt_pipeline *p, size_t k, json_t *fields, bt_error *err) {
   const bt_stage *st = &p->stages[k];
   bt_template *t = NULL;
@@ -91,7 +110,7 @@ static bt_status check_template(const bt_pipeline *p, size_t k, json_t *fields, 
       const char *name = template_field(t, missing);
       int ref = output_ref(p, k, name);
       /* where the name is used, copied out before err is written again */
-      char file[sizeof err->file];
+      char file[sizeof err->file], near[256];
       util_strlcpy(file, err->file, sizeof file);
       long line = err->line, col = err->column;
       if (ref == -2 && strncmp(name, "prev.", 5) == 0)
@@ -103,8 +122,8 @@ static bt_status check_template(const bt_pipeline *p, size_t k, json_t *fields, 
       else
         error_set_at(err, BT_ERR_TEMPLATE, file, line, col,
                      "unknown name '%s': not a field of %s, prev.output or an earlier "
-                     "stage's NAME.output",
-                     name, p->input_path);
+                     "stage's NAME.output%s",
+                     name, p->input_path, nearest_fields(fields, name, near, sizeof near));
       s = BT_ERR_TEMPLATE;
     }
   }

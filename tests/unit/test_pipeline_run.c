@@ -111,6 +111,12 @@ static void test_plan_checks_names(void **state) {
   assert_int_equal(err.column, 3);
   assert_non_null(strstr(err.file, "three.tmpl"));
   assert_non_null(strstr(err.message, "unknown name 'nope.output'"));
+  /* A typo of an input field names the nearest ones. */
+  free(tu_write_file(f->dir, "three.tmpl", "---\nmax_tokens: 3\n---\n{{txet}}\n"));
+  assert_int_equal(pipeline_plan(&f->p, prices, plans, &err), BT_ERR_TEMPLATE);
+  if (!strstr(err.message, "unknown name 'txet'") ||
+      !strstr(err.message, "; nearest fields: text"))
+    fail_msg("%s", err.message);
   /* prev.output in the first stage */
   free(tu_write_file(f->dir, "one.tmpl", "---\nmax_tokens: 5\n---\n{{prev.output}}\n"));
   assert_int_equal(pipeline_plan(&f->p, prices, plans, &err), BT_ERR_TEMPLATE);
