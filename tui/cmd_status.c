@@ -44,7 +44,12 @@ int cmd_resolve_ref(const char *cmd, bt_store *s, const char *ref, bt_job_ref *o
 static volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig) {
-  (void)sig;
+  if (interrupted) {
+    /* A second Ctrl-C while the engine stops: the user means it. The store loses nothing. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
   interrupted = 1;
 }
 
