@@ -78,6 +78,7 @@ int cmd_retry(bt_cli *cli, int argc, char **argv) {
   int code = EXIT_USAGE;
   int64_t total = 0;
   int held = 0, stage = 0;
+  /* Every job checked before any is retried: a refusal leaves nothing half done. */
   for (size_t k = 0; k < n_ids && !st; k++) {
     bt_job job;
     st = store_job_get(s, ids[k], &job, &err);
@@ -86,15 +87,14 @@ int cmd_retry(bt_cli *cli, int argc, char **argv) {
     if (job.pipeline_id && !pid[0] && job.stage_no >= 1)
       util_strlcpy(pid, job.pipeline_id, sizeof pid);
     stage = job.pipeline_id != NULL;
-    if (max_cost >= 0 && !provider_price_known(job.provider, job.model)) {
+    if (max_cost >= 0 && !provider_price_known(job.provider, job.model))
       st = error_set(&err, BT_ERR_BUDGET,
                      "no price is known for model '%s' (%s) of job %s, so --max-cost cannot be"
                      " checked; nothing was retried. %s",
                      job.model, job.provider, job.id, PROVIDER_PRICES_HINT);
-      job_cleanup(&job);
-      break;
-    }
     job_cleanup(&job);
+  }
+  for (size_t k = 0; k < n_ids && !st; k++) {
     int64_t n = 0;
     int h = 0;
     st = retry_apply(s, ids[k], only, 0, max_cost, &n, &err);
