@@ -344,6 +344,10 @@ int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pi
   }
   if (provider_error)
     code = EXIT_PROVIDER;
+  char why[512];
+  for (size_t k = 0; k < n && code == EXIT_PROVIDER; k++)
+    if (job_report_paused(s, ids[k], why, sizeof why))
+      code = EXIT_USAGE; /* a setup error (no key here), as for a job */
   free(ids);
   return code;
 }

@@ -177,6 +177,16 @@ timeout 30 "$BIN" cancel tc 2>"$WORK/cancel.err" || fail "cancel of a running pi
 sim_config '{"validate_ms": 30}'
 sim_config '{"fail_if_contains": null, "fail_first": 0}' || true
 
+# No key for a stage: a setup error (exit 1), and the pipeline shows the stage paused.
+new_home
+set +e
+env -u OPENAI_API_KEY timeout 60 "$BIN" run "$WORK/p.yaml" --wait >/dev/null 2>"$WORK/err.txt"
+code=$?
+set -e
+[ "$code" = 1 ] || { cat "$WORK/err.txt" >&2; fail "run --wait without a key: exit $code, want 1"; }
+json_get "$("$BIN" status tp --json)" 'd["paused"]' | grep -q OPENAI_API_KEY ||
+  fail "the pipeline does not show its stage paused: $("$BIN" status tp --json)"
+
 note "Ctrl-C while waiting: the job goes on at the provider; how to resume is said; exit 130"
 new_home
 sim_reset
