@@ -73,13 +73,12 @@ int cmd_results(bt_cli *cli, int argc, char **argv) {
     return cli_usage_error("results", "give one JOB");
   if (format && strcmp(format, "csv") && strcmp(format, "jsonl"))
     return cli_usage_error("results", "--format is csv or jsonl");
-  /* -o's extension decides, else --format, else the input's (a clash is an error). */
+  /* -o's extension decides, else --format, else the input's. */
   const char *by_name = results_format_for_path(out);
-  if (by_name && format && strcmp(by_name, format) != 0) {
-    cli_errorf("results", "-o %s asks for %s by its name but --format says %s; drop one", out,
-               by_name, format);
-    return EXIT_USAGE;
-  }
+  if (by_name && format && strcmp(by_name, format) != 0)
+    fprintf(stderr,
+            "batchtop results: warning: writing %s as %s, as its name says (not --format %s)\n",
+            out, by_name, format);
   if (by_name)
     format = by_name;
   bt_store *s;

@@ -4,7 +4,7 @@
 # ?, a duplicate --name is refused and an ambiguous name lists its candidates, a pipeline's id
 # and name work with status/errors/retry/cancel/jobs, `retry STAGE --wait` drives the later
 # stages, Ctrl-C while waiting says how to resume and exits 130, and the small things (did you
-# mean, help, submit's stderr, results -o). About 15 s (6 of them a batch validating).
+# mean, help, submit's stderr, results -o). About 20 s (10 of them a batch validating).
 source "$(dirname "$0")/engine_lib.bash"
 
 write_template "$WORK/t.md"
@@ -190,7 +190,7 @@ json_get "$("$BIN" status tp --json)" 'd["paused"]' | grep -q OPENAI_API_KEY ||
 note "Ctrl-C while waiting: the job goes on at the provider; how to resume is said; exit 130"
 new_home
 sim_reset
-sim_config '{"validate_ms": 6000}' # long enough for two Ctrl-Cs, short for the resume
+sim_config '{"validate_ms": 10000}' # long enough for two Ctrl-Cs on a busy machine
 # As a terminal's Ctrl-C finds it: SIGINT at its default (bash leaves it ignored in background).
 interrupt_run() { # interrupt_run OUT ERR ARGS...: start, wait for a batch at the sim, SIGINT
   local out="$1" err="$2"
@@ -229,7 +229,7 @@ set +e
 wait "$p"
 code=$?
 set -e
-[ "$code" = 130 ] || fail "Ctrl-C in status --wait: exit $code, want 130"
+[ "$code" = 130 ] || fail "Ctrl-C in status --wait: exit $code, want 130: $(cat "$WORK/err.txt"); job: $("$BIN" status "$job")"
 grep -q "interrupted; job $job keeps running at the provider.*batchtop status $job --wait" \
   "$WORK/err.txt" || fail "Ctrl-C in status --wait said: $(cat "$WORK/err.txt")"
 sim_config '{"validate_ms": 30}'
@@ -291,7 +291,9 @@ set -e
 "$BIN" results "$job" -o "$WORK/r.jsonl"
 head -1 "$WORK/r.jsonl" | python3 -c 'import json,sys; json.loads(sys.stdin.readline())' ||
   fail "results -o r.jsonl is not JSONL"
-"$BIN" results "$job" -o "$WORK/r.csv"
+"$BIN" results "$job" -o "$WORK/r.csv" --format jsonl 2>"$WORK/err.txt"
 head -1 "$WORK/r.csv" | grep -q "^id,feedback,status" || fail "results -o r.csv is not CSV"
+grep -q "warning: writing $WORK/r.csv as csv, as its name says (not --format jsonl)" "$WORK/err.txt" ||
+  fail "no warning for a --format the extension contradicts: $(cat "$WORK/err.txt")"
 assert_no_canary "$WORK"/*.txt "$WORK"/*.err
 echo PASS
