@@ -13,9 +13,9 @@
 
 const struct option cmd_jobs_options[] = {{"json", no_argument, NULL, 'j'}, {0, 0, 0, 0}};
 const bt_cmd_help cmd_jobs_help = {
-    "[PIPELINE] [--json]", "list jobs",
+    "[PIPELINE|JOB] [--json]", "list jobs",
     "  --json     an array of status objects without batches (cli.md)\n"
-    "  PIPELINE   only that pipeline's stage jobs (its id, id prefix or name)\n"
+    "  PIPELINE   only that pipeline's stage jobs (its id, id prefix or name); a JOB: its line\n"
     "STATE is `paused` for a job nobody can drive (no API key); COST is `?` when the model has\n"
     "no known price.\n"};
 
@@ -43,14 +43,18 @@ int cmd_jobs(bt_cli *cli, int argc, char **argv) {
     store_close(s);
     return EXIT_USAGE;
   }
-  if (optind < argc && ref.kind != JOB_REF_PIPELINE) {
-    store_close(s);
-    cli_errorf("jobs", "'%s' is job %s, not a pipeline; see it with `batchtop status %s`",
-               argv[optind], ref.id, ref.id);
-    return EXIT_USAGE;
+  bt_status st;
+  if (ref.id[0] && ref.kind == JOB_REF_JOB) { /* one job: its line */
+    ids = calloc(1, sizeof *ids);
+    n = ids ? 1 : 0;
+    st = ids ? BT_OK : error_set(&err, BT_ERR_NOMEM, "out of memory");
+    if (ids)
+      util_strlcpy(ids[0], ref.id, sizeof ids[0]);
+  } else {
+    st = ref.id[0] ? pipeline_stage_jobs(s, ref.id, &ids, &n, &err)
+                   : store_job_list_ids(s, &ids, &n, &err);
   }
-  if (ref.id[0] ? pipeline_stage_jobs(s, ref.id, &ids, &n, &err)
-                : store_job_list_ids(s, &ids, &n, &err)) {
+  if (st) {
     cli_error("jobs", &err);
     store_close(s);
     return EXIT_USAGE;

@@ -96,6 +96,8 @@ set -e
 p=1
 while [ "$("$BIN" jobs --json | python3 -c "import json,sys; print(sum(j['id'].startswith('${first:0:$p}') for j in json.load(sys.stdin)))")" != 1 ]; do p=$((p + 1)); done
 [ "$(status_field "${first:0:$p}" 'd["id"]')" = "$first" ] || fail "unique prefix ${first:0:$p}"
+[ "$("$BIN" jobs "${first:0:$p}" --json | json_get "$(cat)" '[j["id"] for j in d]')" = "['$first']" ] ||
+  fail "jobs JOB: $("$BIN" jobs "${first:0:$p}" --json)"
 "$BIN" status "$second" --wait >/dev/null 2>&1 || fail "the second job did not finish"
 "$BIN" status "$first" --wait >/dev/null 2>&1 || fail "the first job did not finish"
 
