@@ -28,7 +28,7 @@
 /* Header totals. */
 typedef struct bt_qtotals {
   int64_t jobs;            /* every job in the store */
-  int64_t running_jobs;    /* submitting or running; a pipeline counts once */
+  int64_t running_jobs;    /* submitting or running, not paused; a pipeline counts once */
   int64_t tasks_in_flight; /* tasks in state running, over all jobs */
   double spend_today_usd;  /* cost of attempts that finished since day_start_ms */
   double spend_total_usd;  /* actual cost of every job */

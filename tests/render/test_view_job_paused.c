@@ -1,13 +1,14 @@
 /* Golden screen: the job view of a job no process can drive (no API key: jobs.paused) whose
  * model has no known price: the state says paused, the status line gives the whole reason,
- * and the costs are ? instead of $0.00, in the jobs list too (issue 14, items 2 and 9). */
+ * and the costs are ? instead of $0.00, in the jobs list too; the header does not count it as
+ * running (issue 14, items 2 and 9). */
 #include "golden.h"
 
 /* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
 /* clang-format off */
 /* golden job_paused_80x24 */
 static const char job_paused_80x24[] =
-    " batchtop jobs › feedback-label         2 running · 331 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label         1 running · 331 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-5-turbo-x  paused          created 12m ago\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 700 succeeded  ■ 47 failed  ■ 243 running  ■ 10 pending  of 1000 tasks\n"
