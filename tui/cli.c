@@ -81,7 +81,7 @@ int cli_bad_option(const char *cmd, char **argv, const struct option *longopts) 
       }
     const char *near = cli_nearest(word, names, n);
     if (near)
-      snprintf(what, sizeof what, "unknown option '--%s'; did you mean '--%s'?", word, near);
+      snprintf(what, sizeof what, "unknown option '--%s' (did you mean '--%s'?)", word, near);
     else
       snprintf(what, sizeof what, "unknown option '--%s'", word);
   } else if (optopt && optopt < 256) {

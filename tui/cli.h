@@ -76,7 +76,7 @@ int cli_edit_distance(const char *a, const char *b);
 const char *cli_nearest(const char *word, const char *const *candidates, size_t n);
 
 /* The one-line reply to an option getopt_long refused (call with opterr = 0 when it returned
- * '?'): "unknown option '--chunksize'; did you mean '--chunk-size'?" or "--name needs a
+ * '?'): "unknown option '--chunksize' (did you mean '--chunk-size'?)" or "--name needs a
  * value", then the --help hint. Returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, char **argv, const struct option *longopts);
 

@@ -39,7 +39,8 @@ static void print_main_help(FILE *out) {
           "             BATCHTOP_LOCAL_URL BATCHTOP_HOME BATCHTOP_CONFIG BATCHTOP_POLL_MS "
           "NO_COLOR\n"
           "exit codes:  0 done, 1 usage or input error, 2 some tasks failed/expired/cancelled,\n"
-          "             3 provider or network error, 4 refused by --max-cost\n"
+          "             3 provider or network error, 4 refused by --max-cost,\n"
+          "             130 interrupted while waiting (the job goes on)\n"
           "\n'batchtop help COMMAND' (or 'batchtop COMMAND --help') tells more; 'man batchtop'"
           " tells all.\n");
 }
