@@ -315,6 +315,20 @@ static void job_reload(bt_engine *e, ejob *j) {
   batch_list_free(list, n);
 }
 
+/* jobs.paused (migration 19): the reason nobody drives the job, for status, jobs and the
+ * dashboard; set only when no live process holds the job's lease (one with the key may drive
+ * it while this one only watches), cleared by the engine that takes it. */
+static void engine_job_paused(bt_engine *e, const char *id, const char *reason) {
+  bt_error err;
+  int held = 0;
+  if (reason && (lease_held(e->store, id, NULL, &held, &err) || held))
+    return;
+  if (store_run(e->store, &err, "marking a paused job", NULL,
+                "UPDATE jobs SET paused = ? WHERE id = ? AND paused IS NOT ?", "ttt", reason, id,
+                reason))
+    log_error("engine: %s", err.message);
+}
+
 static void job_add(bt_engine *e, const char *id) {
   e->idle_sent = 0;
   ejob *j = find_job(e, id);
@@ -357,6 +371,7 @@ static void job_add(bt_engine *e, const char *id) {
      * The job is only watched (another process with the key may drive it); a later run with
      * the key resumes it where it stands. Failing its tasks here would make opening the
      * dashboard in a shell without the key cost the user their job. */
+    engine_job_paused(e, id, err.message);
     engine_emit(e, ENGINE_EV_JOB_ERROR, id, LOG_ERROR,
                 "%s; job %s is paused with nothing changed: set it and run `batchtop status %s"
                 " --wait` to resume",
@@ -365,6 +380,7 @@ static void job_add(bt_engine *e, const char *id) {
   }
   if (lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
     j->leased = 1;
+    engine_job_paused(e, id, NULL);
   } else {
     engine_emit(e, ENGINE_EV_MESSAGE, id, LOG_INFO,
                 "job %s is driven by another batchtop process; watching", id);

@@ -7,6 +7,7 @@
 
 #include "chunker.h"
 #include "estimate.h"
+#include "job_ref.h"
 #include "provider.h"
 #include "store_attempt.h"
 #include "store_batch.h"
@@ -93,6 +94,19 @@ bt_status job_builder_begin(bt_store *s, const bt_job_opts *opts, const bt_job_m
     free(b);
     return r;
   }
+  /* Checked inside the write transaction, so two submits cannot both take the name. */
+  char taken[BT_JOB_ID_LEN + 1];
+  if (opts->name && !opts->pipeline_id && !opts->allow_duplicate_name &&
+      job_ref_name_taken(s, opts->name, taken)) {
+    r = error_set(err, BT_ERR_EXISTS,
+                  "job %s is already named '%s'; nothing was submitted (give another --name, or"
+                  " --allow-duplicate-name to make a second job of that name)",
+                  taken, opts->name);
+    store_rollback(s);
+    job_cleanup(j);
+    free(b);
+    return r;
+  }
   r = store_job_insert(s, j, err);
   /* Bulk mode: the per-row count and cost triggers stand aside until job_builder_finish
    * counts the tasks once, and so do the CHECKs on states: a job is built with constants
@@ -172,7 +186,14 @@ bt_status job_builder_finish(bt_job_builder *b, char id_out[BT_JOB_ID_LEN + 1], 
   if (!r && b->n_tasks == 0)
     r = error_set(err, BT_ERR_INPUT, "the input has no rows; nothing to submit");
   double est = provider_cost_usd(j->provider, j->model, j->est_input_tokens, j->est_output_tokens);
-  if (!r && j->max_cost_usd >= 0 && est > j->max_cost_usd) {
+  if (!r && j->max_cost_usd >= 0 && !provider_price_known(j->provider, j->model)) {
+    char lim[32];
+    r = error_set(err, BT_ERR_BUDGET,
+                  "no price is known for model '%s' (%s), so --max-cost $%s cannot be checked;"
+                  " nothing was submitted. %s",
+                  j->model, j->provider, util_fmt_usd_exact(j->max_cost_usd, lim, sizeof lim),
+                  PROVIDER_PRICES_HINT);
+  } else if (!r && j->max_cost_usd >= 0 && est > j->max_cost_usd) {
     char lim[32];
     r = error_set(err, BT_ERR_BUDGET,
                   "estimated cost $%.4f is above --max-cost $%s; nothing was submitted", est,

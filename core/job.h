@@ -30,12 +30,14 @@ typedef struct bt_job_opts {
   const char *stage_name;
   bt_render_lookup lookup; /* pipelines; may be NULL */
   void *lookup_ud;
+  int allow_duplicate_name; /* 0: a name (given, outside pipelines) another job has is refused */
 } bt_job_opts;
 
 void job_opts_init(bt_job_opts *o);
 
 /* Render template over input and create the job. id_out gets the new id. On BT_ERR_BUDGET
- * err says the estimate and the limit; nothing is stored. */
+ * err says the estimate and the limit (or, with a limit, that the model has no known price);
+ * on BT_ERR_EXISTS that opts->name is taken (job_ref_name_taken). Nothing is stored then. */
 bt_status job_create_from_render(bt_store *s, const char *template_path, const char *input_path,
                                  const bt_job_opts *opts, char id_out[BT_JOB_ID_LEN + 1],
                                  bt_error *err) BT_WUR;

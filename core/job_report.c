@@ -2,8 +2,10 @@
 #include "job_report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "provider.h"
 #include "retry.h"
 #include "store_batch.h"
 #include "store_job.h"
@@ -121,9 +123,119 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
   json_object_set_new(o, "actual_tokens",
                       json_pack("{s:I, s:I}", "input", (json_int_t)job.actual_input_tokens,
                                 "output", (json_int_t)job.actual_output_tokens));
+  /* A cost is only a number when the model's price is known; cost stays a number (0) for
+   * scripts that read it, and price_known says whether to believe it. */
+  json_object_set_new(o, "price_known",
+                      json_boolean(provider_price_known(job.provider, job.model)));
+  char paused[512];
+  json_object_set_new(o, "paused",
+                      !job_state_terminal(job.state) &&
+                              job_report_paused(s, job_id, paused, sizeof paused)
+                          ? json_string(paused)
+                          : json_null());
   job_cleanup(&job);
   *out = o;
   return BT_OK;
+}
+
+bt_status pipeline_report_json(bt_store *s, const char *pipeline_id, int with_batches, json_t **out,
+                               bt_error *err) {
+  *out = NULL;
+  sqlite3_stmt *st;
+  bt_status r =
+      store_prepare(s, "SELECT id, name, created_at FROM pipelines WHERE id = ?", &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, pipeline_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    return error_set(err, BT_ERR_NOT_FOUND, "no pipeline '%s'", pipeline_id);
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(st, 0)));
+  json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(st, 1)));
+  json_object_set_new(o, "kind", json_string("pipeline"));
+  json_int_t created = sqlite3_column_int64(st, 2);
+  sqlite3_finalize(st);
+  char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
+  size_t n = 0;
+  r = store_job_ids(s, "SELECT id FROM jobs WHERE pipeline_id = ? ORDER BY stage_no", pipeline_id,
+                    &ids, &n, err);
+  if (r) {
+    json_decref(o);
+    return r;
+  }
+  json_t *stages = json_array();
+  json_int_t sum[TASK_STATE_COUNT + 1] = {0};
+  double est = 0, act = 0;
+  int priced = 1, running = 0, failed = 0, cancelled = 0;
+  json_t *paused = json_null();
+  for (size_t k = 0; k < n && !r; k++) {
+    json_t *j;
+    r = job_report_json(s, ids[k], with_batches, &j, err);
+    if (r)
+      break;
+    bt_job job;
+    if (store_job_get(s, ids[k], &job, NULL) == BT_OK) {
+      json_object_set_new(j, "stage", jstr(job.stage_name));
+      json_object_set_new(j, "stage_no", json_integer(job.stage_no));
+      job_cleanup(&job);
+    }
+    json_t *c = json_object_get(j, "counts");
+    sum[TASK_STATE_COUNT] += json_integer_value(json_object_get(c, "total"));
+    for (int t = 0; t < TASK_STATE_COUNT; t++)
+      sum[t] += json_integer_value(json_object_get(c, task_state_name((bt_task_state)t)));
+    json_t *cost = json_object_get(j, "cost");
+    est += json_real_value(json_object_get(cost, "estimated_usd"));
+    act += json_real_value(json_object_get(cost, "actual_usd"));
+    priced &= json_is_true(json_object_get(j, "price_known"));
+    const char *state = json_string_value(json_object_get(j, "state"));
+    running |= !job_state_terminal(state);
+    failed |= !strcmp(state, "failed");
+    cancelled |= !strcmp(state, "cancelled");
+    if (json_is_null(paused) && json_is_string(json_object_get(j, "paused")))
+      paused = json_incref(json_object_get(j, "paused"));
+    json_array_append_new(stages, j);
+  }
+  free(ids);
+  if (r) {
+    json_decref(stages);
+    json_decref(paused);
+    json_decref(o);
+    return r;
+  }
+  /* The pipeline has ended when every stage has; it failed or was cancelled when one did. */
+  json_object_set_new(o, "state",
+                      json_string(running     ? "running"
+                                  : failed    ? "failed"
+                                  : cancelled ? "cancelled"
+                                              : "completed"));
+  json_t *counts = json_object();
+  json_object_set_new(counts, "total", json_integer(sum[TASK_STATE_COUNT]));
+  for (int t = 0; t < TASK_STATE_COUNT; t++)
+    json_object_set_new(counts, task_state_name((bt_task_state)t), json_integer(sum[t]));
+  json_object_set_new(o, "counts", counts);
+  json_object_set_new(o, "cost", json_pack("{s:f, s:f}", "estimated_usd", est, "actual_usd", act));
+  json_object_set_new(o, "price_known", json_boolean(priced));
+  json_object_set_new(o, "paused", paused);
+  json_object_set_new(o, "created_at", json_integer(created));
+  json_object_set_new(o, "stages", stages);
+  *out = o;
+  return BT_OK;
+}
+
+int job_report_paused(bt_store *s, const char *job_id, char *buf, size_t size) {
+  buf[0] = '\0';
+  sqlite3_stmt *st;
+  bt_error err;
+  if (store_prepare(s, "SELECT paused FROM jobs WHERE id = ? AND paused IS NOT NULL", &st, &err))
+    return 0;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  int found = sqlite3_step(st) == SQLITE_ROW;
+  if (found)
+    util_strlcpy(buf, (const char *)sqlite3_column_text(st, 0), size);
+  sqlite3_finalize(st);
+  return found;
 }
 
 bt_status job_report_errors(bt_store *s, const char *job_id, json_t **out, bt_error *err) {

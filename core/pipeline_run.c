@@ -71,6 +71,25 @@ static int check_lookup(void *ud, size_t field, const char *name, const char **v
   return 0;
 }
 
+/* "; nearest fields: feedback": the input fields closest to a name the template uses but the
+ * input lacks (a typo), at most three; "" when none is close. */
+static const char *nearest_fields(json_t *fields, const char *name, char *out, size_t size) {
+  out[0] = '\0';
+  size_t len = strlen(name), used = 0, i;
+  int limit = len < 4 ? 1 : len < 8 ? 2 : 3, listed = 0;
+  json_t *v;
+  for (int d = 1; d <= limit && listed < 3; d++)
+    json_array_foreach(fields, i, v) {
+      const char *f = json_string_value(v);
+      if (listed == 3 || !f || util_edit_distance(name, f) != d || used + strlen(f) + 24 >= size)
+        continue;
+      used +=
+          (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "; nearest fields: ", f);
+      listed++;
+    }
+  return out;
+}
+
 static bt_status check_template(const bt_pipeline *p, size_t k, json_t *fields, bt_error *err) {
   const bt_stage *st = &p->stages[k];
   bt_template *t = NULL;
@@ -91,7 +110,7 @@ static bt_status check_template(const bt_pipeline *p, size_t k, json_t *fields, 
       const char *name = template_field(t, missing);
       int ref = output_ref(p, k, name);
       /* where the name is used, copied out before err is written again */
-      char file[sizeof err->file];
+      char file[sizeof err->file], near[256];
       util_strlcpy(file, err->file, sizeof file);
       long line = err->line, col = err->column;
       if (ref == -2 && strncmp(name, "prev.", 5) == 0)
@@ -103,8 +122,8 @@ static bt_status check_template(const bt_pipeline *p, size_t k, json_t *fields, 
       else
         error_set_at(err, BT_ERR_TEMPLATE, file, line, col,
                      "unknown name '%s': not a field of %s, prev.output or an earlier "
-                     "stage's NAME.output",
-                     name, p->input_path);
+                     "stage's NAME.output%s",
+                     name, p->input_path, nearest_fields(fields, name, near, sizeof near));
       s = BT_ERR_TEMPLATE;
     }
   }
@@ -770,6 +789,7 @@ typedef struct {
   sqlite3_stmt *task; /* state, output, error of one row */
   sqlite3_stmt *skip;
   int has_prev; /* 0 for stage 1 */
+  int found;    /* row_status found the row's task: task's columns 3-5 are its usage */
   char id[BT_JOB_ID_LEN + 1];
 } result_stage;
 
@@ -780,7 +800,9 @@ static const char *row_status(result_stage *rs, int64_t row_no, const char **out
   *output = *error = NULL;
   sqlite3_reset(rs->task);
   sqlite3_bind_int64(rs->task, 2, row_no);
+  rs->found = 0;
   if (sqlite3_step(rs->task) == SQLITE_ROW) {
+    rs->found = 1;
     *output = (const char *)sqlite3_column_text(rs->task, 1);
     *error = (const char *)sqlite3_column_text(rs->task, 2);
     return (const char *)sqlite3_column_text(rs->task, 0);
@@ -836,7 +858,9 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
     r = store_prepare(s,
                       "SELECT t.state, t.output, CASE WHEN t.state = 'succeeded' THEN NULL ELSE"
                       " coalesce(a.error_code || ': ' || a.error_message, a.error_code,"
-                      " a.error_message) END FROM tasks t LEFT JOIN attempts a ON"
+                      " a.error_message) END, coalesce(a.input_tokens, 0),"
+                      " coalesce(a.output_tokens, 0), coalesce(a.cost_usd, 0)"
+                      " FROM tasks t LEFT JOIN attempts a ON"
                       " a.id = t.last_attempt_id WHERE t.job_id = ?1 AND t.row_no = ?2",
                       &rs[k].task, err);
     if (!r)
@@ -863,9 +887,10 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
       results_csv_field(out, json_string_value(v), first);
       first = 0;
     }
-    static const char *const cols[] = {"status", "output", "error"};
+    static const char *const cols[] = {"status",       "output",        "error",
+                                       "input_tokens", "output_tokens", "cost_usd"};
     for (size_t k = 0; k < n; k++)
-      for (size_t c = 0; c < 3; c++) {
+      for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
         char col[200];
         snprintf(col, sizeof col, "%s_%s", rs[k].name, cols[c]);
         results_csv_field(out, col, first);
@@ -888,8 +913,18 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
         for (size_t k = 0; k < n; k++) {
           const char *o, *e;
           const char *st = row_status(&rs[k], row_no, &o, &e);
-          json_object_set_new(stages, rs[k].name,
-                              json_pack("{s:s,s:s?,s:s?}", "status", st, "output", o, "error", e));
+          json_t *so = json_pack("{s:s,s:s?,s:s?}", "status", st, "output", o, "error", e);
+          /* What the row cost in this stage (its latest attempt, as a job's results say). */
+          json_object_set_new(so, "input_tokens",
+                              rs[k].found ? json_integer(sqlite3_column_int64(rs[k].task, 3))
+                                          : json_null());
+          json_object_set_new(so, "output_tokens",
+                              rs[k].found ? json_integer(sqlite3_column_int64(rs[k].task, 4))
+                                          : json_null());
+          json_object_set_new(so, "cost_usd",
+                              rs[k].found ? json_real(sqlite3_column_double(rs[k].task, 5))
+                                          : json_null());
+          json_object_set_new(stages, rs[k].name, so);
         }
         json_object_set_new(obj, "stages", stages);
         char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -911,6 +946,14 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
           results_csv_field(out, st, first);
           results_csv_field(out, !strcmp(st, "succeeded") ? o : NULL, 0);
           results_csv_field(out, e, 0);
+          char num[3][RESULTS_COST_MAX] = {"", "", ""};
+          if (rs[k].found) {
+            snprintf(num[0], sizeof num[0], "%lld", (long long)sqlite3_column_int64(rs[k].task, 3));
+            snprintf(num[1], sizeof num[1], "%lld", (long long)sqlite3_column_int64(rs[k].task, 4));
+            results_fmt_cost(num[2], sqlite3_column_double(rs[k].task, 5));
+          }
+          for (int c = 0; c < 3; c++)
+            results_csv_field(out, num[c], 0);
           first = 0;
         }
         fputc('\n', out);

@@ -54,16 +54,15 @@ bt_status pipeline_plan(const bt_pipeline *p, const bt_prices *prices, bt_stage_
  * crash left unmade are made. id_out gets the pipeline id. A budget overrun of stage 1
  * (max_cost) is BT_ERR_BUDGET; a refused new pipeline leaves nothing written. */
 bt_status pipeline_ensure(bt_store *s, const bt_pipeline *p, const bt_stage_plan *plans,
-                          char id_out[BT_PIPELINE_ID_LEN + 1], int *created,
-                          bt_error *err) BT_WUR;
+                          char id_out[BT_PIPELINE_ID_LEN + 1], int *created, bt_error *err) BT_WUR;
 
 /* A pipeline by id, unique id prefix, or name (the newest of that name). */
 bt_status pipeline_resolve(bt_store *s, const char *ref, char id_out[BT_PIPELINE_ID_LEN + 1],
                            bt_error *err) BT_WUR;
 
 /* The stage jobs of a pipeline in stage order; *ids is freed by the caller. */
-bt_status pipeline_stage_jobs(bt_store *s, const char *pipeline_id,
-                              char (**ids)[BT_JOB_ID_LEN + 1], size_t *n, bt_error *err) BT_WUR;
+bt_status pipeline_stage_jobs(bt_store *s, const char *pipeline_id, char (**ids)[BT_JOB_ID_LEN + 1],
+                              size_t *n, bt_error *err) BT_WUR;
 
 /* Pull what can flow into a later stage's job (a no-op for other jobs). *added (may be NULL)
  * gets the number of new tasks. */
@@ -78,7 +77,10 @@ bt_status pipeline_later_stages(bt_store *s, const char *job_id, char (**ids)[BT
 bt_status pipeline_reopen_downstream(bt_store *s, const char *job_id, bt_error *err) BT_WUR;
 
 /* One row per input row, in input order: the input columns, then for every stage
- * NAME_status, NAME_output, NAME_error (csv), or {"stages": {NAME: {...}}} (jsonl). Status is
+ * NAME_status, NAME_output, NAME_error, NAME_input_tokens, NAME_output_tokens, NAME_cost_usd
+ * (csv; the usage is the row's latest attempt in the stage, empty where it has no task), or
+ * {"stages": {NAME: {"status", "output", "error", "input_tokens", "output_tokens",
+ * "cost_usd"}}} (jsonl, null where no task). Status is
  * the task's state, "skipped" (where-condition), "blocked" (the row did not succeed upstream)
  * or "waiting". */
 bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *format, FILE *out,

@@ -551,3 +551,12 @@ double provider_cost_std_usd(const char *provider, const char *model, int64_t in
                              int64_t output_tokens) {
   return cost_with(provider, model, input_tokens, output_tokens, 0);
 }
+
+int provider_price_known(const char *provider, const char *model) {
+  if (provider && strcmp(provider, "local") == 0)
+    return 1;
+  if (!provider || !model)
+    return 0;
+  pthread_once(&price_once, price_load);
+  return price_table && prices_find(price_table, model, provider) != NULL;
+}

@@ -154,6 +154,14 @@ void provider_prices_use(const char *litellm_path);
 
 double provider_cost_usd(const char *provider, const char *model, int64_t input_tokens,
                          int64_t output_tokens);
+/* 1 when costs of the model can be computed: a price is known (built-in table or the
+ * configured file), or the provider is local (free). */
+int provider_price_known(const char *provider, const char *model);
+/* How to give a price, for messages about a model without one. */
+#define PROVIDER_PRICES_HINT                                                                       \
+  "Give prices with --prices FILE (or `prices = FILE` in the config), a JSON file in"              \
+  " LiteLLM's format: {\"MODEL\": {\"input_cost_per_token\": 1.5e-07,"                             \
+  " \"output_cost_per_token\": 6e-07, \"litellm_provider\": \"openai\"}}"
 /* The same at standard (non-batch) prices, for the estimate shown beside it. */
 double provider_cost_std_usd(const char *provider, const char *model, int64_t input_tokens,
                              int64_t output_tokens);

@@ -1,6 +1,7 @@
 /* render: input reader -> template -> request line -> checks, one row per call. */
 #include "render.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,6 +323,24 @@ static int row_lookup(void *ud, size_t field, const char *name, const char **val
   return 0;
 }
 
+/* "; nearest fields: feedback, feedback_id": the input's field names closest to a field the
+ * rows lack (a typo in the template), at most three, or "" when none is close. */
+static void render_nearest_fields(const bt_input *in, const char *name, char *out, size_t size) {
+  out[0] = '\0';
+  size_t n = input_n_names(in), len = strlen(name), used = 0;
+  int limit = len < 4 ? 1 : len < 8 ? 2 : 3, listed = 0;
+  for (int d = 1; d <= limit && listed < 3; d++) {
+    for (size_t i = 0; i < n && listed < 3; i++) {
+      const char *f = input_name(in, i);
+      if (!f || util_edit_distance(name, f) != d || used + strlen(f) + 24 >= size)
+        continue;
+      used +=
+          (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "; nearest fields: ", f);
+      listed++;
+    }
+  }
+}
+
 static bt_status render_part(bt_render *r, bt_tpl_part part, bt_buf *out, bt_tpl_spans *spans,
                              bt_error *err) {
   size_t missing = 0;
@@ -330,11 +349,14 @@ static bt_status render_part(bt_render *r, bt_tpl_part part, bt_buf *out, bt_tpl
   if (s == BT_ERR_INPUT) {
     const char *name = template_field(r->tpl, missing);
     long idx = r->colmap ? r->colmap[missing] : record_find(r->rec, name);
+    char near[256] = "";
+    if (idx < 0)
+      render_nearest_fields(r->in, name, near, sizeof near);
     return error_set_at(err, BT_ERR_INPUT, input_path(r->in), (long)r->rec->line_no, 1,
                         "row %lld %s '%s', which the template uses at %s:%ld:%ld (write "
-                        "{{%s|default:\"...\"}} to allow that)",
+                        "{{%s|default:\"...\"}} to allow that)%s",
                         (long long)r->rec->row_no, idx >= 0 ? "has null for" : "has no field", name,
-                        terr.file, terr.line, terr.column, name);
+                        terr.file, terr.line, terr.column, name, near);
   }
   if (s)
     *err = terr;

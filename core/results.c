@@ -5,11 +5,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <strings.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "secret.h"
 #include "store_job.h"
+#include "util.h"
 
 const char *results_default_format(const char *input_format) {
   return input_format && !strcmp(input_format, "jsonl") ? "jsonl" : "csv";
@@ -252,13 +256,44 @@ bt_status results_export(bt_store *s, const char *job_id, const char *format, FI
   return r;
 }
 
+bt_status results_open_error(const char *path, int errnum, bt_error *err) {
+  char dir[4096];
+  util_strlcpy(dir, path, sizeof dir);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = '\0';
+  struct stat sb;
+  if (errnum == ENOENT && slash && dir[0] && stat(dir, &sb) != 0)
+    return error_set_at(err, BT_ERR_IO, path, 0, 0,
+                        "cannot write the results file: the folder %s does not exist (make it"
+                        " first, e.g. mkdir -p %s)",
+                        dir, dir);
+  if (errnum == ENOENT && slash && dir[0] && !S_ISDIR(sb.st_mode))
+    return error_set_at(err, BT_ERR_IO, path, 0, 0,
+                        "cannot write the results file: %s is not a folder", dir);
+  return error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot write the results file: %s",
+                      strerror(errnum));
+}
+
+const char *results_format_for_path(const char *path) {
+  const char *dot = path ? strrchr(path, '.') : NULL;
+  const char *slash = path ? strrchr(path, '/') : NULL;
+  if (!dot || (slash && dot < slash))
+    return NULL;
+  if (!strcasecmp(dot, ".csv") || !strcasecmp(dot, ".tsv"))
+    return "csv";
+  if (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson"))
+    return "jsonl";
+  return NULL;
+}
+
 bt_status results_export_file(bt_store *s, const char *job_id, const char *format, const char *path,
                               int64_t *rows, bt_error *err) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "wb");
   if (!f)
-    return error_set_at(err, BT_ERR_IO, path, 0, 0, "cannot write the results file");
+    return results_open_error(path, errno, err);
   char *iobuf = malloc(1 << 16);
   if (iobuf)
     setvbuf(f, iobuf, _IOFBF, 1 << 16);

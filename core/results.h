@@ -20,6 +20,12 @@
 const char *results_default_format(const char *input_format);
 bt_status results_export(bt_store *s, const char *job_id, const char *format, FILE *out,
                          int64_t *rows, bt_error *err) BT_WUR;
+/* The format a file name asks for by its extension (.csv/.tsv: csv, .jsonl/.ndjson: jsonl),
+ * or NULL. `results -o FILE` uses it before --format and the input's. */
+const char *results_format_for_path(const char *path);
+/* The error for an output file that could not be opened (errno errnum), saying why: a
+ * missing folder is named. Returns BT_ERR_IO. */
+bt_status results_open_error(const char *path, int errnum, bt_error *err) BT_WUR;
 bt_status results_export_file(bt_store *s, const char *job_id, const char *format, const char *path,
                               int64_t *rows, bt_error *err) BT_WUR;
 

@@ -74,7 +74,7 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
   out->jobs = (int64_t)v;
   if ((r = scalar(s,
                   "SELECT count(DISTINCT coalesce(pipeline_id, id)) FROM jobs"
-                  " WHERE state IN ('submitting','running')",
+                  " WHERE state IN ('submitting','running') AND paused IS NULL",
                   NULL, -1, &v, err)))
     return r;
   out->running_jobs = (int64_t)v;

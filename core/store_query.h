@@ -32,7 +32,7 @@
 /* Header totals. */
 typedef struct bt_qtotals {
   int64_t jobs;            /* every job in the store */
-  int64_t running_jobs;    /* submitting or running; a pipeline counts once */
+  int64_t running_jobs;    /* submitting or running, not paused; a pipeline counts once */
   int64_t tasks_in_flight; /* tasks at work (running, less what the provider has reported
                               done before the results are in), over unfinished jobs */
   double spend_today_usd;  /* cost of attempts that finished since day_start_ms */

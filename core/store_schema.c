@@ -383,6 +383,10 @@ static const bt_migration migrations[] = {
          "DROP TRIGGER attempts_cost_update;\n"
          "DROP TRIGGER attempts_cost_insert;\n"
          "DROP TABLE store_flags;\n"},
+    /* 16 (cli): why a job is paused (an engine found no API key for its provider and no other
+     * process drives it); NULL once an engine that can drive it takes it. status, jobs and the
+     * dashboard show it instead of the job's stale "submitting". */
+    {16, "ALTER TABLE jobs ADD COLUMN paused TEXT;\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

@@ -373,6 +373,47 @@ static bt_status fm_error(bt_template *t, long fm_line, const yaml_node_t *n, bt
 
 static const char *const fm_providers[] = {"openai", "anthropic", "local", NULL};
 
+/* Front matter keys batchtop reads, and request parameters it passes through as they are: a
+ * key one edit away from one of them (max_token) is taken for a typo, not a new parameter. */
+static const char *const fm_known_keys[] = {"model",
+                                            "provider",
+                                            "endpoint",
+                                            "system",
+                                            "max_tokens",
+                                            "stream",
+                                            "temperature",
+                                            "top_p",
+                                            "top_k",
+                                            "stop",
+                                            "seed",
+                                            "n",
+                                            "response_format",
+                                            "tools",
+                                            "tool_choice",
+                                            "presence_penalty",
+                                            "frequency_penalty",
+                                            "logprobs",
+                                            "top_logprobs",
+                                            "metadata",
+                                            "user",
+                                            "reasoning_effort",
+                                            "max_completion_tokens",
+                                            "stop_sequences",
+                                            "thinking",
+                                            "schema",
+                                            NULL};
+
+/* The known key one edit away from key, or NULL (also when key itself is known). */
+static const char *fm_key_typo(const char *key) {
+  for (size_t i = 0; fm_known_keys[i]; i++)
+    if (!strcmp(key, fm_known_keys[i]))
+      return NULL;
+  for (size_t i = 0; fm_known_keys[i]; i++)
+    if (strlen(fm_known_keys[i]) > 3 && util_edit_distance(key, fm_known_keys[i]) == 1)
+      return fm_known_keys[i];
+  return NULL;
+}
+
 static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, long fm_line,
                                     bt_error *err) {
   yaml_parser_t parser;
@@ -489,6 +530,12 @@ static bt_status parse_front_matter(bt_template *t, const char *y, size_t n, lon
     }
     if (!strcmp(key, "temperature") && !(sv && (kind == 'i' || kind == 'f'))) {
       s = fm_error(t, fm_line, v, err, "temperature must be a number");
+      goto out;
+    }
+    const char *typo = fm_key_typo(key);
+    if (typo) {
+      s = fm_error(t, fm_line, k, err, "unknown front matter key '%s'; did you mean '%s'?", key,
+                   typo);
       goto out;
     }
     buf_reset(&json);

@@ -44,4 +44,8 @@ const char *util_fmt_usd_exact(double usd, char *buf, size_t size);
 /* "3s", "4m10s", "2h05m", "3d04h". */
 const char *util_fmt_duration(int64_t ms, char *buf, size_t size);
 
+/* Levenshtein distance between a and b (bytes), for "did you mean"; 99 for words over 63
+ * bytes. */
+int util_edit_distance(const char *a, const char *b);
+
 #endif

@@ -48,3 +48,20 @@ char *tu_shared_path(const char *rel) {
 char *tu_source_path(const char *rel) {
   return join_env("BATCHTOP_SOURCE_DIR", BATCHTOP_SOURCE_DIR, rel);
 }
+
+int tu_require_shared(const char *rel) {
+  char *path = tu_shared_path(rel);
+  int there = access(path, R_OK) == 0;
+  const char *ci = getenv("CI");
+  int in_ci = ci && strcmp(ci, "true") == 0;
+  if (!there && in_ci)
+    fprintf(stderr, "FAIL: %s is missing; with CI=true a missing shared file is a failure\n",
+            path);
+  else if (!there)
+    fprintf(stderr,
+            "SKIP: %s is missing (a clone without ../shared beside it); these tests need it,"
+            " CI=true makes this a failure\n",
+            path);
+  free(path);
+  return there ? 0 : in_ci ? 1 : TU_SKIP;
+}

@@ -11,6 +11,12 @@
 #include "tokens.h"
 #include "util.h"
 
+enum { OPT_PRICES = RCLI_FIRST_FREE, OPT_JSON };
+const struct option cmd_estimate_options[] = {{"prices", required_argument, NULL, OPT_PRICES},
+                                              {"json", no_argument, NULL, OPT_JSON},
+                                              RCLI_LONG_OPTIONS,
+                                              RCLI_CHUNK_OPTION,
+                                              {NULL, 0, NULL, 0}};
 const bt_cmd_help cmd_estimate_help = {
     "TEMPLATE INPUT [--provider P] [--model M] [--prices FILE] [--json]",
     "tokens and cost: batch price beside standard price",
@@ -98,16 +104,10 @@ int cmd_estimate(bt_cli *cli, int argc, char **argv) {
   rcli_init(&o, cli);
   const char *prices_path = cli ? cli->cfg.prices : NULL;
   int as_json = 0;
-  enum { OPT_PRICES = RCLI_FIRST_FREE, OPT_JSON };
-  static const struct option longopts[] = {{"prices", required_argument, NULL, OPT_PRICES},
-                                           {"json", no_argument, NULL, OPT_JSON},
-                                           RCLI_LONG_OPTIONS,
-                                           RCLI_CHUNK_OPTION,
-                                           {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":", cmd_estimate_options, NULL)) != -1) {
     int r = rcli_option(&o, cmd, c, optarg);
     if (r < 0)
       return EXIT_USAGE;
@@ -120,7 +120,7 @@ int cmd_estimate(bt_cli *cli, int argc, char **argv) {
     else if (c == ':')
       return cli_usage_error(cmd, "an option needs a value");
     else
-      return cli_usage_error(cmd, "unknown option");
+      return cli_bad_option(cmd, argv, cmd_estimate_options);
   }
   if (rcli_positionals(&o, cmd, argc, argv, optind))
     return EXIT_USAGE;

@@ -12,6 +12,11 @@
 #include "app.h"
 #include "cmd_render.h"
 
+enum { OPT_ROW = RCLI_FIRST_FREE, OPT_TUI };
+const struct option cmd_preview_options[] = {{"row", required_argument, NULL, OPT_ROW},
+                                             {"tui", no_argument, NULL, OPT_TUI},
+                                             RCLI_LONG_OPTIONS,
+                                             {NULL, 0, NULL, 0}};
 const bt_cmd_help cmd_preview_help = {
     "TEMPLATE INPUT [--row N]... [--tui]", "show rendered requests for rows, human-readable",
     "  --row N             show data row N (1-based; repeatable; default: the first 3)\n"
@@ -141,15 +146,10 @@ int cmd_preview(bt_cli *cli, int argc, char **argv) {
   int64_t *want = NULL;
   size_t n_want = 0;
   int tui = 0;
-  enum { OPT_ROW = RCLI_FIRST_FREE, OPT_TUI };
-  static const struct option longopts[] = {{"row", required_argument, NULL, OPT_ROW},
-                                           {"tui", no_argument, NULL, OPT_TUI},
-                                           RCLI_LONG_OPTIONS,
-                                           {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;
   int c, rc = EXIT_USAGE;
-  while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":", cmd_preview_options, NULL)) != -1) {
     int r = rcli_option(&o, cmd, c, optarg);
     if (r < 0)
       goto out;
@@ -170,7 +170,7 @@ int cmd_preview(bt_cli *cli, int argc, char **argv) {
       rc = cli_usage_error(cmd, "an option needs a value");
       goto out;
     } else {
-      rc = cli_usage_error(cmd, "unknown option");
+      rc = cli_bad_option(cmd, argv, cmd_preview_options);
       goto out;
     }
   }

@@ -12,6 +12,12 @@
 #include "chunker.h"
 #include "util.h"
 
+enum { OPT_SPLIT = RCLI_FIRST_FREE };
+const struct option cmd_render_options[] = {{"output", required_argument, NULL, 'o'},
+                                            {"split", required_argument, NULL, OPT_SPLIT},
+                                            RCLI_LONG_OPTIONS,
+                                            RCLI_CHUNK_OPTION,
+                                            {NULL, 0, NULL, 0}};
 const bt_cmd_help cmd_render_help = {
     "TEMPLATE INPUT [-o FILE | --split DIR] [--provider P] [--model M]",
     "write provider-ready JSONL (stdout by default)",
@@ -147,16 +153,10 @@ int cmd_render(bt_cli *cli, int argc, char **argv) {
   rcli_opts o;
   rcli_init(&o, cli);
   const char *output = NULL, *split = NULL;
-  enum { OPT_SPLIT = RCLI_FIRST_FREE };
-  static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-                                           {"split", required_argument, NULL, OPT_SPLIT},
-                                           RCLI_LONG_OPTIONS,
-                                           RCLI_CHUNK_OPTION,
-                                           {NULL, 0, NULL, 0}};
   optind = 1;
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":o:", cmd_render_options, NULL)) != -1) {
     int r = rcli_option(&o, cmd, c, optarg);
     if (r < 0)
       return EXIT_USAGE;
@@ -169,7 +169,7 @@ int cmd_render(bt_cli *cli, int argc, char **argv) {
     else if (c == ':')
       return cli_usage_error(cmd, "an option needs a value");
     else
-      return cli_usage_error(cmd, "unknown option");
+      return cli_bad_option(cmd, argv, cmd_render_options);
   }
   if (rcli_positionals(&o, cmd, argc, argv, optind))
     return EXIT_USAGE;

@@ -10,8 +10,14 @@
 #include "engine.h"
 #include "job_report.h"
 #include "pipeline_run.h"
+#include "provider.h"
 #include "util.h"
 
+enum { OPT_WAIT = 256, OPT_MAX_COST, OPT_PRICES };
+const struct option cmd_run_options[] = {{"wait", no_argument, NULL, OPT_WAIT},
+                                         {"max-cost", required_argument, NULL, OPT_MAX_COST},
+                                         {"prices", required_argument, NULL, OPT_PRICES},
+                                         {NULL, 0, NULL, 0}};
 const bt_cmd_help cmd_run_help = {
     "PIPELINE [--wait] [--max-cost USD] [--prices FILE]",
     "chained stages (stage N+1 reads stage N's results)",
@@ -58,102 +64,13 @@ static void print_plan(const bt_pipeline *p, const bt_stage_plan *plans, double 
   *total_worst = batch;
 }
 
-/* One line of per-stage progress. */
-static void progress(bt_store *s, char (*ids)[BT_JOB_ID_LEN + 1], size_t n, int tty, int final,
-                     char *last, size_t last_size) {
-  char line[1024];
-  size_t o = 0;
-  for (size_t k = 0; k < n && o < sizeof line - 100; k++) {
-    bt_job job;
-    bt_counts c;
-    bt_error err;
-    if (store_job_get(s, ids[k], &job, &err))
-      continue;
-    if (store_job_counts(s, ids[k], &c, &err) == BT_OK) {
-      int64_t ended =
-          c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
-      o +=
-          (size_t)snprintf(line + o, sizeof line - o, "%s%s %lld/%lld ok %lld failed %lld",
-                           k ? " | " : "", job.stage_name ? job.stage_name : job.id,
-                           (long long)ended, (long long)c.total, (long long)c.n[TASK_SUCCEEDED],
-                           (long long)(c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED]));
-    }
-    job_cleanup(&job);
-  }
-  if (tty)
-    fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
-  else if (strcmp(line, last) != 0)
-    fprintf(stderr, "%s\n", line);
-  util_strlcpy(last, line, last_size);
-}
-
-static int drive_pipeline(bt_cli *cli, bt_store *s, const char *pid) {
-  bt_error err;
-  error_clear(&err);
-  char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
-  size_t n = 0;
-  if (pipeline_stage_jobs(s, pid, &ids, &n, &err)) {
-    cli_error("run", &err);
-    return EXIT_USAGE;
-  }
-  bt_engine_opts o = {&cli->cfg, store_path(s), 0};
-  bt_engine *e;
-  if (engine_new(&o, &e, &err) || engine_start(e, &err)) {
-    cli_error("run", &err);
-    free(ids);
-    return EXIT_PROVIDER;
-  }
-  for (size_t k = 0; k < n; k++)
-    engine_drive(e, ids[k]);
-  int tty = isatty(2);
-  char last[1024] = "";
-  int provider_error = 0, done = 0;
-  int64_t next_print = 0, next_check = 0;
-  cmd_events seen = {0, 0};
-  while (!done) {
-    cmd_pump_events(e, "run", (const char(*)[BT_JOB_ID_LEN + 1]) ids, n, 0, tty, &seen);
-    provider_error = seen.errors > 0;
-    int64_t now = util_mono_ms();
-    if (provider_error && now >= next_check) {
-      /* A stage stopped on an error retries could not overcome: nothing more will flow. */
-      break;
-    }
-    if (now >= next_check) {
-      next_check = now + 200;
-      if (pipeline_done(s, pid, &done, &err))
-        break;
-    }
-    if (now >= next_print) {
-      progress(s, ids, n, tty, 0, last, sizeof last);
-      next_print = now + (tty ? 250 : 1000);
-    }
-  }
-  engine_free(e);
-  progress(s, ids, n, tty, 1, last, sizeof last);
-  int code = EXIT_OK;
-  for (size_t k = 0; k < n; k++) {
-    int c = job_report_exit_code(s, ids[k]);
-    if (c > code)
-      code = c;
-  }
-  if (provider_error)
-    code = EXIT_PROVIDER;
-  free(ids);
-  return code;
-}
-
 int cmd_run(bt_cli *cli, int argc, char **argv) {
-  enum { OPT_WAIT = 256, OPT_MAX_COST, OPT_PRICES };
-  static const struct option longopts[] = {{"wait", no_argument, NULL, OPT_WAIT},
-                                           {"max-cost", required_argument, NULL, OPT_MAX_COST},
-                                           {"prices", required_argument, NULL, OPT_PRICES},
-                                           {NULL, 0, NULL, 0}};
   int wait = 0;
   double max_cost = cli->cfg.max_cost > 0 ? cli->cfg.max_cost : -1;
   const char *prices_path = cli->cfg.prices;
   int c;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "", cmd_run_options, NULL)) != -1) {
     if (c == OPT_WAIT) {
       wait = 1;
     } else if (c == OPT_MAX_COST) {
@@ -164,9 +81,7 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
     } else if (c == OPT_PRICES) {
       prices_path = optarg;
     } else {
-      char what[128];
-      snprintf(what, sizeof what, "unknown option '%s'", argv[optind - 1]);
-      return cli_usage_error("run", what);
+      return cli_bad_option("run", argv, cmd_run_options);
     }
   }
   if (argc - optind != 1)
@@ -197,6 +112,28 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
   }
   double worst = 0;
   print_plan(&p, plans, &worst);
+  for (size_t k = 0; k < p.n_stages; k++) {
+    const char *family = cli_model_provider(plans[k].model);
+    if (family && strcmp(plans[k].provider, "local") && strcmp(family, plans[k].provider))
+      fprintf(stderr,
+              "batchtop run: warning: stage '%s': model '%s' belongs to %s, but the provider is"
+              " %s; the provider will likely refuse it\n",
+              p.stages[k].name, plans[k].model, family, plans[k].provider);
+  }
+  /* A limit cannot be checked against a stage without a price: refuse rather than guess 0. */
+  for (size_t k = 0; k < p.n_stages; k++) {
+    if (plans[k].cost.priced || !strcmp(plans[k].provider, "local") ||
+        (max_cost < 0 && p.stages[k].max_cost < 0))
+      continue;
+    fprintf(stderr,
+            "batchtop run: no price is known for model '%s' (%s) of stage '%s', so %s cannot be"
+            " checked; nothing was sent. %s\n",
+            plans[k].model, plans[k].provider, p.stages[k].name,
+            max_cost >= 0 ? "--max-cost" : "its max_cost", PROVIDER_PRICES_HINT);
+    free(plans);
+    pipeline_cleanup(&p);
+    return EXIT_BUDGET;
+  }
   if (max_cost >= 0 && worst > max_cost) {
     char a[24], b[24];
     fprintf(stderr, "batchtop run: the worst case %s is over --max-cost $%s; nothing was sent\n",
@@ -226,7 +163,7 @@ int cmd_run(bt_cli *cli, int argc, char **argv) {
   fflush(stdout);
   int code;
   if (wait) {
-    code = drive_pipeline(cli, s, pid);
+    code = cmd_drive_pipeline(cli, "run", s, pid);
   } else {
     /* Hand stage 1 to the provider; later stages flow when the pipeline is driven again
      * (`run --wait`, or the dashboard). */

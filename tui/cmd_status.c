@@ -4,18 +4,24 @@
 
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "engine.h"
+#include "job_ref.h"
 #include "job_report.h"
+#include "pipeline_run.h"
+#include "provider.h"
 #include "logger.h"
 #include "store_batch.h"
 #include "store_sql.h"
 #include "util.h"
 
+const struct option cmd_status_options[] = {
+    {"json", no_argument, NULL, 'j'}, {"wait", no_argument, NULL, 'w'}, {0, 0, 0, 0}};
 const bt_cmd_help cmd_status_help = {
     "JOB [--json] [--wait]", "one job: batches, counts, cost, errors summary",
     "  --json   machine-readable output (cli.md)\n"
@@ -23,14 +29,55 @@ const bt_cmd_help cmd_status_help = {
     "           if another batchtop process drives it, watch until it ends\n"
     ""};
 
-int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]) {
+int cmd_resolve_ref(const char *cmd, bt_store *s, const char *ref, bt_job_ref *out) {
   bt_error err;
   error_clear(&err);
-  if (store_job_resolve(s, ref, id, &err) != BT_OK) {
+  if (job_ref_resolve(s, ref, out, &err) != BT_OK) {
     cli_error(cmd, &err);
     return 1;
   }
   return 0;
+}
+
+/* ---- Ctrl-C while driving ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+  if (interrupted) {
+    /* A second Ctrl-C while the engine stops: the user means it. The store loses nothing. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  interrupted = 1;
+}
+
+/* SIGINT and SIGTERM set a flag (no SA_RESTART: the wait in cmd_pump_events returns at once);
+ * the loops below see it, stop the engine and say how to go on. The engine's threads block
+ * signals, so only this thread takes them. */
+static void catch_interrupt(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+static int tell_interrupted(const char *cmd, const char *what, const char *id, int local) {
+  if (local)
+    fprintf(stderr,
+            "batchtop %s: interrupted; %s %s stops here with every finished task kept (tasks that"
+            " were in flight run again); resume with `batchtop status %s --wait`\n",
+            cmd, what, id, id);
+  else
+    fprintf(stderr,
+            "batchtop %s: interrupted; %s %s keeps running at the provider (nothing was"
+            " cancelled); resume with `batchtop status %s --wait`, or cancel with `batchtop"
+            " cancel %s`\n",
+            cmd, what, id, id, id);
+  return EXIT_INTERRUPTED;
 }
 
 static void progress(bt_store *s, const char *job_id, int tty, char *last, size_t size, int final) {
@@ -41,7 +88,12 @@ static void progress(bt_store *s, const char *job_id, int tty, char *last, size_
     return;
   int64_t ended = c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
   char usd[32], line[256];
-  util_fmt_usd(job.actual_cost_usd, usd, sizeof usd);
+  if (provider_price_known(job.provider, job.model))
+    util_fmt_usd(job.actual_cost_usd, usd, sizeof usd);
+  else
+    snprintf(usd, sizeof usd, "$? (no price known)");
+  char why[512];
+  int paused = job_report_paused(s, job_id, why, sizeof why);
   int pct = c.total ? (int)(ended * 100 / c.total) : 100;
   char bar[32] = "";
   if (tty) {
@@ -56,7 +108,7 @@ static void progress(bt_store *s, const char *job_id, int tty, char *last, size_
   snprintf(line, sizeof line,
            "%s%s %3d%% %lld/%lld done: %lld ok, %lld failed, %lld expired, %lld cancelled; "
            "%lld running, %lld pending; %s",
-           bar, job.state, pct, (long long)ended, (long long)c.total,
+           bar, paused ? "paused" : job.state, pct, (long long)ended, (long long)c.total,
            (long long)c.n[TASK_SUCCEEDED], (long long)c.n[TASK_FAILED],
            (long long)c.n[TASK_EXPIRED], (long long)c.n[TASK_CANCELLED],
            (long long)c.n[TASK_RUNNING], (long long)c.n[TASK_PENDING], usd);
@@ -128,6 +180,7 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
   }
   if (mode == DRIVE_UNTIL_SUBMITTED && !strcmp(job.provider, "local"))
     mode = DRIVE_QUIET_DONE; /* local work runs in this process: nothing to hand over */
+  int local = !strcmp(job.provider, "local");
   job_cleanup(&job);
   bt_engine_opts o = {&cli->cfg, store_path(s), 0};
   bt_engine *e;
@@ -136,6 +189,7 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
     store_close(s);
     return EXIT_PROVIDER;
   }
+  catch_interrupt();
   engine_drive(e, job_id);
   int tty = isatty(2) && mode == DRIVE_UNTIL_DONE;
   char last[256] = "";
@@ -147,6 +201,10 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
   while (code < 0) {
     cmd_pump_events(e, cmd, (const char(*)[BT_JOB_ID_LEN + 1]) id, 1, mode == DRIVE_QUIET_DONE, tty,
                     &seen);
+    if (interrupted) {
+      code = EXIT_INTERRUPTED;
+      break;
+    }
     if (seen.errors) {
       code = EXIT_PROVIDER;
       break;
@@ -170,6 +228,16 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
   engine_free(e);
   if (mode == DRIVE_UNTIL_DONE)
     progress(s, job_id, tty, last, sizeof last, 1);
+  if (code == EXIT_INTERRUPTED) {
+    store_close(s);
+    return tell_interrupted(cmd, "job", job_id, local);
+  }
+  char paused[512];
+  if (code == EXIT_PROVIDER && job_report_paused(s, job_id, paused, sizeof paused)) {
+    /* A setup error (no key here), not the provider's: cli.md's exit 1. */
+    store_close(s);
+    return EXIT_USAGE;
+  }
   if (code == EXIT_PROVIDER || code == EXIT_BUDGET) {
     bt_job j2;
     if (store_job_get(s, job_id, &j2, &err) == BT_OK) {
@@ -182,24 +250,134 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
   return code;
 }
 
+/* One line of per-stage progress. */
+static void pipeline_progress(bt_store *s, char (*ids)[BT_JOB_ID_LEN + 1], size_t n, int tty,
+                              int final, char *last, size_t last_size) {
+  char line[1024];
+  size_t o = 0;
+  for (size_t k = 0; k < n && o < sizeof line - 100; k++) {
+    bt_job job;
+    bt_counts c;
+    bt_error err;
+    if (store_job_get(s, ids[k], &job, &err))
+      continue;
+    if (store_job_counts(s, ids[k], &c, &err) == BT_OK) {
+      int64_t ended =
+          c.n[TASK_SUCCEEDED] + c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED];
+      o +=
+          (size_t)snprintf(line + o, sizeof line - o, "%s%s %lld/%lld ok %lld failed %lld",
+                           k ? " | " : "", job.stage_name ? job.stage_name : job.id,
+                           (long long)ended, (long long)c.total, (long long)c.n[TASK_SUCCEEDED],
+                           (long long)(c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED]));
+    }
+    job_cleanup(&job);
+  }
+  if (tty)
+    fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+  else if (strcmp(line, last) != 0)
+    fprintf(stderr, "%s\n", line);
+  util_strlcpy(last, line, last_size);
+}
+
+int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pid) {
+  bt_error err;
+  error_clear(&err);
+  char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
+  size_t n = 0;
+  if (pipeline_stage_jobs(s, pid, &ids, &n, &err)) {
+    cli_error(cmd, &err);
+    return EXIT_USAGE;
+  }
+  bt_engine_opts o = {&cli->cfg, store_path(s), 0};
+  bt_engine *e;
+  if (engine_new(&o, &e, &err) || engine_start(e, &err)) {
+    cli_error(cmd, &err);
+    free(ids);
+    return EXIT_PROVIDER;
+  }
+  catch_interrupt();
+  for (size_t k = 0; k < n; k++)
+    engine_drive(e, ids[k]);
+  int tty = isatty(2);
+  char last[1024] = "";
+  int provider_error = 0, done = 0;
+  int64_t next_print = 0, next_check = 0;
+  cmd_events seen = {0, 0};
+  while (!done) {
+    cmd_pump_events(e, cmd, (const char(*)[BT_JOB_ID_LEN + 1]) ids, n, 0, tty, &seen);
+    if (interrupted)
+      break;
+    provider_error = seen.errors > 0;
+    int64_t now = util_mono_ms();
+    if (provider_error && now >= next_check) {
+      /* A stage stopped on an error retries could not overcome: nothing more will flow. */
+      break;
+    }
+    if (now >= next_check) {
+      next_check = now + 200;
+      if (pipeline_done(s, pid, &done, &err))
+        break;
+    }
+    if (now >= next_print) {
+      pipeline_progress(s, ids, n, tty, 0, last, sizeof last);
+      next_print = now + (tty ? 250 : 1000);
+    }
+  }
+  engine_free(e);
+  pipeline_progress(s, ids, n, tty, 1, last, sizeof last);
+  if (interrupted) {
+    int local = 0;
+    bt_job job;
+    for (size_t k = 0; k < n && !local; k++)
+      if (store_job_get(s, ids[k], &job, &err) == BT_OK) {
+        local = !strcmp(job.provider, "local");
+        job_cleanup(&job);
+      }
+    free(ids);
+    return tell_interrupted(cmd, "pipeline", pid, local);
+  }
+  int code = EXIT_OK;
+  for (size_t k = 0; k < n; k++) {
+    int c = job_report_exit_code(s, ids[k]);
+    if (c > code)
+      code = c;
+  }
+  if (provider_error)
+    code = EXIT_PROVIDER;
+  char why[512];
+  for (size_t k = 0; k < n && code == EXIT_PROVIDER; k++)
+    if (job_report_paused(s, ids[k], why, sizeof why))
+      code = EXIT_USAGE; /* a setup error (no key here), as for a job */
+  free(ids);
+  return code;
+}
+
 static void print_human(bt_store *s, const char *job_id, json_t *o) {
   const char *state = json_string_value(json_object_get(o, "state"));
   json_t *c = json_object_get(o, "counts");
   json_t *cost = json_object_get(o, "cost");
-  char est[32], act[32];
-  util_fmt_usd(json_real_value(json_object_get(cost, "estimated_usd")), est, sizeof est);
-  util_fmt_usd(json_real_value(json_object_get(cost, "actual_usd")), act, sizeof act);
+  char est[32] = "?", act[32] = "?";
+  int priced = json_is_true(json_object_get(o, "price_known"));
+  if (priced) {
+    util_fmt_usd(json_real_value(json_object_get(cost, "estimated_usd")), est, sizeof est);
+    util_fmt_usd(json_real_value(json_object_get(cost, "actual_usd")), act, sizeof act);
+  }
   printf("job       %s  %s\n", json_string_value(json_object_get(o, "id")),
          json_string_value(json_object_get(o, "name")));
   printf("provider  %s  %s\n", json_string_value(json_object_get(o, "provider")),
          json_string_value(json_object_get(o, "model")));
-  printf("state     %s\n", state);
+  const char *paused = json_string_value(json_object_get(o, "paused"));
+  if (paused)
+    printf("state     paused (nobody drives it; stored state %s)\npaused    %s\n", state, paused);
+  else
+    printf("state     %s\n", state);
   printf("tasks     %lld total\n", (long long)json_integer_value(json_object_get(c, "total")));
   for (int k = 0; k < TASK_STATE_COUNT; k++) {
     const char *name = task_state_name((bt_task_state)k);
     printf("  %-10s %8lld\n", name, (long long)json_integer_value(json_object_get(c, name)));
   }
-  printf("cost      estimated %s, actual %s (batch prices)\n", est, act);
+  printf("cost      estimated %s, actual %s (%s)\n", est, act,
+         priced ? "batch prices" : "no price known for the model");
   const char *le = json_string_value(json_object_get(o, "last_error"));
   if (le)
     printf("error     %s\n", le);
@@ -244,33 +422,75 @@ static void print_human(bt_store *s, const char *job_id, json_t *o) {
   json_decref(groups);
 }
 
+/* A pipeline's status: its stages' status objects under "stages", with the counts and costs
+ * summed; the text form prints every stage as `status` prints a job. */
+static int status_pipeline(bt_store *s, const char *pid, int json) {
+  bt_error err;
+  error_clear(&err);
+  json_t *o;
+  if (pipeline_report_json(s, pid, 1, &o, &err)) {
+    cli_error("status", &err);
+    return 1;
+  }
+  if (json) {
+    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(o);
+    return 0;
+  }
+  json_t *c = json_object_get(o, "counts");
+  printf("pipeline  %s  %s\nstate     %s\nstages    %zu; %lld tasks in all\n",
+         json_string_value(json_object_get(o, "id")), json_string_value(json_object_get(o, "name")),
+         json_string_value(json_object_get(o, "state")),
+         json_array_size(json_object_get(o, "stages")),
+         (long long)json_integer_value(json_object_get(c, "total")));
+  size_t i;
+  json_t *st;
+  json_array_foreach(json_object_get(o, "stages"), i, st) {
+    printf("\n-- stage %zu: %s\n", i + 1, json_string_value(json_object_get(st, "stage")));
+    print_human(s, json_string_value(json_object_get(st, "id")), st);
+  }
+  json_decref(o);
+  return 0;
+}
+
 int cmd_status(bt_cli *cli, int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"json", no_argument, NULL, 'j'}, {"wait", no_argument, NULL, 'w'}, {0, 0, 0, 0}};
   int json = 0, wait = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "", cmd_status_options, NULL)) != -1) {
     if (c == 'j')
       json = 1;
     else if (c == 'w')
       wait = 1;
     else
-      return cli_usage_error("status", "unknown option");
+      return cli_bad_option("status", argv, cmd_status_options);
   }
   if (optind != argc - 1)
     return cli_usage_error("status", "give one JOB");
   bt_store *s;
   if (cli_open_store("status", &s))
     return EXIT_USAGE;
-  char id[BT_JOB_ID_LEN + 1];
-  if (cmd_resolve_job("status", s, argv[optind], id)) {
+  bt_job_ref ref;
+  if (cmd_resolve_ref("status", s, argv[optind], &ref)) {
     store_close(s);
     return EXIT_USAGE;
   }
   int code = EXIT_OK;
+  if (ref.kind == JOB_REF_PIPELINE) {
+    if (wait)
+      code = cmd_drive_pipeline(cli, "status", s, ref.id);
+    if (code != EXIT_INTERRUPTED && status_pipeline(s, ref.id, json))
+      code = EXIT_USAGE;
+    store_close(s);
+    return code;
+  }
+  char id[BT_JOB_ID_LEN + 1];
+  util_strlcpy(id, ref.id, sizeof id);
   if (wait) {
     store_close(s);
     code = cmd_drive_job(cli, "status", id, json ? DRIVE_QUIET_DONE : DRIVE_UNTIL_DONE);
+    if (code == EXIT_INTERRUPTED)
+      return code;
     if (cli_open_store("status", &s))
       return EXIT_USAGE;
   }

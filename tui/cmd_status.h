@@ -5,6 +5,7 @@
 #define BT_CMD_STATUS_H
 
 #include "cli.h"
+#include "job_ref.h"
 #include "store_job.h"
 
 typedef enum {
@@ -27,8 +28,13 @@ struct bt_engine;
 void cmd_pump_events(struct bt_engine *e, const char *cmd, const char (*ids)[BT_JOB_ID_LEN + 1],
                      size_t n, int quiet, int tty, cmd_events *seen);
 
-/* Resolve what the user typed into a job id; prints the error and returns non-zero when
- * there is no such job. */
-int cmd_resolve_job(const char *cmd, bt_store *s, const char *ref, char id[BT_JOB_ID_LEN + 1]);
+/* Drive every stage of pipeline pid (on store s, left open) until all have ended, rows
+ * flowing on; per-stage progress on stderr. Returns cli.md's exit code (the worst stage's),
+ * or EXIT_INTERRUPTED after Ctrl-C (saying how to resume). */
+int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pid);
+
+/* Resolve what the user typed (job_ref.h) into a job or pipeline; prints the error (no such
+ * job, or the candidates of an ambiguous name or prefix) and returns non-zero on failure. */
+int cmd_resolve_ref(const char *cmd, bt_store *s, const char *ref, bt_job_ref *out);
 
 #endif

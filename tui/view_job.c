@@ -5,6 +5,9 @@
 
 #include "actions.h"
 #include "app.h"
+#include "job_report.h"
+#include "provider.h"
+#include "store_batch.h"
 #include "store_query.h"
 #include "ui_list.h"
 #include "ui_text.h"
@@ -19,6 +22,7 @@ typedef struct {
   ui_list batches, errors;
   int batch_top_y, error_top_y; /* body rows of the first list row, for clicks */
   char driver[64];              /* actions_driver(): who drives the job */
+  char paused[512];             /* why nobody drives the job (job_report_paused), or "" */
 } job_view;
 
 #define SPARK_BUCKETS 48
@@ -35,6 +39,9 @@ static int job_load(void *st, bt_app *app) {
   }
   v->loaded = 1;
   actions_driver(app, v->d.job.id, v->d.job.state, v->driver, sizeof v->driver);
+  if (job_state_terminal(v->d.job.state) ||
+      !job_report_paused(app->store, v->id, v->paused, sizeof v->paused))
+    v->paused[0] = '\0';
   v->batches.total = (int64_t)v->d.n_batches;
   v->errors.total = (int64_t)v->d.n_errors;
   if (v->focus == 1 && v->d.n_errors == 0)
@@ -108,9 +115,11 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   int mw = ui_text_width(buf);
   if (x + mw + 12 < w)
     x += ui_put(stdscr, y, x, mw, UI_NORMAL, buf) + 2;
+  /* A paused job's stored state (submitting) would read as progress: say paused. */
+  const char *state = v->paused[0] ? "paused" : j->state;
   if (x + 10 < w)
-    x += ui_put(stdscr, y, x, ui_text_width(j->state), ui_state_elem(j->state), j->state) + 2;
-  if (v->driver[0]) {
+    x += ui_put(stdscr, y, x, ui_text_width(state), ui_state_elem(state), state) + 2;
+  if (v->driver[0] && !v->paused[0]) { /* paused says why nobody drives it */
     /* Who moves it: before the age, which gives way on a narrow screen. */
     int stalled = strcmp(v->driver, "nobody: stalled") == 0;
     snprintf(buf, sizeof buf, "%s%s",
@@ -166,18 +175,39 @@ static void draw_summary(job_view *v, bt_app *app, int y, int w) {
   /* Line 4: cost, tokens, rate, ETA. */
   x = 1;
   char c1[32], c2[32];
+  /* No price known for the model: its costs are not $0.00 but unknown. */
+  int priced = provider_price_known(j->provider, j->model);
   snprintf(buf, sizeof buf, "%s (standard %s)", util_fmt_usd(j->est_cost_usd, c1, sizeof c1),
            util_fmt_usd(j->est_cost_std_usd, c2, sizeof c2));
-  x += ui_field(stdscr, y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE, buf);
+  x += ui_field(stdscr, y + 3, x, w - x, "Estimate", UI_COST_ESTIMATE,
+                priced ? buf : "? (no price)");
   ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);
   x += ui_field(stdscr, y + 3, x, w - x, "Spent", ce,
-                util_fmt_usd(j->actual_cost_usd, c1, sizeof c1));
+                priced ? util_fmt_usd(j->actual_cost_usd, c1, sizeof c1) : "?");
   snprintf(buf, sizeof buf, "in %s / out %s",
            util_fmt_count((double)j->actual_input_tokens, a, sizeof a),
            util_fmt_count((double)j->actual_output_tokens, b, sizeof b));
   x += ui_field(stdscr, y + 3, x, w - x, "Tokens", UI_NORMAL, buf);
 
-  /* Line 5: throughput and the completions sparkline. */
+  /* Line 5: throughput and the completions sparkline; for a paused job (no rate, no ETA)
+   * why it is paused, whole, wrapped onto the blank line below at a narrow width. */
+  if (v->paused[0]) {
+    int lx = 1 + ui_put(stdscr, y + 4, 1, 7, UI_LABEL, "Paused") + 1;
+    int width = w - lx - 1;
+    size_t n = strlen(v->paused), cut = n;
+    if (width > 8 && (int)n > width) {
+      cut = (size_t)width;
+      while (cut > 0 && v->paused[cut] != ' ')
+        cut--;
+      if (cut == 0)
+        cut = (size_t)width;
+    }
+    snprintf(buf, sizeof buf, "%.*s", (int)cut, v->paused);
+    ui_put(stdscr, y + 4, lx, width, UI_VALUE, buf);
+    if (cut < n)
+      ui_put(stdscr, y + 5, lx, width, UI_VALUE, v->paused + cut + (v->paused[cut] == ' '));
+    return;
+  }
   x = 1;
   x += ui_field(stdscr, y + 4, x, w - x, "Rate", UI_NORMAL,
                 ui_fmt_rate(j->rate_per_min, a, sizeof a));
@@ -406,7 +436,9 @@ static void job_status(void *st, bt_app *app, char *buf, size_t size) {
     buf[0] = '\0';
     return;
   }
-  if (v->d.job.last_error)
+  if (v->paused[0])
+    snprintf(buf, size, " paused: %s", v->paused);
+  else if (v->d.job.last_error)
     snprintf(buf, size, " last error: %s", v->d.job.last_error);
   else if (v->d.waiting[0])
     snprintf(buf, size, " waiting: %s", v->d.waiting);

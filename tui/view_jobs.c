@@ -6,6 +6,7 @@
 
 #include "actions.h"
 #include "app.h"
+#include "provider.h"
 #include "store_query.h"
 #include "ui_list.h"
 #include "ui_text.h"
@@ -212,11 +213,13 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
     ui_cols_cell(stdscr, y, 1, &cols[C_DONE], base, ui_fmt_done(&shown, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_RATE], base, ui_fmt_rate(j->rate_per_min, buf, sizeof buf));
     ui_cols_cell(stdscr, y, 1, &cols[C_ETA], base, ui_fmt_eta(j->eta_ms, buf, sizeof buf));
+    /* A model without a known price costs "?", not $0.00. */
+    int priced = j->n_stages || provider_price_known(j->provider, j->model);
     ui_cols_cell(stdscr, y, 1, &cols[C_EST], sel ? base : UI_COST_ESTIMATE,
-                 util_fmt_usd(j->est_cost_usd, buf, sizeof buf));
+                 priced ? util_fmt_usd(j->est_cost_usd, buf, sizeof buf) : "?");
     ui_elem ce = ui_cost_elem(j->est_cost_usd, j->actual_cost_usd);
     ui_cols_cell(stdscr, y, 1, &cols[C_COST], sel && ce == UI_COST ? base : ce,
-                 util_fmt_usd(j->actual_cost_usd, buf, sizeof buf));
+                 priced ? util_fmt_usd(j->actual_cost_usd, buf, sizeof buf) : "?");
     ui_cols_cell(stdscr, y, 1, &cols[C_AGE], sel ? base : UI_DIM,
                  ui_fmt_age(now, j->created_at, buf, sizeof buf));
   }

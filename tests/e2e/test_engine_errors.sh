@@ -21,7 +21,7 @@ job="$(head -1 "$WORK/out.txt")"
 "$BIN" status "$job" --json >"$WORK/st.json"
 assert_no_canary "$WORK/out.txt" "$WORK/err.txt" "$WORK/res.csv" "$WORK/st.json"
 
-note "no key: exit 3, the variable named, the job paused with nothing changed, resumable"
+note "no key: exit 1 (a setup error), the variable named, the job paused with nothing changed, resumable"
 new_home
 sim_reset
 set +e
@@ -29,12 +29,22 @@ env -u OPENAI_API_KEY "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider opena
   >"$WORK/out.txt" 2>"$WORK/err.txt"
 code=$?
 set -e
-[ "$code" = 3 ] || { cat "$WORK/err.txt"; fail "no key: exit $code, want 3"; }
+[ "$code" = 1 ] || { cat "$WORK/err.txt"; fail "no key: exit $code, want 1 (setup, not provider)"; }
 grep -q "OPENAI_API_KEY" "$WORK/err.txt" || fail "no key: the variable is not named: $(cat "$WORK/err.txt")"
 job="$(head -1 "$WORK/out.txt")"
 grep -q "status $job --wait" "$WORK/err.txt" || fail "no key: no way on given: $(cat "$WORK/err.txt")"
 [ "$(status_field "$job" 'd["counts"]["pending"]')" = 12 ] || fail "no key: tasks were touched"
 [ "$(json_get "$(sim_get /admin/stats)" 'd["files_uploaded"]')" = 0 ] || fail "no key: uploaded"
+# Shown as paused with the whole reason, everywhere (not as a running "submitting" job).
+st="$("$BIN" status "$job" --json)"
+json_get "$st" 'd["paused"]' | grep -q "OPENAI_API_KEY" || fail "no key: --json paused: $st"
+[ "$(json_get "$st" 'd["state"]')" = submitting ] || fail "no key: --json state renamed: $st"
+"$BIN" status "$job" >"$WORK/st.txt"
+grep -q "^state  *paused" "$WORK/st.txt" || fail "no key: status text: $(cat "$WORK/st.txt")"
+grep -q "^paused .*OPENAI_API_KEY in the environment or openai_api_key in the config file" \
+  "$WORK/st.txt" || fail "no key: the reason is cut: $(cat "$WORK/st.txt")"
+"$BIN" jobs | grep -q "^$job .* paused " || fail "no key: jobs: $("$BIN" jobs)"
+json_get "$("$BIN" jobs --json)" 'd[0]["paused"]' | grep -q OPENAI_API_KEY || fail "no key: jobs --json"
 # The dashboard's engine in a shell without the key changes nothing either (it used to fail
 # every unsent task); then the key is back and the job resumes.
 env -u OPENAI_API_KEY "$BIN" status "$job" --wait >/dev/null 2>&1 || true
@@ -42,6 +52,7 @@ env -u OPENAI_API_KEY "$BIN" status "$job" --wait >/dev/null 2>&1 || true
 OPENAI_API_KEY=sk-the-right-one-000000 "$BIN" status "$job" --wait >/dev/null 2>"$WORK/err.txt" ||
   { cat "$WORK/err.txt"; fail "no key: resume failed"; }
 [ "$(status_field "$job" 'd["counts"]["succeeded"]')" = 12 ] || fail "no key: resume did not finish"
+[ "$(status_field "$job" 'd["paused"]')" = None ] || fail "no key: still paused after the resume"
 
 note "--max-cost refuses and sends nothing"
 new_home

@@ -28,6 +28,13 @@ for provider in openai anthropic; do
   code=$?
   set -e
   [ "$code" = 1 ] && grep -q "already tracked" "$WORK/err.txt" || fail "$provider: imported twice"
+  # A --name another job has is refused before anything is asked of the provider.
+  set +e
+  "$BIN" import --provider "$provider" --name import >/dev/null 2>"$WORK/err.txt"
+  code=$?
+  set -e
+  [ "$code" = 1 ] && grep -q "job $imp is already named 'import'" "$WORK/err.txt" ||
+    fail "$provider: a duplicate import --name: exit $code: $(cat "$WORK/err.txt")"
   assert_no_canary "$WORK/err.txt"
   # Without ids: every untracked batch the provider lists, across pages (one batch a page here).
   new_home

@@ -16,10 +16,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The spec comes from ../shared: a clean clone has none, so outside CI this test is skipped
+# (ctest's skip code 77, tests/CMakeLists.txt) with the reason; in CI (CI=true) it must run.
+SPEC="$BATCHTOP_SHARED_DIR/data/openai-openapi.yaml"
+if [ ! -f "$SPEC" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: $SPEC is missing; with CI=true a missing shared file is a failure" >&2
+    exit 1
+  fi
+  echo "SKIP: $SPEC is missing (a clone without ../shared beside it); CI=true makes this a failure" >&2
+  exit 77
+fi
 npm_install_sdks
 export NODE_PATH="$SDK_NODE_MODULES"
-SPEC="$BATCHTOP_SHARED_DIR/data/openai-openapi.yaml"
-[ -f "$SPEC" ] || { echo "missing $SPEC" >&2; exit 1; }
 node "$BATCHTOP_SOURCE_DIR/tests/sdk/spec_subset.js" "$SPEC" >"$TMP/spec.json"
 
 SIM_LOG="$TMP/sim.log"

@@ -111,6 +111,12 @@ static void test_plan_checks_names(void **state) {
   assert_int_equal(err.column, 3);
   assert_non_null(strstr(err.file, "three.tmpl"));
   assert_non_null(strstr(err.message, "unknown name 'nope.output'"));
+  /* A typo of an input field names the nearest ones. */
+  free(tu_write_file(f->dir, "three.tmpl", "---\nmax_tokens: 3\n---\n{{txet}}\n"));
+  assert_int_equal(pipeline_plan(&f->p, prices, plans, &err), BT_ERR_TEMPLATE);
+  if (!strstr(err.message, "unknown name 'txet'") ||
+      !strstr(err.message, "; nearest fields: text"))
+    fail_msg("%s", err.message);
   /* prev.output in the first stage */
   free(tu_write_file(f->dir, "one.tmpl", "---\nmax_tokens: 5\n---\n{{prev.output}}\n"));
   assert_int_equal(pipeline_plan(&f->p, prices, plans, &err), BT_ERR_TEMPLATE);
@@ -225,11 +231,17 @@ static void test_flow_hold_skip_reopen(void **state) {
   char *text = NULL;
   assert_int_equal(util_read_file(outpath, 0, &text, NULL, &err), BT_OK);
   assert_string_equal(text,
-                      "id,text,one_status,one_output,one_error,two_status,two_output,two_error,"
-                      "three_status,three_output,three_error\n"
-                      "a,first,succeeded,alpha,,succeeded,two-a,,succeeded,x,\n"
-                      "b,second,succeeded,beta,,succeeded,two-b,,succeeded,y,\n"
-                      "c,third,succeeded,skip,,skipped,,,skipped,,\n");
+                      "id,text,one_status,one_output,one_error,one_input_tokens,"
+                      "one_output_tokens,one_cost_usd,two_status,two_output,two_error,"
+                      "two_input_tokens,two_output_tokens,two_cost_usd,three_status,"
+                      "three_output,three_error,three_input_tokens,three_output_tokens,"
+                      "three_cost_usd\n"
+                      "a,first,succeeded,alpha,,0,0,0.00000000,succeeded,two-a,,0,0,0.00000000,"
+                      "succeeded,x,,0,0,0.00000000\n"
+                      "b,second,succeeded,beta,,0,0,0.00000000,succeeded,two-b,,0,0,0.00000000,"
+                      "succeeded,y,,0,0,0.00000000\n"
+                      /* a row a stage never got has no usage there: empty, not 0 */
+                      "c,third,succeeded,skip,,0,0,0.00000000,skipped,,,,,,skipped,,,,,\n");
   free(text);
 
   /* A retry upstream reopens the later stages (held), so retried rows can flow on. */

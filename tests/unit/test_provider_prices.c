@@ -25,6 +25,9 @@ static void test_costs_from_litellm_file(void **state) {
 }
 
 int main(void) {
+  int need = tu_require_shared("data/litellm-model-prices-subset.json");
+  if (need)
+    return need;
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_costs_from_litellm_file)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
