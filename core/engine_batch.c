@@ -71,6 +71,19 @@ static void create_slot_release(bt_engine *e, ebatch *b) {
     e->create_slot = 0;
 }
 
+/* A transfer of b finished after this process lost the job's lease (it was stopped past it
+ * and another process took over): its answer is dropped unwritten, the new driver has the job.
+ * Returns 1 when it was (r is freed). */
+static int dropped_after_lease(bt_engine *e, ebatch *b, bt_http_req *r) {
+  b->busy = 0;
+  if (engine_lease_ok(e, b->job))
+    return 0;
+  log_warn("engine: job %s: batch %lld: an answer came after the lease was lost; not recorded",
+           b->job->id, (long long)b->id);
+  http_req_free(r);
+  return 1;
+}
+
 /* ---- ending a batch ---- */
 
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
@@ -254,14 +267,22 @@ static void adopt_remote(bt_engine *e, ebatch *b, const bt_remote_batch *rb, con
 static void create_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (!http_req_net_failed(r) && r->status >= 200 && r->status < 300) {
     bt_remote_batch rb;
     bt_error err;
     if (provider_parse_batch(b->job->prov.kind, r->body.data, r->body.len, &rb, &err)) {
-      /* Created, but the answer is unreadable: find it by listing. */
+      /* Created, but the answer is unreadable: find it by listing (and wait for it). */
       b->maybe_created = 1;
-      engine_job_error(e, b->job, b, err.message);
+      char m[700];
+      snprintf(m, sizeof m, "%s create answered 200 but unreadable (%s): finding the batch by "
+               "listing before anything is created again", b->job->prov.name, err.message);
+      /* A warning, not the job's error: found again, nothing is lost (the job can end 0). */
+      bt_error e2;
+      if (store_event(e->store, b->job->id, b->id, "warn", "create_unreadable", m, &e2))
+        log_warn("engine: %s", e2.message);
+      engine_emit(e, ENGINE_EV_MESSAGE, b->job->id, LOG_WARN, "%s", m);
       b->next_at = util_mono_ms() + 1000;
     } else {
       engine_crash_point("after-create");
@@ -282,6 +303,15 @@ static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
   bt_error err;
   char spool[4400];
   spool_path(e, row, spool, sizeof spool);
+  /* The one step that costs money: only with the lease in hand (a process that was stopped
+   * past it must not create what the process that took over creates too), and not while the
+   * provider's list is unreadable (a batch of the job may exist that we cannot see). */
+  if (!engine_lease_ok(e, b->job))
+    return;
+  if (b->job->list_unreadable) {
+    b->next_at = util_mono_ms() + 500;
+    return;
+  }
   if (store_batch_set_creating(e->store, b->id, &err)) {
     log_error("engine: %s", err.message);
     b->next_at = util_mono_ms() + 1000;
@@ -301,6 +331,51 @@ static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
   engine_add_transfer(e, r, create_done, b);
 }
 
+/* An uncertain create (no answer, an unreadable one, or a crash after the intent) may still
+ * land at the provider up to the client's timeout after it was sent (a provider that is slow to
+ * answer is not slow to create), and then some: only a list sent after this moment (wall ms)
+ * that does not show the batch proves it absent. The margin is half the timeout, at most 30 s. */
+static int64_t create_settled_at(ejob *j, const bt_batch *row) {
+  int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
+  long timeout = provider_create_timeout_ms(&j->prov);
+  int64_t margin = timeout / 2 < 30000 ? timeout / 2 : 30000;
+  return sent + timeout + margin;
+}
+
+/* A list answered 2xx that cannot be read is no answer: nothing is concluded from it (above all
+ * not "absent"), no chunk of the job is created until a list is read again (j->list_unreadable),
+ * and the list is tried again with backoff; the user is told, and retries running out end the
+ * job as resumable, like any failing transfer. */
+static void list_unreadable(bt_engine *e, ebatch *b, const char *why) {
+  ejob *j = b->job;
+  j->list_unreadable = 1;
+  char m[700];
+  snprintf(m, sizeof m,
+           "%s list of batches unreadable (%s): no chunk of the job is created until a list "
+           "can be read",
+           j->prov.name, why);
+  if (b->fails >= e->max_fails) {
+    char full[800];
+    snprintf(full, sizeof full, "%s (retries exhausted)", m);
+    engine_job_error(e, j, b, full);
+    j->gave_up = 1;
+    engine_emit(e, ENGINE_EV_JOB_ERROR, j->id, LOG_ERROR, "%s", full);
+    b->fails = 0;
+    return;
+  }
+  int64_t delay = http_backoff_ms(b->fails, engine_jitter());
+  b->fails++;
+  b->next_at = util_mono_ms() + delay;
+  log_warn("engine: batch %lld: %s; retry %d in %lld ms", (long long)b->id, m, b->fails,
+           (long long)delay);
+  if (b->fails == 1 || b->fails % 5 == 0) {
+    bt_error err;
+    if (store_event(e->store, j->id, b->id, "warn", "list_unreadable", m, &err))
+      log_warn("engine: %s", err.message);
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s (retrying)", m);
+  }
+}
+
 /* submitted_at holds the time the create was about to be sent (set with state creating). */
 static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_batch *rb) {
   int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
@@ -316,7 +391,8 @@ static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_ba
 static void list_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
     on_failure(e, b, r, "list", 0);
     http_req_free(r);
@@ -335,8 +411,10 @@ static void list_done(bt_http_req *r, void *ud) {
   int more = 0;
   int found = -1;
   int older = 0; /* the page reached batches created before our intent */
-  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
-                          &err) == BT_OK) {
+  int readable = provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n,
+                                     &after, &more, &err) == BT_OK;
+  if (readable) {
+    b->job->list_unreadable = 0;
     for (size_t i = 0; i < n && found < 0; i++) {
       if (b->job->prov.kind == PROVIDER_ANTHROPIC
               ? anthropic_match(e, &row, &items[i])
@@ -346,10 +424,11 @@ static void list_done(bt_http_req *r, void *ud) {
       if (items[i].created_at_ms && items[i].created_at_ms < sent - RECONCILE_SLACK_MS)
         older = 1;
     }
-  } else {
-    log_warn("engine: reconcile: %s", err.message);
   }
-  if (found >= 0) {
+  int64_t settled = create_settled_at(b->job, &row);
+  if (!readable) {
+    list_unreadable(e, b, err.message);
+  } else if (found >= 0) {
     log_info("engine: reconciled batch %lld with %s", (long long)b->id, items[found].id);
     adopt_remote(e, b, &items[found], "found again after a restart (not created twice)");
   } else if (more && after && !older && ++b->list_pages < RECONCILE_MAX_PAGES) {
@@ -357,12 +436,28 @@ static void list_done(bt_http_req *r, void *ud) {
     b->list_after = after;
     after = NULL;
     b->next_at = 0;
-  } else {
-    /* Not at the provider: safe to create. */
-    b->maybe_created = 0;
+  } else if (b->list_sent_wall < settled) {
+    /* Not listed, but the create may still land: look again, create only after it settled. */
     b->list_pages = 0;
     free(b->list_after);
     b->list_after = NULL;
+    b->fails = 0;
+    int64_t left = settled - b->list_sent_wall;
+    b->next_at = util_mono_ms() + (left < 1000 ? left : 1000);
+    if (!b->settle_noted) {
+      b->settle_noted = 1;
+      log_info("engine: batch %lld: an earlier create may still land at %s; not listed yet, "
+               "waiting %lld ms before creating it again",
+               (long long)b->id, b->job->prov.name, (long long)left);
+    }
+  } else {
+    /* Not at the provider, though it had time to land: safe to create. */
+    b->maybe_created = 0;
+    b->settle_noted = 0;
+    b->list_pages = 0;
+    free(b->list_after);
+    b->list_after = NULL;
+    b->fails = 0;
     b->next_at = 0;
   }
   for (size_t i = 0; i < n; i++)
@@ -376,6 +471,8 @@ static void list_done(bt_http_req *r, void *ud) {
 static void send_list(bt_engine *e, ebatch *b) {
   bt_http_req *r;
   bt_error err;
+  if (!b->list_after)
+    b->list_sent_wall = util_now_ms(); /* a reconcile proves absence from its first page's time */
   if (provider_req_list(&b->job->prov, b->list_after, &r, &err)) {
     log_error("engine: %s", err.message);
     b->next_at = util_mono_ms() + 5000;
@@ -428,7 +525,8 @@ static bt_status write_spool(bt_engine *e, ebatch *b, const char *path, bt_error
 static void upload_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (!http_req_net_failed(r) && r->status >= 200 && r->status < 300) {
     char *id = NULL;
     bt_error err;
@@ -827,7 +925,11 @@ static bt_status dl_spool_open(bt_engine *e, ebatch *b, bt_error *err) {
 static void download_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r)) {
+    lines_cleanup(&b->lines);
+    memset(&b->lines, 0, sizeof b->lines);
+    return;
+  }
   int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
@@ -926,7 +1028,8 @@ static int64_t next_poll(bt_engine *e, ebatch *b, const bt_remote_batch *rb) {
 static void poll_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
     on_failure(e, b, r, "poll", 1);
     http_req_free(r);
@@ -974,7 +1077,8 @@ static void poll_done(bt_http_req *r, void *ud) {
 static void cancel_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   /* 409: it already ended; either way the polls take it from here. */
   if (!http_req_net_failed(r) && (r->status < 300 || r->status == 409)) {
     b->cancel_sent = 1;

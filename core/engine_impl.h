@@ -45,6 +45,8 @@ struct ebatch {
   int64_t poll_ms;   /* current poll interval */
   int64_t last_done; /* succeeded+failed at the previous poll (adaptive interval) */
   int maybe_created; /* a create may have reached the provider: reconcile before creating */
+  int64_t list_sent_wall; /* wall ms the current reconcile's first page was asked for */
+  int settle_noted;       /* the wait for an uncertain create to settle was logged */
   int cancel_sent;
   int done;
   /* reconcile paging */
@@ -73,9 +75,12 @@ struct ejob {
   int prov_ok;
   char *model, *endpoint, *provider_name;
   int leased;   /* we hold the lease: we drive; otherwise we only watch */
+  int lost_lease;     /* another process took the lease from us: watch only, never retake */
+  int64_t lease_wall; /* wall ms of the last successful take or renewal of the lease */
   int cancel;   /* cancel requested */
   int fatal;    /* a non-retryable error stopped new batches */
   int gave_up;  /* retries did not overcome an error; job stays resumable */
+  int list_unreadable; /* the provider's last list could not be read: create nothing */
   int dirty;    /* rows changed since the last ENGINE_EV_CHANGED */
   int imported; /* batches made elsewhere (job_import.h): results may create tasks */
   int flows;    /* a later pipeline stage: rows flow in from the stage before */
@@ -135,6 +140,11 @@ double engine_jitter(void);
 /* Record a non-retryable error: job and batch last_error, an event, a message. */
 void engine_job_error(bt_engine *e, ejob *j, ebatch *b, const char *msg);
 void engine_add_transfer(bt_engine *e, bt_http_req *r, bt_http_done_fn done, void *ud);
+/* 1 while this process holds j's lease (renewing it when a third of it has passed). 0 when it
+ * does not, or lost it to another process (then it stops driving j): the caller writes
+ * nothing for j, to the provider or the store. Call before every create and at the top of
+ * every transfer's completion. */
+int engine_lease_ok(bt_engine *e, ejob *j);
 
 /* engine_batch.c: remote batches (openai, anthropic) */
 void engine_batch_step(bt_engine *e, ebatch *b, int64_t now);

@@ -130,6 +130,12 @@ bt_status http_req_body_file(bt_http_req *r, const char *path, bt_error *err) BT
 bt_status http_req_mime_file(bt_http_req *r, const char *file_field, const char *path,
                              const char *filename, const char *text_field, const char *text_value,
                              bt_error *err) BT_WUR;
+/* A request that must never be sent twice by accident (a create, an upload): on a fresh
+ * connection that is closed after it, so libcurl cannot re-send it on its own when a reused
+ * connection dies. Whether to send it again is batchtop's decision alone. */
+void http_req_once(bt_http_req *r);
+/* dflt, or the test hook BATCHTOP_TEST_HTTP_TIMEOUT_MS when set (> 0). */
+long http_test_timeout_ms(long dflt);
 /* Deliver the response body line by line to l instead of buffering it. */
 void http_req_lines(bt_http_req *r, bt_lines *l);
 /* Transfer failed below HTTP (no status). */

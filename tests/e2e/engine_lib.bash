@@ -49,6 +49,10 @@ export OPENAI_API_KEY="$CANARY_OPENAI"
 export ANTHROPIC_API_KEY="$CANARY_ANTHROPIC"
 export BATCHTOP_LOCAL_API_KEY="$CANARY_LOCAL"
 export BATCHTOP_POLL_MS=50
+# Test-only (core/http.c): the client timeouts of creates, lists and polls. An uncertain create
+# (a kill, a lost answer) is created again only after its timeout and a margin have passed
+# without it being listed: 60 s + 30 s with the real timeouts, 7.5 s with this one.
+export BATCHTOP_TEST_HTTP_TIMEOUT_MS="${BATCHTOP_TEST_HTTP_TIMEOUT_MS:-5000}"
 : >"$WORK/config" && chmod 600 "$WORK/config"
 export BATCHTOP_CONFIG="$WORK/config"
 unset BATCHTOP_TEST_CRASH_AT || true
@@ -119,4 +123,84 @@ assert_no_canary() {
       fail "an API key leaked into the files above"
     fi
   done
+}
+
+# ---- the create-path fault suites (test_create_*.sh) ----
+
+# sim_batches_of PROVIDER [JOB]: batches the sim holds for the provider; with JOB, only those
+# whose metadata names the job (OpenAI; Anthropic batches carry no metadata, so the suites give
+# every Anthropic trial a sim of its own).
+sim_batches_of() {
+  json_get "$(sim_get /admin/stats)" "sum(1 for b in d['batches'].values() if b['provider'] == '$1' and ('${2:-}' == '' or b.get('job') == '${2:-}'))"
+}
+
+# tracked_batches JOB: batches of the job the store knows at the provider (a remote id), plus
+# the duplicates it found, cancelled and reported (status --json "duplicates", when present).
+tracked_batches() {
+  json_get "$("$BIN" status "$1" --json)" "sum(1 for b in d['batches'] if b.get('remote_id')) + len(d.get('duplicates', []))"
+}
+
+# duplicates_cancelled JOB: the duplicates status reports as cancelled.
+duplicates_cancelled() {
+  json_get "$("$BIN" status "$1" --json)" "sum(1 for x in d.get('duplicates', []) if x.get('cancelled'))"
+}
+
+# check_trial PROVIDER JOB N EXPECTED [JOB_FILTER]: after a trial, the sim holds exactly the
+# batches the store tracks, no request ran twice (a row billed twice) unless inside a reported
+# duplicate, every row's result is right (EXPECTED: one output a line, input order) and the
+# counts add up to N rows, all succeeded. Appends "provider fault sim tracked dups right" to
+# $TRIALS (FAULT from $FAULT). Returns 1 (after saying why) when a check fails.
+check_trial() {
+  local provider="$1" job="$2" n="$3" expected="$4" filter="${5:-}" at tracked dups right=yes why=""
+  at="$(sim_batches_of "$provider" "$filter")"
+  tracked="$(tracked_batches "$job")"
+  dups="$(duplicates_cancelled "$job")"
+  [ "$at" = "$tracked" ] || why+=" sim holds $at batches, the store tracks $tracked;"
+  if [ "$dups" = 0 ]; then
+    [ "$(json_get "$(sim_get /admin/stats)" 'd["max_executions_per_custom_id"]')" -le 1 ] ||
+      why+=" a request ran twice;"
+  fi
+  results_column "$job" output >"$WORK/trial.got" 2>/dev/null || true
+  if ! diff -q "$expected" "$WORK/trial.got" >/dev/null; then
+    right=no
+    why+=" results differ;"
+  fi
+  local counts
+  counts="$(status_field "$job" "'%d %d %d' % (d['counts']['total'], d['counts']['succeeded'], sum(v for k, v in d['counts'].items() if k != 'total'))")"
+  [ "$counts" = "$n $n $n" ] || why+=" counts (total succeeded sum) are $counts, not $n $n $n;"
+  echo "$provider ${FAULT:-?} $at $tracked $dups $right" >>"$TRIALS"
+  if [ -n "$why" ]; then
+    echo "trial $provider ${FAULT:-?} job $job:$why" >&2
+    return 1
+  fi
+}
+
+# print_trials: the trial table, one line per provider and fault.
+print_trials() {
+  python3 - "$TRIALS" <<'PY'
+import sys, collections
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    p, f, at, tr, dup, right = line.split()
+    r = rows.setdefault((p, f), [0, 0, 0, 0, 0])
+    r[0] += 1; r[1] += int(at); r[2] += int(tr); r[3] += int(dup); r[4] += right == "yes"
+print("%-10s %-24s %6s %8s %8s %6s %8s" % ("provider", "fault", "trials", "at sim", "tracked", "dups", "right"))
+for (p, f), r in rows.items():
+    print("%-10s %-24s %6d %8d %8d %6d %5d/%d" % (p, f, r[0], r[1], r[2], r[3], r[4], r[0]))
+PY
+}
+
+# wait_sim_calls ROUTE N [SECONDS]: until the sim has seen N calls of ROUTE (e.g. "POST
+# /v1/batches"), or fail after the deadline (default 20 s).
+wait_sim_calls() {
+  local deadline=$((SECONDS + ${3:-20}))
+  until [ "$(json_get "$(sim_get /admin/stats)" "d['calls'].get('$1', 0)")" -ge "$2" ]; do
+    [ $SECONDS -lt $deadline ] || fail "the sim saw fewer than $2 calls of $1"
+    sleep 0.02
+  done
+}
+
+# create_route PROVIDER: the sim's name of the batch create call.
+create_route() {
+  if [ "$1" = anthropic ]; then echo "POST /v1/messages/batches"; else echo "POST /v1/batches"; fi
 }
