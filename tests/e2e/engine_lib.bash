@@ -204,3 +204,76 @@ wait_sim_calls() {
 create_route() {
   if [ "$1" = anthropic ]; then echo "POST /v1/messages/batches"; else echo "POST /v1/batches"; fi
 }
+
+# kill_in_create PID ROUTE DELAY_MS: once the sim has seen ROUTE arrive, kill -9 PID at a random
+# point of the first 60 % of the DELAY_MS window; prints the aim in seconds after the arrival
+# and 1 when a create was in flight at the sim (sent, not landed) a moment before the kill.
+kill_in_create() {
+  python3 - "$1" "$2" "$3" "http://127.0.0.1:$PORT/admin/stats" <<'PY'
+import json, os, random, signal, sys, time, urllib.request
+pid, route, delay, url = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
+deadline = time.time() + 20
+while json.load(urllib.request.urlopen(url))["calls"].get(route, 0) < 1:
+    if time.time() > deadline:
+        print("no create reached the sim"); sys.exit(1)
+    time.sleep(0.005)
+aim = random.random() * delay / 1000 * 0.6
+time.sleep(aim)
+d = json.load(urllib.request.urlopen(url))
+provider = "anthropic" if "messages" in route else "openai"
+held = d["calls"].get(route, 0) - d["batches_created"][provider]  # sent, not landed yet
+try:
+    os.kill(pid, signal.SIGKILL)
+except ProcessLookupError:
+    print("the run ended before the kill"); sys.exit(1)
+print("%.3f %d" % (aim, held > 0))
+PY
+}
+
+# kill_trials PROVIDER N: N kills aimed inside the create window (creates held 300 ms, every
+# third trial 1.5 s), each followed at once by `status JOB --wait`, then check_trial. Each trial
+# has a sim of its own. Sets failed (count of broken trials).
+kill_trials() {
+  local provider="$1" n="$2" i delay job pid route aim in_window=0 t0=$SECONDS
+  route="$(create_route "$provider")"
+  write_template "$WORK/t.md"
+  write_input "$WORK/in.csv" 9
+  expected_outputs "$WORK/t.md" "$WORK/in.csv" openai >"$WORK/expected.txt"
+  failed=0
+  for ((i = 1; i <= n; i++)); do
+    delay=300
+    ((i % 3 == 0)) && delay=1500
+    FAULT="kill-in-create-${delay}ms"
+    start_sim --request-ms 2 --validate-ms 150 --finalize-ms 30 --cancel-ms 30
+    new_home
+    sim_config "{\"create_delay_ms\": $delay}"
+    "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider "$provider" --chunk-size 3 --wait \
+      >"$WORK/job.txt" 2>"$WORK/killed.err" &
+    pid=$!
+    # aim: inside the first create's window (held $delay ms at the sim): one python process
+    # watches the sim for the create's arrival and kills at a random point of the window, so
+    # that the aim is not spoilt by the time a shell loop takes to look
+    aim="$(kill_in_create "$pid" "$route" "$delay")" || {
+      cat "$WORK/killed.err" >&2
+      fail "trial $i: $aim"
+    }
+    wait "$pid" 2>/dev/null || true
+    job="$(head -1 "$WORK/job.txt")"
+    [ -n "$job" ] || fail "trial $i: no job id before the kill"
+    [ "${aim#* }" = 1 ] && in_window=$((in_window + 1))
+    aim="${aim% *}"
+    if ! "$BIN" status "$job" --wait >/dev/null 2>"$WORK/resume.err"; then
+      cat "$WORK/resume.err" >&2
+      echo "trial $i ($provider, $FAULT, kill at ${aim}s): the resume did not exit 0" >&2
+      failed=$((failed + 1))
+    fi
+    check_trial "$provider" "$job" 9 "$WORK/expected.txt" || {
+      echo "  (trial $i, kill at ${aim}s)" >&2
+      failed=$((failed + 1))
+    }
+    assert_no_canary "$WORK/killed.err" "$WORK/resume.err"
+    kill "${SIM_PIDS[-1]}"
+  done
+  note "$n kills of $provider in $((SECONDS - t0)) s; $in_window with a create in flight at the sim"
+  echo "$in_window" >"$WORK/in_window"
+}

@@ -40,7 +40,61 @@ run_fault() {
   kill "${SIM_PIDS[-1]}"
 }
 
+# stop_past_lease PROVIDER: `submit --wait` is stopped (SIGSTOP: Ctrl-Z, a laptop lid) while its
+# creates are in flight, past its lease (BATCHTOP_TEST_LEASE_MS, test-only: 1.5 s); another
+# `status --wait` takes the job over and ends it; then the first continues. It must notice the
+# lost lease before writing anything (no state overwritten, nothing created or ingested again).
+stop_past_lease() {
+  local provider="$1" a job t0=$SECONDS
+  FAULT=stop-past-lease
+  note "$provider: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config '{"create_delay_ms": 800}'
+  BATCHTOP_TEST_LEASE_MS=1500 "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider "$provider" \
+    --chunk-size 3 --wait >"$WORK/a.out" 2>"$WORK/a.err" &
+  a=$!
+  wait_sim_calls "$(create_route "$provider")" 1
+  kill -STOP "$a"
+  job="$(head -1 "$WORK/a.out")"
+  if ! BATCHTOP_TEST_LEASE_MS=1500 "$BIN" status "$job" --wait >/dev/null 2>"$WORK/b.err"; then
+    cat "$WORK/b.err" >&2
+    echo "trial $provider $FAULT: the process that took over did not exit 0" >&2
+    failed=$((failed + 1))
+  fi
+  local events_before
+  events_before="$(store_events "$job")"
+  kill -CONT "$a"
+  wait "$a" || { cat "$WORK/a.err" >&2; echo "trial $provider $FAULT: the stopped run did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(store_events "$job")" = "$events_before" ] || {
+    echo "trial $provider $FAULT: the stopped process wrote after it lost its lease:" >&2
+    diff <(echo "$events_before") <(store_events "$job") >&2 || true
+    failed=$((failed + 1))
+  }
+  grep -q "lost the lease" "$WORK/a.err" || {
+    echo "trial $provider $FAULT: the stopped process did not say it lost its lease" >&2
+    failed=$((failed + 1))
+  }
+  check_trial "$provider" "$job" 9 "$WORK/expected.txt" || failed=$((failed + 1))
+  assert_no_canary "$WORK/a.err" "$WORK/b.err"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# store_events JOB: the job's events and batch rows as the store has them (to see a write).
+store_events() {
+  python3 - "$BATCHTOP_HOME/batchtop.db" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for r in db.execute("SELECT kind, message FROM events WHERE job_id = ? ORDER BY id", (sys.argv[2],)):
+    print(*r)
+for r in db.execute("SELECT id, state, remote_id, remote_status, results_state, n_succeeded FROM batches WHERE job_id = ? ORDER BY id", (sys.argv[2],)):
+    print(*r)
+PY
+}
+
 for provider in openai anthropic; do
+  stop_past_lease "$provider"
   run_fault "$provider" delay-300ms '{"create_delay_ms": 300}'
   run_fault "$provider" delay-1500ms '{"create_delay_ms": 1500}'
   # the first create goes through, the second is lost on a reused connection
