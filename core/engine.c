@@ -304,6 +304,7 @@ static void job_free(bt_engine *e, ejob *j) {
     lease_release(e->store, j->id, e->owner);
   if (j->prov_ok)
     provider_cleanup(&j->prov);
+  free(j->scan_after);
   free(j->model);
   free(j->endpoint);
   free(j->provider_name);
@@ -539,6 +540,8 @@ static int64_t schedule(bt_engine *e) {
       j->next_reload = now + 1000;
     }
     /* Without a usable provider (no key) a job is never leased, so never stepped here. */
+    if (j->leased && !j->gave_up && j->prov_ok)
+      engine_orphan_scan(e, j, now);
     if (j->leased && !j->gave_up && j->prov_ok) {
       for (ebatch *b = j->batches; b; b = b->next) {
         if (b->done || b->busy)
@@ -555,7 +558,7 @@ static int64_t schedule(bt_engine *e) {
     }
     /* Settle: the store decides whether the job has ended. */
     int ended = 0;
-    int busy = 0;
+    int busy = j->scanning > 0;
     for (ebatch *b = j->batches; b; b = b->next)
       busy |= b->busy || b->inflight;
     if (!busy) {

@@ -1211,3 +1211,196 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
   }
   batch_cleanup(&row);
 }
+
+/* ---- orphans: batches of the job the store does not track ----
+ *
+ * For the life of the job, every ORPHAN_SCAN_POLLS poll intervals, the provider's batches are
+ * listed (newest first, down to the job's creation) and those carrying one of the job's tags
+ * (OpenAI metadata batchtop_tag "bt-<job>-<chunk>-<round>") compared with the store. One whose
+ * chunk is still `creating` is left to the chunk's reconcile, which adopts it. One whose chunk
+ * has its batch already (or ended without one) is a duplicate: cancelled at once, recorded
+ * (duplicate_batches: `status` shows it with its cost so far), logged and sent as an event.
+ * Anthropic batches carry no tag: a batch of the same size and time as ours may be another
+ * job's, and cancelling it is worse than a report, so Anthropic is not scanned (its creates
+ * are serialised and reconciled by size and time instead, see the top of the file). */
+#define ORPHAN_SCAN_POLLS 20
+#define ORPHAN_SCAN_IDLE_MS 60000 /* the interval with adaptive polling */
+#define ORPHAN_SCAN_MAX_PAGES 10
+
+static void scan_cancel_done(bt_http_req *r, void *ud) {
+  ejob *j = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  j->scanning--;
+  const char *rid = r->label;
+  if (engine_lease_ok(e, j)) {
+    bt_error err;
+    /* 409: it had ended already; nothing more to stop */
+    if (!http_req_net_failed(r) && (r->status < 300 || r->status == 409)) {
+      if (store_duplicate_cancelled(e->store, j->prov.name, rid, &err))
+        log_warn("engine: %s", err.message);
+      j->dirty = 1;
+    } else {
+      char desc[700];
+      http_req_describe(r, desc, sizeof desc);
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN,
+                  "cancelling duplicate batch %s failed: %s (tried again at the next scan)", rid,
+                  desc);
+    }
+  }
+  http_req_free(r);
+}
+
+static void scan_cancel(bt_engine *e, ejob *j, const char *remote_id) {
+  bt_http_req *r;
+  bt_error err;
+  if (provider_req_cancel(&j->prov, remote_id, &r, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  r->ud2 = e;
+  util_strlcpy(r->label, remote_id, sizeof r->label);
+  j->scanning++;
+  engine_add_transfer(e, r, scan_cancel_done, j);
+}
+
+/* rb carries one of j's tags and is not tracked: a duplicate, or left to its chunk's reconcile. */
+static void scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
+  bt_error err;
+  sqlite3_stmt *st;
+  if (store_prepare(e->store,
+                    "SELECT id, chunk_no, state, remote_id, est_input_tokens, n_requests FROM"
+                    " batches WHERE job_id = ? AND tag = ?",
+                    &st, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, rb->tag, -1, SQLITE_TRANSIENT);
+  int64_t batch_id = 0, chunk = 0, est_in = 0, n_req = 0;
+  int creating = 0, has_remote = 0, found = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    found = 1;
+    batch_id = sqlite3_column_int64(st, 0);
+    chunk = sqlite3_column_int64(st, 1);
+    const char *state = (const char *)sqlite3_column_text(st, 2);
+    creating = state && !strcmp(state, "creating");
+    has_remote = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    est_in = sqlite3_column_int64(st, 4);
+    n_req = sqlite3_column_int64(st, 5);
+  }
+  sqlite3_finalize(st);
+  if (!found || (creating && !has_remote))
+    return; /* not ours after all, or the chunk's reconcile adopts it */
+  /* Cost so far: its finished requests at the chunk's estimate per request. */
+  double out_per = 0;
+  if (store_job_output_per_task(e->store, j->id, &out_per, &err))
+    out_per = 0;
+  int64_t done = rb->succeeded + rb->failed;
+  double per = n_req ? provider_cost_usd(j->provider_name, j->model, est_in / n_req,
+                                         (int64_t)out_per)
+                     : 0;
+  int added = 0;
+  if (store_duplicate_add(e->store, j->id, batch_id, chunk, j->prov.name, rb, per * (double)done,
+                          &added, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  if (added) {
+    char usd[32], m[512];
+    util_fmt_usd_exact(per * (double)done, usd, sizeof usd);
+    snprintf(m, sizeof m,
+             "duplicate batch %s found for chunk %lld (it has its batch already): cancelling it; "
+             "%lld of its %lld requests done, about $%s so far",
+             rb->id, (long long)chunk, (long long)done, (long long)rb->total, usd);
+    if (store_event(e->store, j->id, batch_id, "warn", "duplicate", m, &err))
+      log_warn("engine: %s", err.message);
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s", m);
+    j->dirty = 1;
+  }
+  if (!rb->terminal)
+    scan_cancel(e, j, rb->id);
+  else if (store_duplicate_cancelled(e->store, j->prov.name, rb->id, &err))
+    log_warn("engine: %s", err.message); /* it ended: nothing left to stop */
+}
+
+static void scan_send(bt_engine *e, ejob *j);
+
+static void scan_done(bt_http_req *r, void *ud) {
+  ejob *j = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  j->scanning--;
+  if (!engine_lease_ok(e, j) || http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
+    http_req_free(r); /* tried again at the next scan */
+    free(j->scan_after);
+    j->scan_after = NULL;
+    return;
+  }
+  bt_remote_batch *items = NULL;
+  size_t n = 0;
+  char *after = NULL;
+  int more = 0, older = 0;
+  bt_error err;
+  char prefix[BT_JOB_ID_LEN + 8];
+  snprintf(prefix, sizeof prefix, "bt-%s-", j->id);
+  int64_t since = 0;
+  if (store_query_int(e->store, &err, &since, 0, "SELECT created_at FROM jobs WHERE id = ?", "t",
+                      j->id))
+    since = 0;
+  if (provider_parse_list(j->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
+                          &err) == BT_OK) {
+    for (size_t i = 0; i < n; i++) {
+      if (items[i].created_at_ms && items[i].created_at_ms < since - RECONCILE_SLACK_MS)
+        older = 1;
+      if (!items[i].tag || strncmp(items[i].tag, prefix, strlen(prefix)) != 0)
+        continue;
+      int known = 1;
+      if (store_batch_remote_known(e->store, j->prov.name, items[i].id, &known, &err) == BT_OK &&
+          !known)
+        scan_item(e, j, &items[i]);
+    }
+  } else {
+    log_warn("engine: job %s: looking for duplicate batches: %s", j->id, err.message);
+  }
+  free(j->scan_after);
+  j->scan_after = NULL;
+  if (more && after && !older && ++j->scan_pages < ORPHAN_SCAN_MAX_PAGES) {
+    j->scan_after = after;
+    after = NULL;
+    scan_send(e, j);
+  }
+  for (size_t i = 0; i < n; i++)
+    remote_batch_cleanup(&items[i]);
+  free(items);
+  free(after);
+  http_req_free(r);
+}
+
+static void scan_send(bt_engine *e, ejob *j) {
+  bt_http_req *r;
+  bt_error err;
+  if (provider_req_list(&j->prov, j->scan_after, &r, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  r->ud2 = e;
+  j->scanning++;
+  engine_add_transfer(e, r, scan_done, j);
+}
+
+void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now) {
+  if (j->prov.kind != PROVIDER_OPENAI || j->scanning || now < j->next_scan)
+    return;
+  j->next_scan = now + (e->poll_ms > 0 ? e->poll_ms * ORPHAN_SCAN_POLLS : ORPHAN_SCAN_IDLE_MS);
+  /* Only while some chunk is at the provider or being created: before, there is nothing to
+   * duplicate. */
+  int64_t live = 0;
+  bt_error err;
+  if (store_query_int(e->store, &err, &live, 0,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ? AND state IN"
+                      " ('creating','remote'))",
+                      "t", j->id) ||
+      !live)
+    return;
+  j->scan_pages = 0;
+  scan_send(e, j);
+}

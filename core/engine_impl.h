@@ -81,6 +81,11 @@ struct ejob {
   int fatal;    /* a non-retryable error stopped new batches */
   int gave_up;  /* retries did not overcome an error; job stays resumable */
   int list_unreadable; /* the provider's last list could not be read: create nothing */
+  /* the orphan scan (engine_orphan_scan) */
+  int scanning; /* its transfers in flight (list pages, cancels): the job is busy */
+  int64_t next_scan;
+  char *scan_after;
+  int scan_pages;
   int dirty;    /* rows changed since the last ENGINE_EV_CHANGED */
   int imported; /* batches made elsewhere (job_import.h): results may create tasks */
   int flows;    /* a later pipeline stage: rows flow in from the stage before */
@@ -150,6 +155,9 @@ int engine_lease_ok(bt_engine *e, ejob *j);
 void engine_batch_step(bt_engine *e, ebatch *b, int64_t now);
 void engine_batch_cancel(bt_engine *e, ebatch *b);
 void engine_batch_free(bt_engine *e, ebatch *b);
+/* Due every few poll intervals while j has batches at the provider: list them, cancel and
+ * report the duplicates (OpenAI; see engine_batch.c). */
+void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now);
 /* End a batch: its still-running attempts become rest (code, msg); state done. */
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
                             const char *msg);

@@ -81,6 +81,43 @@ stop_past_lease() {
   kill "${SIM_PIDS[-1]}"
 }
 
+# late_duplicate: a second batch for chunk 1 lands while the job runs (what a create of a dead
+# process, slower than any reconcile, would leave): the orphan scan must find it by its tag,
+# cancel it at once and report it in `status` (text and --json "duplicates") and as an event.
+late_duplicate() {
+  local job first file t0=$SECONDS
+  FAULT=late-duplicate
+  note "openai: $FAULT"
+  start_sim --request-ms 2 --validate-ms 1500 --finalize-ms 30 --cancel-ms 30
+  new_home
+  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --chunk-size 3 --wait \
+    >"$WORK/dup.out" 2>"$WORK/dup.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/batches" 3
+  job="$(head -1 "$WORK/dup.out")"
+  first="$(json_get "$(sim_get /admin/stats)" "sorted(k for k, b in d['batches'].items() if b.get('job') == '$job')[0]")"
+  file="$(curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" "$OPENAI_BASE_URL/batches/$first" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["input_file_id"])')"
+  curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" -H 'Content-Type: application/json' \
+    -d "{\"input_file_id\": \"$file\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\", \"metadata\": {\"batchtop_tag\": \"bt-$job-1-1\", \"batchtop_job\": \"$job\"}}" \
+    "$OPENAI_BASE_URL/batches" >/dev/null
+  wait "$pid" || { cat "$WORK/dup.err" >&2; echo "trial openai $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(duplicates_cancelled "$job")" = 1 ] || {
+    "$BIN" status "$job" --json >&2
+    echo "trial openai $FAULT: the duplicate was not cancelled and reported" >&2
+    failed=$((failed + 1))
+  }
+  [ "$(json_get "$(sim_get /admin/stats)" "sum(1 for b in d['batches'].values() if b.get('job') == '$job' and b['status'] == 'cancelled')")" = 1 ] ||
+    { echo "trial openai $FAULT: the sim's duplicate is not cancelled" >&2; failed=$((failed + 1)); }
+  "$BIN" status "$job" | grep -q "duplicate batches" ||
+    { echo "trial openai $FAULT: status does not show the duplicate" >&2; failed=$((failed + 1)); }
+  grep -q "duplicate batch .* found for chunk 1" "$WORK/dup.err" ||
+    { echo "trial openai $FAULT: no message about the duplicate" >&2; failed=$((failed + 1)); }
+  check_trial openai "$job" 9 "$WORK/expected.txt" "$job" || failed=$((failed + 1))
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
 # store_events JOB: the job's events and batch rows as the store has them (to see a write).
 store_events() {
   python3 - "$BATCHTOP_HOME/batchtop.db" "$1" <<'PY'
@@ -93,6 +130,7 @@ for r in db.execute("SELECT id, state, remote_id, remote_status, results_state, 
 PY
 }
 
+late_duplicate
 for provider in openai anthropic; do
   stop_past_lease "$provider"
   run_fault "$provider" delay-300ms '{"create_delay_ms": 300}'
