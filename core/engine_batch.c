@@ -376,10 +376,35 @@ static void list_unreadable(bt_engine *e, ebatch *b, const char *why) {
   }
 }
 
+/* How long before our create was sent (our clock) a batch may have been created (the
+ * provider's clock) and still be ours: the clock skew between us, learned from the job's
+ * batches whose create we sent and whose creation time we know (the smallest creation-minus-
+ * sent offset, negative when the provider's clock is behind), plus a second; 30 s while there
+ * is none. Tight is what matters: a batch of the same size created before our create was sent
+ * (an orphan of an earlier chunk, which was created before this chunk's intent) must not be
+ * taken for this chunk's. */
+static int64_t anthropic_slack_ms(bt_engine *e, const bt_batch *row) {
+  bt_error err;
+  int64_t n = 0, least = 0;
+  if (store_query_int(e->store, &err, &n, 0,
+                      "SELECT count(*) FROM batches WHERE job_id = ? AND remote_id IS NOT NULL AND"
+                      " submitted_at IS NOT NULL AND remote_created_at IS NOT NULL",
+                      "t", row->job_id) ||
+      !n ||
+      store_query_int(e->store, &err, &least, 0,
+                      "SELECT min(remote_created_at - submitted_at) FROM batches WHERE job_id = ?"
+                      " AND remote_id IS NOT NULL AND submitted_at IS NOT NULL AND"
+                      " remote_created_at IS NOT NULL",
+                      "t", row->job_id))
+    return RECONCILE_SLACK_MS;
+  int64_t slack = (least < 0 ? -least : 0) + 1000;
+  return slack < RECONCILE_SLACK_MS ? slack : RECONCILE_SLACK_MS;
+}
+
 /* submitted_at holds the time the create was about to be sent (set with state creating). */
 static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_batch *rb) {
   int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
-  if (rb->total != row->n_requests || rb->created_at_ms < sent - RECONCILE_SLACK_MS)
+  if (rb->total != row->n_requests || rb->created_at_ms < sent - anthropic_slack_ms(e, row))
     return 0;
   int known = 1;
   bt_error err;

@@ -71,6 +71,8 @@ static const key_def keys[] = {
      "a batch create is held MS before it is performed and answered (nothing exists before)"},
     {"create_fault_skip", K_INT, F(create_fault_skip), 0, 0, 1e9, "N",
      "the next N batch creates go through untouched before create_lost/html/cut_next apply"},
+    {"create_drop_next", K_INT, F(create_drop_next), 0, 0, 1e9, "N",
+     "the next N batch creates (after the skip) are closed with no answer, never performed"},
     {"create_lost_next", K_INT, F(create_lost_next), 0, 0, 1e9, "N",
      "the next N batch creates are performed, then their connection closed with no answer"},
     {"create_html_next", K_INT, F(create_html_next), 0, 0, 1e9, "N",

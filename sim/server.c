@@ -477,6 +477,16 @@ static bool take_one(int *n) {
   return true;
 }
 
+/* A create to drop before it is performed (create_drop_next, after create_fault_skip). */
+static bool pick_create_drop(sim_server *s, sim_route route) {
+  if (!route_is_create(route))
+    return false;
+  pthread_mutex_lock(&s->cfg_mu);
+  bool drop = s->cfg.create_fault_skip <= 0 && take_one(&s->cfg.create_drop_next);
+  pthread_mutex_unlock(&s->cfg_mu);
+  return drop;
+}
+
 /* The fault for a create or list the handler answered with 2xx (none for other routes). */
 static cl_fault pick_create_list_fault(sim_server *s, sim_route route) {
   cl_fault f = CL_NONE;
@@ -587,6 +597,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       } else if (f == FAULT_5XX) {
         atomic_fetch_add(&s->stats.status_5xx, 1);
         inject_5xx(&q, &r, code);
+      } else if (pick_create_drop(s, route)) {
+        atomic_fetch_add(&s->stats.dropped, 1);
+        return MHD_NO; /* never performed: the client cannot tell this from a lost answer */
       } else if (q.provider == SIM_ANTHROPIC) {
         sim_anthropic_handle(s, route, &q, &r);
       } else {

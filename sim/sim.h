@@ -59,6 +59,7 @@ typedef struct sim_config {
   /* Create and list faults (the create path under the faults real networks make). */
   int create_delay_ms;  /* a batch create is held this long, then performed and answered */
   int create_fault_skip; /* the next N creates are answered normally before the three below */
+  int create_drop_next; /* the next N creates are closed without an answer, not performed */
   int create_lost_next; /* the next N creates are performed, then closed without an answer */
   int create_html_next; /* the next N creates are performed, then answered 200 with HTML */
   int create_cut_next;  /* ... answered 200 with their JSON cut in half */

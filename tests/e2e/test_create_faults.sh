@@ -118,6 +118,43 @@ late_duplicate() {
   kill "${SIM_PIDS[-1]}"
 }
 
+# anthropic_wrong_batch (issue 13 item 2): an Anthropic batch of a chunk's size exists from
+# before the job (an orphan of an earlier chunk, or another tool's), then chunk 2's create is
+# dropped unperformed. Anthropic batches carry no tag: the reconcile matches by size and time,
+# and must not take the older batch for chunk 2 (whose 3 answers would then be missing).
+anthropic_wrong_batch() {
+  local job orphan t0=$SECONDS
+  FAULT=older-same-size-batch
+  note "anthropic: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  orphan="$(curl -sf -H "x-api-key: $ANTHROPIC_API_KEY" -H 'anthropic-version: 2023-06-01' \
+    -H 'Content-Type: application/json' "$ANTHROPIC_BASE_URL/v1/messages/batches" -d "$(
+      python3 -c 'import json; print(json.dumps({"requests": [{"custom_id": "orphan-%d" % i, "params": {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}} for i in range(3)]}))'
+    )" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+  sleep 1.5 # it must be older than the job's creates by more than the learned clock skew (1 s)
+  sim_config '{"create_fault_skip": 1, "create_drop_next": 1}'
+  if ! job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --chunk-size 3 \
+    --wait 2>"$WORK/err.txt")"; then
+    cat "$WORK/err.txt" >&2
+    echo "trial anthropic $FAULT: submit --wait did not exit 0" >&2
+    failed=$((failed + 1))
+  fi
+  job="$(echo "$job" | head -1)"
+  if json_get "$("$BIN" status "$job" --json)" "any(b.get('remote_id') == '$orphan' for b in d['batches'])" | grep -q True; then
+    echo "trial anthropic $FAULT: the older batch $orphan was adopted as a chunk's" >&2
+    failed=$((failed + 1))
+  fi
+  # the sim holds the job's 3 batches and the older one
+  [ "$(sim_batches_of anthropic)" = 4 ] || { echo "trial anthropic $FAULT: $(sim_batches_of anthropic) batches at the sim, not 3 + 1" >&2; failed=$((failed + 1)); }
+  results_column "$job" output >"$WORK/got.txt"
+  local right=yes
+  diff -q "$WORK/expected.txt" "$WORK/got.txt" >/dev/null || { right=no; echo "trial anthropic $FAULT: results differ" >&2; failed=$((failed + 1)); }
+  echo "anthropic $FAULT $(( $(sim_batches_of anthropic) - 1 )) $(tracked_batches "$job") 0 $right" >>"$TRIALS"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
 # store_events JOB: the job's events and batch rows as the store has them (to see a write).
 store_events() {
   python3 - "$BATCHTOP_HOME/batchtop.db" "$1" <<'PY'
@@ -131,6 +168,7 @@ PY
 }
 
 late_duplicate
+anthropic_wrong_batch
 for provider in openai anthropic; do
   stop_past_lease "$provider"
   run_fault "$provider" delay-300ms '{"create_delay_ms": 300}'
