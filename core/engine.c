@@ -521,8 +521,7 @@ static int64_t schedule(bt_engine *e) {
       /* Watching: take over when the other process is gone. */
       if (now >= j->next_lease && !j->lost_lease) {
         j->next_lease = now + 1000;
-        if (j->prov_ok &&
-            lease_acquire(e->store, j->id, e->owner, lease_ttl_ms(), &err) == BT_OK) {
+        if (j->prov_ok && lease_acquire(e->store, j->id, e->owner, lease_ttl_ms(), &err) == BT_OK) {
           j->leased = 1;
           j->lease_wall = util_now_ms();
           j->next_reload = 0;

@@ -276,8 +276,10 @@ static void create_done(bt_http_req *r, void *ud) {
       /* Created, but the answer is unreadable: find it by listing (and wait for it). */
       b->maybe_created = 1;
       char m[700];
-      snprintf(m, sizeof m, "%s create answered 200 but unreadable (%s): finding the batch by "
-               "listing before anything is created again", b->job->prov.name, err.message);
+      snprintf(m, sizeof m,
+               "%s create answered 200 but unreadable (%s): finding the batch by "
+               "listing before anything is created again",
+               b->job->prov.name, err.message);
       /* A warning, not the job's error: found again, nothing is lost (the job can end 0). */
       bt_error e2;
       if (store_event(e->store, b->job->id, b->id, "warn", "create_unreadable", m, &e2))
@@ -471,9 +473,10 @@ static void list_done(bt_http_req *r, void *ud) {
     b->next_at = util_mono_ms() + (left < 1000 ? left : 1000);
     if (!b->settle_noted) {
       b->settle_noted = 1;
-      log_info("engine: batch %lld: an earlier create may still land at %s; not listed yet, "
-               "waiting %lld ms before creating it again",
-               (long long)b->id, b->job->prov.name, (long long)left);
+      engine_emit(e, ENGINE_EV_MESSAGE, b->job->id, LOG_INFO,
+                  "batch %lld: an earlier create may still land at %s; not listed yet, waiting "
+                  "%lld ms before creating it again",
+                  (long long)b->id, b->job->prov.name, (long long)left);
     }
   } else {
     /* Not at the provider, though it had time to land: safe to create. */
@@ -1321,9 +1324,8 @@ static void scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
   if (store_job_output_per_task(e->store, j->id, &out_per, &err))
     out_per = 0;
   int64_t done = rb->succeeded + rb->failed;
-  double per = n_req ? provider_cost_usd(j->provider_name, j->model, est_in / n_req,
-                                         (int64_t)out_per)
-                     : 0;
+  double per =
+      n_req ? provider_cost_usd(j->provider_name, j->model, est_in / n_req, (int64_t)out_per) : 0;
   int added = 0;
   if (store_duplicate_add(e->store, j->id, batch_id, chunk, j->prov.name, rb, per * (double)done,
                           &added, &err)) {

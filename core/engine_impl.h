@@ -45,8 +45,11 @@ struct ebatch {
   int64_t poll_ms;   /* current poll interval */
   int64_t last_done; /* succeeded+failed at the previous poll (adaptive interval) */
   int maybe_created; /* a create may have reached the provider: reconcile before creating */
+
+  /* an uncertain create settling (engine_batch.c, create_settled_at) */
   int64_t list_sent_wall; /* wall ms the current reconcile's first page was asked for */
   int settle_noted;       /* the wait for an uncertain create to settle was logged */
+
   int cancel_sent;
   int done;
   /* reconcile paging */
@@ -75,22 +78,23 @@ struct ejob {
   int prov_ok;
   char *model, *endpoint, *provider_name;
   int leased;   /* we hold the lease: we drive; otherwise we only watch */
-  int lost_lease;     /* another process took the lease from us: watch only, never retake */
-  int64_t lease_wall; /* wall ms of the last successful take or renewal of the lease */
   int cancel;   /* cancel requested */
   int fatal;    /* a non-retryable error stopped new batches */
   int gave_up;  /* retries did not overcome an error; job stays resumable */
+  int dirty;    /* rows changed since the last ENGINE_EV_CHANGED */
+  int imported; /* batches made elsewhere (job_import.h): results may create tasks */
+  int flows;    /* a later pipeline stage: rows flow in from the stage before */
+  int64_t next_reload, next_lease;
+  ebatch *batches;
+  /* the create path (issue 13): the lease, unreadable lists, the orphan scan */
+  int lost_lease;      /* another process took the lease from us: watch only, never retake */
+  int64_t lease_wall;  /* wall ms of the last successful take or renewal of the lease */
   int list_unreadable; /* the provider's last list could not be read: create nothing */
   /* the orphan scan (engine_orphan_scan) */
   int scanning; /* its transfers in flight (list pages, cancels): the job is busy */
   int64_t next_scan;
   char *scan_after;
   int scan_pages;
-  int dirty;    /* rows changed since the last ENGINE_EV_CHANGED */
-  int imported; /* batches made elsewhere (job_import.h): results may create tasks */
-  int flows;    /* a later pipeline stage: rows flow in from the stage before */
-  int64_t next_reload, next_lease;
-  ebatch *batches;
   ejob *next;
 };
 

@@ -111,7 +111,7 @@ struct bt_http_req {
   char curl_err[CURL_ERROR_SIZE];
   bt_http_done_fn done;
   void *ud;
-  void *ud2; /* a second pointer for the owner (the engine) */
+  void *ud2;      /* a second pointer for the owner (the engine) */
   char label[96]; /* the owner's note on what the request is for (e.g. the remote id) */
   int64_t started_ms;
 };

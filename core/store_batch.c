@@ -257,16 +257,16 @@ bt_status store_duplicates_json(bt_store *s, const char *job_id, json_t **out, b
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *rid = (const char *)sqlite3_column_text(st, 0);
     const char *rs = (const char *)sqlite3_column_text(st, 2);
-    json_t *o = json_pack(
-        "{s:s, s:I, s:s, s:I, s:I, s:f, s:I, s:b, s:o}", "remote_id", rid ? rid : "", "chunk",
-        (json_int_t)sqlite3_column_int64(st, 1), "status", rs ? rs : "", "requests",
-        (json_int_t)sqlite3_column_int64(st, 3), "done", (json_int_t)sqlite3_column_int64(st, 4),
-        "cost_usd", sqlite3_column_double(st, 5), "found_at",
-        (json_int_t)sqlite3_column_int64(st, 6), "cancelled",
-        sqlite3_column_type(st, 7) != SQLITE_NULL,
-        "cancelled_at", sqlite3_column_type(st, 7) == SQLITE_NULL
-                            ? json_null()
-                            : json_integer((json_int_t)sqlite3_column_int64(st, 7)));
+    json_t *o =
+        json_pack("{s:s, s:I, s:s, s:I, s:I, s:f, s:I, s:b, s:o}", "remote_id", rid ? rid : "",
+                  "chunk", (json_int_t)sqlite3_column_int64(st, 1), "status", rs ? rs : "",
+                  "requests", (json_int_t)sqlite3_column_int64(st, 3), "done",
+                  (json_int_t)sqlite3_column_int64(st, 4), "cost_usd", sqlite3_column_double(st, 5),
+                  "found_at", (json_int_t)sqlite3_column_int64(st, 6), "cancelled",
+                  sqlite3_column_type(st, 7) != SQLITE_NULL, "cancelled_at",
+                  sqlite3_column_type(st, 7) == SQLITE_NULL
+                      ? json_null()
+                      : json_integer((json_int_t)sqlite3_column_int64(st, 7)));
     if (o)
       json_array_append_new(arr, o);
   }

@@ -355,7 +355,7 @@ static void admin(sim_server *s, sim_route route, sim_request *q, sim_response *
 typedef struct conn_ctx {
   sim_buf body;
   bool too_large;
-  bool held; /* suspended by the hang rule; closed when resumed */
+  bool held;           /* suspended by the hang rule; closed when resumed */
   bool create_delayed; /* a create held by create_delay_ms; performed when resumed */
 } conn_ctx;
 
@@ -515,8 +515,9 @@ static cl_fault pick_create_list_fault(sim_server *s, sim_route route) {
 
 static void apply_create_list_fault(sim_request *q, sim_response *r, cl_fault f) {
   if (f == CL_HTML) {
-    static const char html[] = "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 "
-                               "Bad Gateway</h1><p>batchtop-sim: injected fault</p></body></html>\n";
+    static const char html[] =
+        "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 "
+        "Bad Gateway</h1><p>batchtop-sim: injected fault</p></body></html>\n";
     free(r->body);
     r->body = sim_xstrdup(html);
     r->body_len = strlen(html);

@@ -182,7 +182,6 @@ int cmd_drive_job(bt_cli *cli, const char *cmd, const char *job_id, bt_drive_mod
   return code;
 }
 
-
 /* Second batches found at the provider for a chunk that had one: cancelled, with their cost so
  * far (the user pays for what they ran before the cancel). */
 static void print_duplicates(json_t *dups) {

@@ -103,8 +103,8 @@ static const char *mb_create = "{\"requests\":[{\"custom_id\":\"a\",\"params\":{
 
 static long long anthropic_batches(void) {
   json_t *st = th_json("GET", "/admin/stats", NULL, TH_NONE, 200);
-  long long n = json_integer_value(json_object_get(json_object_get(st, "batches_created"),
-                                                   "anthropic"));
+  long long n =
+      json_integer_value(json_object_get(json_object_get(st, "batches_created"), "anthropic"));
   json_decref(st);
   return n;
 }
