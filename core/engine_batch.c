@@ -5,12 +5,18 @@
  *   -> polls until terminal -> result files downloaded to a spool, then ingested whole in
  *   one transaction (ingest_file.h) -> done
  *
- * A batch found in `creating` (after a crash, or after a create whose answer was lost) is
- * reconciled first: list the provider's batches and match our tag (OpenAI metadata) or, for
- * Anthropic which has no metadata, the creation time and request count; only when nothing
- * matches is it created again. Residual risk (Anthropic): two of our batches of the same size
- * created in the same minute by different jobs could be confused; we skip remote ids already
- * known to the store, which leaves only batches created by other tools. */
+ * A batch found in `creating` (after a crash, or after a create whose answer was lost,
+ * unreadable or late) is reconciled first: list the provider's batches and match our tag
+ * (OpenAI metadata) or, for Anthropic which has no metadata, the request count and a creation
+ * time no earlier than the create's (less the learned clock skew). It is created again only
+ * when a list sent after the create's timeout plus a margin (create_settled_at) was read in
+ * full and does not show it; an unreadable list proves nothing and stops the job's creates.
+ * Creates go on a connection of their own (http_req_once), so the transport never re-sends
+ * one, and only with the job's lease in hand (engine_lease_ok). Batches that still slip
+ * through (a create slower than any reconcile) are found by the orphan scan at the end of the
+ * file, cancelled and reported. Residual risk (Anthropic): two of our batches of the same size
+ * created within the skew window by different jobs could be confused; we skip remote ids
+ * already known to the store, which leaves only batches created by other tools. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
