@@ -28,6 +28,50 @@ enum { CMD_DRIVE, CMD_RETRY, CMD_CANCEL, CMD_REFRESH, CMD_QUIT };
 
 /* ---- small helpers shared by the engine files ---- */
 
+/* How long a lease lasts unless renewed. Test-only hook: BATCHTOP_TEST_LEASE_MS shortens it, so
+ * a test can stop a process past its lease in a second or two. */
+static int64_t lease_ttl_ms(void) {
+  const char *v = getenv("BATCHTOP_TEST_LEASE_MS");
+  long ms = v ? atol(v) : 0;
+  return ms > 0 ? ms : LEASE_TTL_MS;
+}
+
+/* The process lost j's lease: it stops driving the job at once, before any further write to
+ * the provider or the store for it, and only watches it to its end. It never takes the job
+ * back: its picture of the job's batches is stale (another process drove them meanwhile). */
+static void lease_lost(bt_engine *e, ejob *j) {
+  j->leased = 0;
+  j->lost_lease = 1;
+  engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN,
+              "lost the lease of job %s to another batchtop process (this one was stopped or "
+              "stalled past it): stopped driving it, watching only",
+              j->id);
+  j->dirty = 1;
+}
+
+int engine_lease_ok(bt_engine *e, ejob *j) {
+  if (!j->leased)
+    return 0;
+  int64_t ttl = lease_ttl_ms();
+  int64_t now = util_now_ms();
+  /* The wall clock, not the monotonic one: it counts the time a stopped (SIGSTOP) or suspended
+   * process did not run, which is what the other processes see expire. */
+  if (j->lease_wall && now - j->lease_wall < ttl / 3)
+    return 1;
+  bt_error err;
+  int ours = 0;
+  if (lease_renew(e->store, j->id, e->owner, ttl, &ours, &err)) {
+    log_warn("engine: renewing lease of %s: %s", j->id, err.message);
+    return now - j->lease_wall < ttl / 2; /* still safely ours for a while; try again */
+  }
+  if (!ours) {
+    lease_lost(e, j);
+    return 0;
+  }
+  j->lease_wall = now;
+  return 1;
+}
+
 void engine_crash_point(const char *name) {
   /* Test-only hook (documented in tests/e2e): die like kill -9 at a named point. */
   const char *at = getenv("BATCHTOP_TEST_CRASH_AT");
@@ -261,6 +305,7 @@ static void job_free(bt_engine *e, ejob *j) {
     lease_release(e->store, j->id, e->owner);
   if (j->prov_ok)
     provider_cleanup(&j->prov);
+  free(j->scan_after);
   free(j->model);
   free(j->endpoint);
   free(j->provider_name);
@@ -378,14 +423,15 @@ static void job_add(bt_engine *e, const char *id) {
                 err.message, id, id);
     return;
   }
-  if (lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
+  if (lease_acquire(e->store, j->id, e->owner, lease_ttl_ms(), &err) == BT_OK) {
     j->leased = 1;
+    j->lease_wall = util_now_ms();
     engine_job_paused(e, id, NULL);
   } else {
     engine_emit(e, ENGINE_EV_MESSAGE, id, LOG_INFO,
                 "job %s is driven by another batchtop process; watching", id);
   }
-  j->next_lease = util_mono_ms() + LEASE_TTL_MS / 3;
+  j->next_lease = util_mono_ms() + lease_ttl_ms() / 3;
   job_reload(e, j);
   j->next_reload = util_mono_ms() + 1000;
   j->dirty = 1;
@@ -544,25 +590,28 @@ static int64_t schedule(bt_engine *e) {
     bt_error err;
     if (!j->leased) {
       /* Watching: take over when the other process is gone. */
-      if (now >= j->next_lease) {
+      if (now >= j->next_lease && !j->lost_lease) {
         j->next_lease = now + 1000;
-        if (j->prov_ok && lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) == BT_OK) {
+        if (j->prov_ok && lease_acquire(e->store, j->id, e->owner, lease_ttl_ms(), &err) == BT_OK) {
           j->leased = 1;
+          j->lease_wall = util_now_ms();
           j->next_reload = 0;
           engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_INFO, "taking over job %s", j->id);
         }
         j->dirty = 1;
       }
-    } else if (now >= j->next_lease) {
-      j->next_lease = now + LEASE_TTL_MS / 3;
-      if (lease_acquire(e->store, j->id, e->owner, LEASE_TTL_MS, &err) != BT_OK)
-        log_warn("engine: renewing lease of %s: %s", j->id, err.message);
+    } else {
+      /* Renewed when a third of it has passed (engine_lease_ok); a renewal that finds the
+       * lease taken stops the job here, before any of its batches is stepped. */
+      engine_lease_ok(e, j);
     }
     if (j->leased && now >= j->next_reload) {
       job_reload(e, j);
       j->next_reload = now + 1000;
     }
     /* Without a usable provider (no key) a job is never leased, so never stepped here. */
+    if (j->leased && !j->gave_up && j->prov_ok)
+      engine_orphan_scan(e, j, now);
     if (j->leased && !j->gave_up && j->prov_ok) {
       for (ebatch *b = j->batches; b; b = b->next) {
         if (b->done || b->busy)
@@ -579,7 +628,7 @@ static int64_t schedule(bt_engine *e) {
     }
     /* Settle: the store decides whether the job has ended. */
     int ended = 0;
-    int busy = 0;
+    int busy = j->scanning > 0;
     for (ebatch *b = j->batches; b; b = b->next)
       busy |= b->busy || b->inflight;
     if (!busy) {

@@ -5,12 +5,18 @@
  *   -> polls until terminal -> result files downloaded to a spool, then ingested whole in
  *   one transaction (ingest_file.h) -> done
  *
- * A batch found in `creating` (after a crash, or after a create whose answer was lost) is
- * reconciled first: list the provider's batches and match our tag (OpenAI metadata) or, for
- * Anthropic which has no metadata, the creation time and request count; only when nothing
- * matches is it created again. Residual risk (Anthropic): two of our batches of the same size
- * created in the same minute by different jobs could be confused; we skip remote ids already
- * known to the store, which leaves only batches created by other tools. */
+ * A batch found in `creating` (after a crash, or after a create whose answer was lost,
+ * unreadable or late) is reconciled first: list the provider's batches and match our tag
+ * (OpenAI metadata) or, for Anthropic which has no metadata, the request count and a creation
+ * time no earlier than the create's (less the learned clock skew). It is created again only
+ * when a list sent after the create's timeout plus a margin (create_settled_at) was read in
+ * full and does not show it; an unreadable list proves nothing and stops the job's creates.
+ * Creates go on a connection of their own (http_req_once), so the transport never re-sends
+ * one, and only with the job's lease in hand (engine_lease_ok). Batches that still slip
+ * through (a create slower than any reconcile) are found by the orphan scan at the end of the
+ * file, cancelled and reported. Residual risk (Anthropic): two of our batches of the same size
+ * created within the skew window by different jobs could be confused; we skip remote ids
+ * already known to the store, which leaves only batches created by other tools. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +79,19 @@ static int create_slot(bt_engine *e, ebatch *b) {
 static void create_slot_release(bt_engine *e, ebatch *b) {
   if (e->create_slot == b->id)
     e->create_slot = 0;
+}
+
+/* A transfer of b finished after this process lost the job's lease (it was stopped past it
+ * and another process took over): its answer is dropped unwritten, the new driver has the job.
+ * Returns 1 when it was (r is freed). */
+static int dropped_after_lease(bt_engine *e, ebatch *b, bt_http_req *r) {
+  b->busy = 0;
+  if (engine_lease_ok(e, b->job))
+    return 0;
+  log_warn("engine: job %s: batch %lld: an answer came after the lease was lost; not recorded",
+           b->job->id, (long long)b->id);
+  http_req_free(r);
+  return 1;
 }
 
 /* ---- ending a batch ---- */
@@ -258,14 +277,24 @@ static void adopt_remote(bt_engine *e, ebatch *b, const bt_remote_batch *rb, con
 static void create_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (!http_req_net_failed(r) && r->status >= 200 && r->status < 300) {
     bt_remote_batch rb;
     bt_error err;
     if (provider_parse_batch(b->job->prov.kind, r->body.data, r->body.len, &rb, &err)) {
-      /* Created, but the answer is unreadable: find it by listing. */
+      /* Created, but the answer is unreadable: find it by listing (and wait for it). */
       b->maybe_created = 1;
-      engine_job_error(e, b->job, b, err.message);
+      char m[700];
+      snprintf(m, sizeof m,
+               "%s create answered 200 but unreadable (%s): finding the batch by "
+               "listing before anything is created again",
+               b->job->prov.name, err.message);
+      /* A warning, not the job's error: found again, nothing is lost (the job can end 0). */
+      bt_error e2;
+      if (store_event(e->store, b->job->id, b->id, "warn", "create_unreadable", m, &e2))
+        log_warn("engine: %s", e2.message);
+      engine_emit(e, ENGINE_EV_MESSAGE, b->job->id, LOG_WARN, "%s", m);
       b->next_at = util_mono_ms() + 1000;
     } else {
       engine_crash_point("after-create");
@@ -286,6 +315,15 @@ static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
   bt_error err;
   char spool[4400];
   spool_path(e, row, spool, sizeof spool);
+  /* The one step that costs money: only with the lease in hand (a process that was stopped
+   * past it must not create what the process that took over creates too), and not while the
+   * provider's list is unreadable (a batch of the job may exist that we cannot see). */
+  if (!engine_lease_ok(e, b->job))
+    return;
+  if (b->job->list_unreadable) {
+    b->next_at = util_mono_ms() + 500;
+    return;
+  }
   if (store_batch_set_creating(e->store, b->id, &err)) {
     log_error("engine: %s", err.message);
     b->next_at = util_mono_ms() + 1000;
@@ -305,10 +343,80 @@ static void send_create(bt_engine *e, ebatch *b, const bt_batch *row) {
   engine_add_transfer(e, r, create_done, b);
 }
 
+/* An uncertain create (no answer, an unreadable one, or a crash after the intent) may still
+ * land at the provider up to the client's timeout after it was sent (a provider that is slow to
+ * answer is not slow to create), and then some: only a list sent after this moment (wall ms)
+ * that does not show the batch proves it absent. The margin is half the timeout, at most 30 s. */
+static int64_t create_settled_at(ejob *j, const bt_batch *row) {
+  int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
+  long timeout = provider_create_timeout_ms(&j->prov);
+  int64_t margin = timeout / 2 < 30000 ? timeout / 2 : 30000;
+  return sent + timeout + margin;
+}
+
+/* A list answered 2xx that cannot be read is no answer: nothing is concluded from it (above all
+ * not "absent"), no chunk of the job is created until a list is read again (j->list_unreadable),
+ * and the list is tried again with backoff; the user is told, and retries running out end the
+ * job as resumable, like any failing transfer. */
+static void list_unreadable(bt_engine *e, ebatch *b, const char *why) {
+  ejob *j = b->job;
+  j->list_unreadable = 1;
+  char m[700];
+  snprintf(m, sizeof m,
+           "%s list of batches unreadable (%s): no chunk of the job is created until a list "
+           "can be read",
+           j->prov.name, why);
+  if (b->fails >= e->max_fails) {
+    char full[800];
+    snprintf(full, sizeof full, "%s (retries exhausted)", m);
+    engine_job_error(e, j, b, full);
+    j->gave_up = 1;
+    engine_emit(e, ENGINE_EV_JOB_ERROR, j->id, LOG_ERROR, "%s", full);
+    b->fails = 0;
+    return;
+  }
+  int64_t delay = http_backoff_ms(b->fails, engine_jitter());
+  b->fails++;
+  b->next_at = util_mono_ms() + delay;
+  log_warn("engine: batch %lld: %s; retry %d in %lld ms", (long long)b->id, m, b->fails,
+           (long long)delay);
+  if (b->fails == 1 || b->fails % 5 == 0) {
+    bt_error err;
+    if (store_event(e->store, j->id, b->id, "warn", "list_unreadable", m, &err))
+      log_warn("engine: %s", err.message);
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s (retrying)", m);
+  }
+}
+
+/* How long before our create was sent (our clock) a batch may have been created (the
+ * provider's clock) and still be ours: the clock skew between us, learned from the job's
+ * batches whose create we sent and whose creation time we know (the smallest creation-minus-
+ * sent offset, negative when the provider's clock is behind), plus a second; 30 s while there
+ * is none. Tight is what matters: a batch of the same size created before our create was sent
+ * (an orphan of an earlier chunk, which was created before this chunk's intent) must not be
+ * taken for this chunk's. */
+static int64_t anthropic_slack_ms(bt_engine *e, const bt_batch *row) {
+  bt_error err;
+  int64_t n = 0, least = 0;
+  if (store_query_int(e->store, &err, &n, 0,
+                      "SELECT count(*) FROM batches WHERE job_id = ? AND remote_id IS NOT NULL AND"
+                      " submitted_at IS NOT NULL AND remote_created_at IS NOT NULL",
+                      "t", row->job_id) ||
+      !n ||
+      store_query_int(e->store, &err, &least, 0,
+                      "SELECT min(remote_created_at - submitted_at) FROM batches WHERE job_id = ?"
+                      " AND remote_id IS NOT NULL AND submitted_at IS NOT NULL AND"
+                      " remote_created_at IS NOT NULL",
+                      "t", row->job_id))
+    return RECONCILE_SLACK_MS;
+  int64_t slack = (least < 0 ? -least : 0) + 1000;
+  return slack < RECONCILE_SLACK_MS ? slack : RECONCILE_SLACK_MS;
+}
+
 /* submitted_at holds the time the create was about to be sent (set with state creating). */
 static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_batch *rb) {
   int64_t sent = row->submitted_at ? row->submitted_at : row->created_at;
-  if (rb->total != row->n_requests || rb->created_at_ms < sent - RECONCILE_SLACK_MS)
+  if (rb->total != row->n_requests || rb->created_at_ms < sent - anthropic_slack_ms(e, row))
     return 0;
   int known = 1;
   bt_error err;
@@ -320,7 +428,8 @@ static int anthropic_match(bt_engine *e, const bt_batch *row, const bt_remote_ba
 static void list_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
     on_failure(e, b, r, "list", 0);
     http_req_free(r);
@@ -339,8 +448,10 @@ static void list_done(bt_http_req *r, void *ud) {
   int more = 0;
   int found = -1;
   int older = 0; /* the page reached batches created before our intent */
-  if (provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
-                          &err) == BT_OK) {
+  int readable = provider_parse_list(b->job->prov.kind, r->body.data, r->body.len, &items, &n,
+                                     &after, &more, &err) == BT_OK;
+  if (readable) {
+    b->job->list_unreadable = 0;
     for (size_t i = 0; i < n && found < 0; i++) {
       if (b->job->prov.kind == PROVIDER_ANTHROPIC
               ? anthropic_match(e, &row, &items[i])
@@ -350,10 +461,11 @@ static void list_done(bt_http_req *r, void *ud) {
       if (items[i].created_at_ms && items[i].created_at_ms < sent - RECONCILE_SLACK_MS)
         older = 1;
     }
-  } else {
-    log_warn("engine: reconcile: %s", err.message);
   }
-  if (found >= 0) {
+  int64_t settled = create_settled_at(b->job, &row);
+  if (!readable) {
+    list_unreadable(e, b, err.message);
+  } else if (found >= 0) {
     log_info("engine: reconciled batch %lld with %s", (long long)b->id, items[found].id);
     adopt_remote(e, b, &items[found], "found again after a restart (not created twice)");
   } else if (more && after && !older && ++b->list_pages < RECONCILE_MAX_PAGES) {
@@ -361,12 +473,29 @@ static void list_done(bt_http_req *r, void *ud) {
     b->list_after = after;
     after = NULL;
     b->next_at = 0;
-  } else {
-    /* Not at the provider: safe to create. */
-    b->maybe_created = 0;
+  } else if (b->list_sent_wall < settled) {
+    /* Not listed, but the create may still land: look again, create only after it settled. */
     b->list_pages = 0;
     free(b->list_after);
     b->list_after = NULL;
+    b->fails = 0;
+    int64_t left = settled - b->list_sent_wall;
+    b->next_at = util_mono_ms() + (left < 1000 ? left : 1000);
+    if (!b->settle_noted) {
+      b->settle_noted = 1;
+      engine_emit(e, ENGINE_EV_MESSAGE, b->job->id, LOG_INFO,
+                  "batch %lld: an earlier create may still land at %s; not listed yet, waiting "
+                  "%lld ms before creating it again",
+                  (long long)b->id, b->job->prov.name, (long long)left);
+    }
+  } else {
+    /* Not at the provider, though it had time to land: safe to create. */
+    b->maybe_created = 0;
+    b->settle_noted = 0;
+    b->list_pages = 0;
+    free(b->list_after);
+    b->list_after = NULL;
+    b->fails = 0;
     b->next_at = 0;
   }
   for (size_t i = 0; i < n; i++)
@@ -380,6 +509,8 @@ static void list_done(bt_http_req *r, void *ud) {
 static void send_list(bt_engine *e, ebatch *b) {
   bt_http_req *r;
   bt_error err;
+  if (!b->list_after)
+    b->list_sent_wall = util_now_ms(); /* a reconcile proves absence from its first page's time */
   if (provider_req_list(&b->job->prov, b->list_after, &r, &err)) {
     log_error("engine: %s", err.message);
     b->next_at = util_mono_ms() + 5000;
@@ -432,7 +563,8 @@ static bt_status write_spool(bt_engine *e, ebatch *b, const char *path, bt_error
 static void upload_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (!http_req_net_failed(r) && r->status >= 200 && r->status < 300) {
     char *id = NULL;
     bt_error err;
@@ -911,7 +1043,11 @@ static bt_status dl_spool_open(bt_engine *e, ebatch *b, bt_error *err) {
 static void download_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r)) {
+    lines_cleanup(&b->lines);
+    memset(&b->lines, 0, sizeof b->lines);
+    return;
+  }
   int ok = !http_req_net_failed(r) && r->status >= 200 && r->status < 300 && !b->lines.failed;
   if (ok && lines_finish(&b->lines) != BT_OK)
     ok = 0;
@@ -1180,7 +1316,8 @@ static void poll_note_clear(bt_engine *e, ebatch *b) {
 static void poll_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   if (!http_req_net_failed(r) && r->status == 404) {
     poll_not_found(e, b, b->polled_id ? b->polled_id : "?");
     http_req_free(r);
@@ -1245,7 +1382,8 @@ static void poll_done(bt_http_req *r, void *ud) {
 static void cancel_done(bt_http_req *r, void *ud) {
   ebatch *b = ud;
   bt_engine *e = (bt_engine *)r->ud2;
-  b->busy = 0;
+  if (dropped_after_lease(e, b, r))
+    return;
   /* 409: it already ended; either way the polls take it from here. */
   if (!http_req_net_failed(r) && (r->status < 300 || r->status == 409)) {
     b->cancel_sent = 1;
@@ -1382,4 +1520,196 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
     }
   }
   batch_cleanup(&row);
+}
+
+/* ---- orphans: batches of the job the store does not track ----
+ *
+ * For the life of the job, every ORPHAN_SCAN_POLLS poll intervals, the provider's batches are
+ * listed (newest first, down to the job's creation) and those carrying one of the job's tags
+ * (OpenAI metadata batchtop_tag "bt-<job>-<chunk>-<round>") compared with the store. One whose
+ * chunk is still `creating` is left to the chunk's reconcile, which adopts it. One whose chunk
+ * has its batch already (or ended without one) is a duplicate: cancelled at once, recorded
+ * (duplicate_batches: `status` shows it with its cost so far), logged and sent as an event.
+ * Anthropic batches carry no tag: a batch of the same size and time as ours may be another
+ * job's, and cancelling it is worse than a report, so Anthropic is not scanned (its creates
+ * are serialised and reconciled by size and time instead, see the top of the file). */
+#define ORPHAN_SCAN_POLLS 20
+#define ORPHAN_SCAN_IDLE_MS 60000 /* the interval with adaptive polling */
+#define ORPHAN_SCAN_MAX_PAGES 10
+
+static void scan_cancel_done(bt_http_req *r, void *ud) {
+  ejob *j = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  j->scanning--;
+  const char *rid = r->label;
+  if (engine_lease_ok(e, j)) {
+    bt_error err;
+    /* 409: it had ended already; nothing more to stop */
+    if (!http_req_net_failed(r) && (r->status < 300 || r->status == 409)) {
+      if (store_duplicate_cancelled(e->store, j->prov.name, rid, &err))
+        log_warn("engine: %s", err.message);
+      j->dirty = 1;
+    } else {
+      char desc[700];
+      http_req_describe(r, desc, sizeof desc);
+      engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN,
+                  "cancelling duplicate batch %s failed: %s (tried again at the next scan)", rid,
+                  desc);
+    }
+  }
+  http_req_free(r);
+}
+
+static void scan_cancel(bt_engine *e, ejob *j, const char *remote_id) {
+  bt_http_req *r;
+  bt_error err;
+  if (provider_req_cancel(&j->prov, remote_id, &r, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  r->ud2 = e;
+  util_strlcpy(r->label, remote_id, sizeof r->label);
+  j->scanning++;
+  engine_add_transfer(e, r, scan_cancel_done, j);
+}
+
+/* rb carries one of j's tags and is not tracked: a duplicate, or left to its chunk's reconcile. */
+static void scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
+  bt_error err;
+  sqlite3_stmt *st;
+  if (store_prepare(e->store,
+                    "SELECT id, chunk_no, state, remote_id, est_input_tokens, n_requests FROM"
+                    " batches WHERE job_id = ? AND tag = ?",
+                    &st, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, rb->tag, -1, SQLITE_TRANSIENT);
+  int64_t batch_id = 0, chunk = 0, est_in = 0, n_req = 0;
+  int creating = 0, has_remote = 0, found = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    found = 1;
+    batch_id = sqlite3_column_int64(st, 0);
+    chunk = sqlite3_column_int64(st, 1);
+    const char *state = (const char *)sqlite3_column_text(st, 2);
+    creating = state && !strcmp(state, "creating");
+    has_remote = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    est_in = sqlite3_column_int64(st, 4);
+    n_req = sqlite3_column_int64(st, 5);
+  }
+  sqlite3_finalize(st);
+  if (!found || (creating && !has_remote))
+    return; /* not ours after all, or the chunk's reconcile adopts it */
+  /* Cost so far: its finished requests at the chunk's estimate per request. */
+  double out_per = 0;
+  if (store_job_output_per_task(e->store, j->id, &out_per, &err))
+    out_per = 0;
+  int64_t done = rb->succeeded + rb->failed;
+  double per =
+      n_req ? provider_cost_usd(j->provider_name, j->model, est_in / n_req, (int64_t)out_per) : 0;
+  int added = 0;
+  if (store_duplicate_add(e->store, j->id, batch_id, chunk, j->prov.name, rb, per * (double)done,
+                          &added, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  if (added) {
+    char usd[32], m[512];
+    util_fmt_usd_exact(per * (double)done, usd, sizeof usd);
+    snprintf(m, sizeof m,
+             "duplicate batch %s found for chunk %lld (it has its batch already): cancelling it; "
+             "%lld of its %lld requests done, about $%s so far",
+             rb->id, (long long)chunk, (long long)done, (long long)rb->total, usd);
+    if (store_event(e->store, j->id, batch_id, "warn", "duplicate", m, &err))
+      log_warn("engine: %s", err.message);
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s", m);
+    j->dirty = 1;
+  }
+  if (!rb->terminal)
+    scan_cancel(e, j, rb->id);
+  else if (store_duplicate_cancelled(e->store, j->prov.name, rb->id, &err))
+    log_warn("engine: %s", err.message); /* it ended: nothing left to stop */
+}
+
+static void scan_send(bt_engine *e, ejob *j);
+
+static void scan_done(bt_http_req *r, void *ud) {
+  ejob *j = ud;
+  bt_engine *e = (bt_engine *)r->ud2;
+  j->scanning--;
+  if (!engine_lease_ok(e, j) || http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
+    http_req_free(r); /* tried again at the next scan */
+    free(j->scan_after);
+    j->scan_after = NULL;
+    return;
+  }
+  bt_remote_batch *items = NULL;
+  size_t n = 0;
+  char *after = NULL;
+  int more = 0, older = 0;
+  bt_error err;
+  char prefix[BT_JOB_ID_LEN + 8];
+  snprintf(prefix, sizeof prefix, "bt-%s-", j->id);
+  int64_t since = 0;
+  if (store_query_int(e->store, &err, &since, 0, "SELECT created_at FROM jobs WHERE id = ?", "t",
+                      j->id))
+    since = 0;
+  if (provider_parse_list(j->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
+                          &err) == BT_OK) {
+    for (size_t i = 0; i < n; i++) {
+      if (items[i].created_at_ms && items[i].created_at_ms < since - RECONCILE_SLACK_MS)
+        older = 1;
+      if (!items[i].tag || strncmp(items[i].tag, prefix, strlen(prefix)) != 0)
+        continue;
+      int known = 1;
+      if (store_batch_remote_known(e->store, j->prov.name, items[i].id, &known, &err) == BT_OK &&
+          !known)
+        scan_item(e, j, &items[i]);
+    }
+  } else {
+    log_warn("engine: job %s: looking for duplicate batches: %s", j->id, err.message);
+  }
+  free(j->scan_after);
+  j->scan_after = NULL;
+  if (more && after && !older && ++j->scan_pages < ORPHAN_SCAN_MAX_PAGES) {
+    j->scan_after = after;
+    after = NULL;
+    scan_send(e, j);
+  }
+  for (size_t i = 0; i < n; i++)
+    remote_batch_cleanup(&items[i]);
+  free(items);
+  free(after);
+  http_req_free(r);
+}
+
+static void scan_send(bt_engine *e, ejob *j) {
+  bt_http_req *r;
+  bt_error err;
+  if (provider_req_list(&j->prov, j->scan_after, &r, &err)) {
+    log_warn("engine: %s", err.message);
+    return;
+  }
+  r->ud2 = e;
+  j->scanning++;
+  engine_add_transfer(e, r, scan_done, j);
+}
+
+void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now) {
+  if (j->prov.kind != PROVIDER_OPENAI || j->scanning || now < j->next_scan)
+    return;
+  j->next_scan = now + (e->poll_ms > 0 ? e->poll_ms * ORPHAN_SCAN_POLLS : ORPHAN_SCAN_IDLE_MS);
+  /* Only while some chunk is at the provider or being created: before, there is nothing to
+   * duplicate. */
+  int64_t live = 0;
+  bt_error err;
+  if (store_query_int(e->store, &err, &live, 0,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ? AND state IN"
+                      " ('creating','remote'))",
+                      "t", j->id) ||
+      !live)
+    return;
+  j->scan_pages = 0;
+  scan_send(e, j);
 }

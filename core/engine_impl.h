@@ -48,6 +48,11 @@ struct ebatch {
   int64_t poll_ms;   /* current poll interval */
   int64_t last_done; /* succeeded+failed at the previous poll (adaptive interval) */
   int maybe_created; /* a create may have reached the provider: reconcile before creating */
+
+  /* an uncertain create settling (engine_batch.c, create_settled_at) */
+  int64_t list_sent_wall; /* wall ms the current reconcile's first page was asked for */
+  int settle_noted;       /* the wait for an uncertain create to settle was logged */
+
   int cancel_sent;
   int done;
   /* reconcile paging */
@@ -93,6 +98,15 @@ struct ejob {
   int flows;    /* a later pipeline stage: rows flow in from the stage before */
   int64_t next_reload, next_lease;
   ebatch *batches;
+  /* the create path (issue 13): the lease, unreadable lists, the orphan scan */
+  int lost_lease;      /* another process took the lease from us: watch only, never retake */
+  int64_t lease_wall;  /* wall ms of the last successful take or renewal of the lease */
+  int list_unreadable; /* the provider's last list could not be read: create nothing */
+  /* the orphan scan (engine_orphan_scan) */
+  int scanning; /* its transfers in flight (list pages, cancels): the job is busy */
+  int64_t next_scan;
+  char *scan_after;
+  int scan_pages;
   ejob *next;
 };
 
@@ -157,11 +171,19 @@ double engine_jitter(void);
 /* Record a non-retryable error: job and batch last_error, an event, a message. */
 void engine_job_error(bt_engine *e, ejob *j, ebatch *b, const char *msg);
 void engine_add_transfer(bt_engine *e, bt_http_req *r, bt_http_done_fn done, void *ud);
+/* 1 while this process holds j's lease (renewing it when a third of it has passed). 0 when it
+ * does not, or lost it to another process (then it stops driving j): the caller writes
+ * nothing for j, to the provider or the store. Call before every create and at the top of
+ * every transfer's completion. */
+int engine_lease_ok(bt_engine *e, ejob *j);
 
 /* engine_batch.c: remote batches (openai, anthropic) */
 void engine_batch_step(bt_engine *e, ebatch *b, int64_t now);
 void engine_batch_cancel(bt_engine *e, ebatch *b);
 void engine_batch_free(bt_engine *e, ebatch *b);
+/* Due every few poll intervals while j has batches at the provider: list them, cancel and
+ * report the duplicates (OpenAI; see engine_batch.c). */
+void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now);
 /* End a batch: its still-running attempts become rest (code, msg); state done. */
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
                             const char *msg);

@@ -416,6 +416,24 @@ bt_status http_req_mime_file(bt_http_req *r, const char *file_field, const char 
   return BT_OK;
 }
 
+void http_req_once(bt_http_req *r) {
+  /* libcurl re-sends a request by itself when a reused connection dies before any byte of the
+   * answer ("Connection died, retrying a fresh connect", Curl_retry_request); it does so only
+   * for a reused connection. A fresh connection, never kept for another request, rules that
+   * out (CURLOPT_FORBID_RETRY_ON_REUSE would too, from curl 8.16). */
+  curl_easy_setopt(r->easy, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
+}
+
+long http_test_timeout_ms(long dflt) {
+  /* Test-only hook: BATCHTOP_TEST_HTTP_TIMEOUT_MS replaces the client timeout of the requests
+   * that have one (creates, lists, polls), so tests can make a create slower than it in a
+   * second instead of a minute. */
+  const char *v = getenv("BATCHTOP_TEST_HTTP_TIMEOUT_MS");
+  long ms = v ? atol(v) : 0;
+  return ms > 0 ? ms : dflt;
+}
+
 void http_req_lines(bt_http_req *r, bt_lines *l) {
   r->lines = l;
 }

@@ -111,7 +111,8 @@ struct bt_http_req {
   char curl_err[CURL_ERROR_SIZE];
   bt_http_done_fn done;
   void *ud;
-  void *ud2; /* a second pointer for the owner (the engine) */
+  void *ud2;      /* a second pointer for the owner (the engine) */
+  char label[96]; /* the owner's note on what the request is for (e.g. the remote id) */
   int64_t started_ms;
 };
 
@@ -130,6 +131,12 @@ bt_status http_req_body_file(bt_http_req *r, const char *path, bt_error *err) BT
 bt_status http_req_mime_file(bt_http_req *r, const char *file_field, const char *path,
                              const char *filename, const char *text_field, const char *text_value,
                              bt_error *err) BT_WUR;
+/* A request that must never be sent twice by accident (a create, an upload): on a fresh
+ * connection that is closed after it, so libcurl cannot re-send it on its own when a reused
+ * connection dies. Whether to send it again is batchtop's decision alone. */
+void http_req_once(bt_http_req *r);
+/* dflt, or the test hook BATCHTOP_TEST_HTTP_TIMEOUT_MS when set (> 0). */
+long http_test_timeout_ms(long dflt);
 /* Deliver the response body line by line to l instead of buffering it. */
 void http_req_lines(bt_http_req *r, bt_lines *l);
 /* Transfer failed below HTTP (no status). */

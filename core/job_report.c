@@ -109,6 +109,10 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
     }
     batch_list_free(list, n);
     json_object_set_new(o, "batches", arr);
+    /* second batches found for a chunk, cancelled and reported (store_duplicate_add) */
+    json_t *dups = NULL;
+    if (store_duplicates_json(s, job_id, &dups, err) == BT_OK)
+      json_object_set_new(o, "duplicates", dups);
   }
   json_object_set_new(o, "created_at", json_integer(job.created_at));
   json_object_set_new(o, "finished_at",

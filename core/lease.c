@@ -64,6 +64,20 @@ bt_status lease_acquire(bt_store *s, const char *job_id, const char *owner, int6
   return store_commit(s, err);
 }
 
+bt_status lease_renew(bt_store *s, const char *job_id, const char *owner, int64_t ttl_ms,
+                      int *still_ours, bt_error *err) {
+  /* Only our own row: a process that was stopped past its expiry, while another took the job
+   * over (and perhaps finished it and released it), must learn that, not take the job back. */
+  int changes = 0;
+  *still_ours = 0;
+  bt_status r = store_run(s, err, "renewing a lease", &changes,
+                          "UPDATE leases SET expires_at = ? WHERE job_id = ? AND owner = ?", "itt",
+                          util_now_ms() + ttl_ms, job_id, owner);
+  if (!r)
+    *still_ours = changes == 1;
+  return r;
+}
+
 void lease_release(bt_store *s, const char *job_id, const char *owner) {
   bt_error err;
   if (store_run(s, &err, "releasing a lease", NULL,

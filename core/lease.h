@@ -16,6 +16,10 @@ void lease_owner_make(char out[32]);
 /* Take or renew. BT_ERR_BUSY when a live other owner holds it. */
 bt_status lease_acquire(bt_store *s, const char *job_id, const char *owner, int64_t ttl_ms,
                         bt_error *err) BT_WUR;
+/* Extend a lease we hold. *still_ours = 0 when the row is no longer ours (another process
+ * took the job over, or it was released): the caller must stop writing for the job. */
+bt_status lease_renew(bt_store *s, const char *job_id, const char *owner, int64_t ttl_ms,
+                      int *still_ours, bt_error *err) BT_WUR;
 void lease_release(bt_store *s, const char *job_id, const char *owner);
 /* 1 in *held when someone other than owner (may be NULL) holds a live lease. */
 bt_status lease_held(bt_store *s, const char *job_id, const char *owner, int *held,

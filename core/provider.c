@@ -149,6 +149,7 @@ bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
   bt_status st = new_req(p, "POST", "/files", 0, out, err);
   if (st)
     return st;
+  http_req_once(*out); /* a re-sent upload is a spare file: harmless, but never silent */
   st = http_req_mime_file(*out, "file", spool_path, filename, "purpose", "batch", err);
   if (st) {
     http_req_free(*out);
@@ -157,13 +158,20 @@ bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
   return st;
 }
 
+long provider_create_timeout_ms(const bt_provider_conn *p) {
+  /* OpenAI's create is a small JSON body: a minute. Anthropic's carries every request (up to
+   * 256 MB): five minutes, so a slow uplink still gets through, and a bound all the same: a
+   * create with no limit could stay uncertain for ever. */
+  return http_test_timeout_ms(p->kind == PROVIDER_ANTHROPIC ? 300000 : 60000);
+}
+
 bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
                               const char *input_file_id, const char *spool_path, const char *tag,
                               const char *job_id, bt_http_req **out, bt_error *err) {
-  bt_status st =
-      new_req(p, "POST", ant_prefix(p), p->kind == PROVIDER_ANTHROPIC ? 0 : 60000, out, err);
+  bt_status st = new_req(p, "POST", ant_prefix(p), provider_create_timeout_ms(p), out, err);
   if (st)
     return st;
+  http_req_once(*out);
   if (p->kind == PROVIDER_ANTHROPIC) {
     st = http_req_body_file(*out, spool_path, err);
   } else {
@@ -189,7 +197,7 @@ bt_status provider_req_get(const bt_provider_conn *p, const char *remote_id, bt_
                            bt_error *err) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", ant_prefix(p), remote_id);
-  return new_req(p, "GET", path, 60000, out, err);
+  return new_req(p, "GET", path, http_test_timeout_ms(60000), out, err);
 }
 
 bt_status provider_req_list(const bt_provider_conn *p, const char *after, bt_http_req **out,
@@ -204,7 +212,7 @@ bt_status provider_req_list(const bt_provider_conn *p, const char *after, bt_htt
   snprintf(path, sizeof path, "%s?limit=%ld%s%s", ant_prefix(p), limit,
            after ? (p->kind == PROVIDER_ANTHROPIC ? "&after_id=" : "&after=") : "",
            after ? after : "");
-  return new_req(p, "GET", path, 60000, out, err);
+  return new_req(p, "GET", path, http_test_timeout_ms(60000), out, err);
 }
 
 bt_status provider_req_cancel(const bt_provider_conn *p, const char *remote_id, bt_http_req **out,

@@ -105,7 +105,12 @@ bt_status provider_spool_end(const bt_provider_conn *p, FILE *f, bt_error *err) 
 
 bt_status provider_req_upload(const bt_provider_conn *p, const char *spool_path,
                               const char *filename, bt_http_req **out, bt_error *err) BT_WUR;
-/* input_file_id: OpenAI's uploaded file; spool_path: Anthropic's body. */
+/* How long a create may take before the client gives up on its answer (the test hook
+ * BATCHTOP_TEST_HTTP_TIMEOUT_MS shortens it). A create with no answer may still land at the
+ * provider up to this long after it was sent. */
+long provider_create_timeout_ms(const bt_provider_conn *p);
+/* input_file_id: OpenAI's uploaded file; spool_path: Anthropic's body. Sent on a connection of
+ * its own (http_req_once): never re-sent by the transport. */
 bt_status provider_req_create(const bt_provider_conn *p, const char *endpoint,
                               const char *input_file_id, const char *spool_path, const char *tag,
                               const char *job_id, bt_http_req **out, bt_error *err) BT_WUR;

@@ -210,10 +210,73 @@ bt_status store_batch_remote_known(bt_store *s, const char *provider, const char
                                    int *known, bt_error *err) {
   int64_t n;
   bt_status r = store_query_int(s, err, &n, 0,
-                                "SELECT count(*) FROM batches WHERE provider = ? AND remote_id = ?",
+                                "SELECT (SELECT count(*) FROM batches WHERE provider = ?1 AND"
+                                " remote_id = ?2) + (SELECT count(*) FROM duplicate_batches WHERE"
+                                " provider = ?1 AND remote_id = ?2)",
                                 "tt", provider, remote_id);
   *known = n > 0;
   return r;
+}
+
+bt_status store_duplicate_add(bt_store *s, const char *job_id, int64_t batch_id, int64_t chunk_no,
+                              const char *provider, const bt_remote_batch *rb, double cost_usd,
+                              int *added, bt_error *err) {
+  int changes = 0;
+  bt_status r = store_run(
+      s, err, "recording a duplicate batch", &changes,
+      "INSERT INTO duplicate_batches(job_id, batch_id, chunk_no, provider, remote_id,"
+      " remote_status, n_requests, n_done, cost_usd, found_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+      " ON CONFLICT(provider, remote_id) DO NOTHING",
+      "tiittsiidi", job_id, batch_id, chunk_no, provider, rb->id, rb->status ? rb->status : "",
+      rb->total, rb->succeeded + rb->failed, cost_usd, util_now_ms());
+  *added = changes == 1;
+  return r;
+}
+
+bt_status store_duplicate_cancelled(bt_store *s, const char *provider, const char *remote_id,
+                                    bt_error *err) {
+  return store_run(s, err, "recording a cancelled duplicate", NULL,
+                   "UPDATE duplicate_batches SET cancelled_at = coalesce(cancelled_at, ?) WHERE"
+                   " provider = ? AND remote_id = ?",
+                   "itt", util_now_ms(), provider, remote_id);
+}
+
+bt_status store_duplicates_json(bt_store *s, const char *job_id, json_t **out, bt_error *err) {
+  *out = NULL;
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT remote_id, chunk_no, remote_status, n_requests, n_done,"
+                              " cost_usd, found_at, cancelled_at FROM duplicate_batches WHERE"
+                              " job_id = ? ORDER BY id",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  json_t *arr = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *rid = (const char *)sqlite3_column_text(st, 0);
+    const char *rs = (const char *)sqlite3_column_text(st, 2);
+    json_t *o =
+        json_pack("{s:s, s:I, s:s, s:I, s:I, s:f, s:I, s:b, s:o}", "remote_id", rid ? rid : "",
+                  "chunk", (json_int_t)sqlite3_column_int64(st, 1), "status", rs ? rs : "",
+                  "requests", (json_int_t)sqlite3_column_int64(st, 3), "done",
+                  (json_int_t)sqlite3_column_int64(st, 4), "cost_usd", sqlite3_column_double(st, 5),
+                  "found_at", (json_int_t)sqlite3_column_int64(st, 6), "cancelled",
+                  sqlite3_column_type(st, 7) != SQLITE_NULL, "cancelled_at",
+                  sqlite3_column_type(st, 7) == SQLITE_NULL
+                      ? json_null()
+                      : json_integer((json_int_t)sqlite3_column_int64(st, 7)));
+    if (o)
+      json_array_append_new(arr, o);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    json_decref(arr);
+    return store_fail(s, err, "reading duplicate batches");
+  }
+  *out = arr;
+  return BT_OK;
 }
 
 bt_status store_batch_sync_counts(bt_store *s, int64_t id, bt_error *err) {

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "provider.h"
 #include "store.h"
 #include "store_job.h"
@@ -63,6 +65,16 @@ bt_status store_batch_set_error(bt_store *s, int64_t id, const char *message, bt
 /* 1 in *known when some batch row already has this remote id (reconciling). */
 bt_status store_batch_remote_known(bt_store *s, const char *provider, const char *remote_id,
                                    int *known, bt_error *err) BT_WUR;
+/* Duplicates: batches at the provider for a chunk that has one already (store_schema 17).
+ * Added once per remote id (*added = 0 when it was known); cancelled_at set once the cancel
+ * was accepted. The JSON is the array `status --json` shows as "duplicates" (caller frees). */
+bt_status store_duplicate_add(bt_store *s, const char *job_id, int64_t batch_id, int64_t chunk_no,
+                              const char *provider, const bt_remote_batch *rb, double cost_usd,
+                              int *added, bt_error *err) BT_WUR;
+bt_status store_duplicate_cancelled(bt_store *s, const char *provider, const char *remote_id,
+                                    bt_error *err) BT_WUR;
+bt_status store_duplicates_json(bt_store *s, const char *job_id, json_t **out,
+                                bt_error *err) BT_WUR;
 /* Local chunks: the counts of finished attempts, copied onto the batch row. */
 bt_status store_batch_sync_counts(bt_store *s, int64_t id, bt_error *err) BT_WUR;
 

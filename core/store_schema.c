@@ -387,6 +387,25 @@ static const bt_migration migrations[] = {
      * process drives it); NULL once an engine that can drive it takes it. status, jobs and the
      * dashboard show it instead of the job's stale "submitting". */
     {16, "ALTER TABLE jobs ADD COLUMN paused TEXT;\n"},
+    /* 17: batches found at the provider for a chunk that already has one (a create made twice
+     * by a process that died, a late landing): cancelled at once and reported, with their cost
+     * so far. Never adopted, never ingested; their remote ids count as known (reconciling). */
+    {17, "CREATE TABLE duplicate_batches (\n"
+         "  id            INTEGER PRIMARY KEY,\n"
+         "  job_id        TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,\n"
+         "  batch_id      INTEGER,\n"
+         "  chunk_no      INTEGER NOT NULL,\n"
+         "  provider      TEXT NOT NULL,\n"
+         "  remote_id     TEXT NOT NULL,\n"
+         "  remote_status TEXT,\n"
+         "  n_requests    INTEGER NOT NULL DEFAULT 0,\n"
+         "  n_done        INTEGER NOT NULL DEFAULT 0,\n"
+         "  cost_usd      REAL NOT NULL DEFAULT 0,\n"
+         "  found_at      INTEGER NOT NULL,\n"
+         "  cancelled_at  INTEGER,\n"
+         "  UNIQUE (provider, remote_id)\n"
+         ");\n"
+         "CREATE INDEX duplicate_batches_job ON duplicate_batches(job_id);\n"},
 };
 
 const bt_migration *store_schema_migrations(int *count) {

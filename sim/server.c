@@ -355,7 +355,8 @@ static void admin(sim_server *s, sim_route route, sim_request *q, sim_response *
 typedef struct conn_ctx {
   sim_buf body;
   bool too_large;
-  bool held; /* suspended by the hang rule; closed when resumed */
+  bool held;           /* suspended by the hang rule; closed when resumed */
+  bool create_delayed; /* a create held by create_delay_ms; performed when resumed */
 } conn_ctx;
 
 /* A connection held by the hang rule (direct calls): suspended, so it costs no thread, and
@@ -366,16 +367,20 @@ struct sim_held {
   struct sim_held *next;
 };
 
-static void hold(sim_server *s, struct MHD_Connection *conn, conn_ctx *c, int64_t until_ms) {
+static void suspend_until(sim_server *s, struct MHD_Connection *conn, int64_t until_ms) {
   struct sim_held *h = sim_xmalloc(sizeof *h);
   h->conn = conn;
   h->until_ms = until_ms;
-  c->held = true;
   MHD_suspend_connection(conn);
   pthread_mutex_lock(&s->hang_mu);
   h->next = s->held;
   s->held = h;
   pthread_mutex_unlock(&s->hang_mu);
+}
+
+static void hold(sim_server *s, struct MHD_Connection *conn, conn_ctx *c, int64_t until_ms) {
+  c->held = true;
+  suspend_until(s, conn, until_ms);
 }
 
 /* Resume held connections whose time has come (all of them when now < 0). */
@@ -451,6 +456,87 @@ static bool is_direct_call(sim_route r) {
          r == SIM_R_COMPLETIONS || r == SIM_R_MESSAGES;
 }
 
+/* ---- create and list faults ----
+ *
+ * What real networks do to the calls that make batches. A create is held create_delay_ms
+ * (suspended, costing no thread) before the provider handler performs it, so a client killed
+ * meanwhile leaves a batch that lands after it died. A performed create (2xx) can then lose its
+ * answer (the connection is closed), or be answered with an HTML page or half of its JSON. A
+ * list that would succeed can be answered with HTML, half of its JSON or a 500. The counters
+ * count down in the config, under cfg_mu, like the bursts. */
+
+typedef enum { CL_NONE, CL_LOST, CL_HTML, CL_CUT, CL_5XX } cl_fault;
+
+static bool route_is_create(sim_route r) {
+  return r == SIM_R_BATCHES_CREATE || r == SIM_R_MB_CREATE;
+}
+
+static bool route_is_list(sim_route r) {
+  return r == SIM_R_BATCHES_LIST || r == SIM_R_MB_LIST;
+}
+
+static bool take_one(int *n) {
+  if (*n <= 0)
+    return false;
+  (*n)--;
+  return true;
+}
+
+/* A create to drop before it is performed (create_drop_next, after create_fault_skip). */
+static bool pick_create_drop(sim_server *s, sim_route route) {
+  if (!route_is_create(route))
+    return false;
+  pthread_mutex_lock(&s->cfg_mu);
+  bool drop = s->cfg.create_fault_skip <= 0 && take_one(&s->cfg.create_drop_next);
+  pthread_mutex_unlock(&s->cfg_mu);
+  return drop;
+}
+
+/* The fault for a create or list the handler answered with 2xx (none for other routes). */
+static cl_fault pick_create_list_fault(sim_server *s, sim_route route) {
+  cl_fault f = CL_NONE;
+  pthread_mutex_lock(&s->cfg_mu);
+  sim_config *c = &s->cfg;
+  if (route_is_create(route)) {
+    if (take_one(&c->create_fault_skip))
+      f = CL_NONE; /* e.g. the first create, so that the next one goes on a reused connection */
+    else if (take_one(&c->create_lost_next))
+      f = CL_LOST;
+    else if (take_one(&c->create_html_next))
+      f = CL_HTML;
+    else if (take_one(&c->create_cut_next))
+      f = CL_CUT;
+  } else if (route_is_list(route)) {
+    if (take_one(&c->list_5xx_next))
+      f = CL_5XX;
+    else if (take_one(&c->list_html_next))
+      f = CL_HTML;
+    else if (take_one(&c->list_cut_next))
+      f = CL_CUT;
+  }
+  pthread_mutex_unlock(&s->cfg_mu);
+  return f;
+}
+
+static void apply_create_list_fault(sim_request *q, sim_response *r, cl_fault f) {
+  if (f == CL_HTML) {
+    static const char html[] =
+        "<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 "
+        "Bad Gateway</h1><p>batchtop-sim: injected fault</p></body></html>\n";
+    free(r->body);
+    r->body = sim_xstrdup(html);
+    r->body_len = strlen(html);
+    r->content_type = "text/html";
+  } else if (f == CL_CUT) {
+    r->body_len /= 2;
+  } else if (f == CL_5XX) {
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    inject_5xx(q, r, 500);
+  }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls) {
@@ -483,10 +569,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   q.provider = route >= SIM_R_ADMIN_STATS                ? SIM_ADMIN
                : q.nseg >= 2 && eq(q.seg[1], "messages") ? SIM_ANTHROPIC
                                                          : SIM_OPENAI;
-  atomic_fetch_add(&s->stats.calls[route], 1);
+  if (!c->create_delayed) /* a delayed create was counted when it arrived */
+    atomic_fetch_add(&s->stats.calls[route], 1);
   sim_response r = {.status = 200};
   sim_config cfg;
   sim_server_config_snapshot(s, &cfg);
+  if (route_is_create(route) && cfg.create_delay_ms > 0 && !c->create_delayed) {
+    c->create_delayed = true;
+    suspend_until(s, conn, sim_server_now(s) + cfg.create_delay_ms);
+    return MHD_YES; /* called again when resumed: then performed */
+  }
   if (cfg.verbose)
     sim_log("%s %s (%zu bytes)", method, url, q.body_len);
 
@@ -511,11 +603,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       } else if (f == FAULT_5XX) {
         atomic_fetch_add(&s->stats.status_5xx, 1);
         inject_5xx(&q, &r, code);
+      } else if (pick_create_drop(s, route)) {
+        atomic_fetch_add(&s->stats.dropped, 1);
+        return MHD_NO; /* never performed: the client cannot tell this from a lost answer */
       } else if (q.provider == SIM_ANTHROPIC) {
         sim_anthropic_handle(s, route, &q, &r);
       } else {
         sim_openai_handle(s, route, &q, &r);
       }
+      cl_fault cf = r.status >= 200 && r.status < 300 ? pick_create_list_fault(s, route) : CL_NONE;
+      if (cf == CL_LOST) {
+        free(r.body);
+        atomic_fetch_add(&s->stats.dropped, 1);
+        return MHD_NO; /* performed, but the answer never comes */
+      }
+      apply_create_list_fault(&q, &r, cf);
     }
     if (f == FAULT_NONE)
       sim_faults_poll_apply(&cfg, route, &q, &r);

@@ -56,6 +56,17 @@ typedef struct sim_config {
   int drop_next;    /* the next N API calls have their connection closed, no response */
   double drop_rate; /* probability of a dropped connection */
   int slow_body_ms; /* every API response body trickles out over about this long */
+
+  /* Create and list faults (the create path under the faults real networks make). */
+  int create_delay_ms;   /* a batch create is held this long, then performed and answered */
+  int create_fault_skip; /* the next N creates are answered normally before the three below */
+  int create_drop_next;  /* the next N creates are closed without an answer, not performed */
+  int create_lost_next;  /* the next N creates are performed, then closed without an answer */
+  int create_html_next;  /* the next N creates are performed, then answered 200 with HTML */
+  int create_cut_next;   /* ... answered 200 with their JSON cut in half */
+  int list_html_next;    /* the next N batch lists are answered 200 with HTML */
+  int list_cut_next;     /* ... 200 with their JSON cut in half */
+  int list_5xx_next;     /* ... 500 */
   sim_token_limit token_limits[SIM_TOKEN_LIMITS_MAX];
   int n_token_limits;
   /* Poll, key-echo and result-conflict faults (faults_poll.c). */

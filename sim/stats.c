@@ -89,11 +89,13 @@ json_t *sim_stats_json(sim_server *s) {
   }
   for (size_t i = 0; i < s->nbatches; i++) {
     const sim_batch *b = s->batches[i];
+    /* job: the batchtop job an OpenAI batch's metadata names (tests compare with the store) */
+    const char *job = json_string_value(json_object_get(b->metadata, "batchtop_job"));
     json_object_set_new(batches, b->id,
-                        json_pack("{s:s, s:s, s:I, s:I, s:b}", "provider",
+                        json_pack("{s:s, s:s, s:I, s:I, s:b, s:s?}", "provider",
                                   b->provider == SIM_OPENAI ? "openai" : "anthropic", "status",
                                   status_word(b), "requests", (json_int_t)b->ntasks, "executions",
-                                  (json_int_t)b->executions, "deleted", b->deleted));
+                                  (json_int_t)b->executions, "deleted", b->deleted, "job", job));
   }
   json_t *j = json_pack(
       "{s:o, s:{s:I, s:I}, s:I, s:O, s:I, s:I, s:I, s:o, s:o}", "calls", calls, "batches_created",

@@ -352,6 +352,26 @@ int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pi
   return code;
 }
 
+/* Second batches found at the provider for a chunk that had one: cancelled, with their cost so
+ * far (the user pays for what they ran before the cancel). */
+static void print_duplicates(json_t *dups) {
+  if (!json_array_size(dups))
+    return;
+  printf("\nduplicate batches (found at the provider, cancelled)\n  %-5s %-36s %-12s %9s %12s\n",
+         "chunk", "remote id", "status", "done", "cost so far");
+  size_t i;
+  json_t *d;
+  json_array_foreach(dups, i, d) {
+    char usd[32];
+    util_fmt_usd_exact(json_real_value(json_object_get(d, "cost_usd")), usd, sizeof usd);
+    printf("  %-5lld %-36s %-12s %9lld $%s\n",
+           (long long)json_integer_value(json_object_get(d, "chunk")),
+           json_string_value(json_object_get(d, "remote_id")),
+           json_is_true(json_object_get(d, "cancelled")) ? "cancelled" : "cancelling",
+           (long long)json_integer_value(json_object_get(d, "done")), usd);
+  }
+}
+
 static void print_human(bt_store *s, const char *job_id, json_t *o) {
   const char *state = json_string_value(json_object_get(o, "state"));
   json_t *c = json_object_get(o, "counts");
@@ -405,6 +425,7 @@ static void print_human(bt_store *s, const char *job_id, json_t *o) {
         printf("        %s\n", ble);
     }
   }
+  print_duplicates(json_object_get(o, "duplicates"));
   json_t *groups = NULL;
   bt_error err;
   if (job_report_errors(s, job_id, &groups, &err) == BT_OK && json_array_size(groups)) {

@@ -97,6 +97,68 @@ static void test_5xx_drop_and_slow(void **state) {
   th_free(&r);
 }
 
+static const char *mb_create = "{\"requests\":[{\"custom_id\":\"a\",\"params\":{\"model\":"
+                               "\"claude-haiku-4-5\",\"max_tokens\":5,\"messages\":[{\"role\":"
+                               "\"user\",\"content\":\"hi\"}]}}]}";
+
+static long long anthropic_batches(void) {
+  json_t *st = th_json("GET", "/admin/stats", NULL, TH_NONE, 200);
+  long long n =
+      json_integer_value(json_object_get(json_object_get(st, "batches_created"), "anthropic"));
+  json_decref(st);
+  return n;
+}
+
+/* The create path's faults: a held create exists only once performed, a lost answer still
+ * leaves the batch, HTML and cut JSON come with a 200, lists garble or fail, skip spares one. */
+static void test_create_and_list_faults(void **state) {
+  admin("{\"create_delay_ms\":300}");
+  th_resp r = th_call("POST", "/v1/messages/batches", mb_create, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  assert_true(r.seconds >= 0.25);
+  th_free(&r);
+  assert_int_equal(anthropic_batches(), 1);
+  admin("{\"create_delay_ms\":0,\"create_fault_skip\":1,\"create_lost_next\":1,"
+        "\"create_html_next\":1,\"create_cut_next\":1}");
+  r = th_call("POST", "/v1/messages/batches", mb_create, TH_ANTHROPIC, NULL); /* skipped */
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "message_batch"));
+  th_free(&r);
+  r = th_call("POST", "/v1/messages/batches", mb_create, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.curl, CURLE_GOT_NOTHING); /* lost, but made */
+  th_free(&r);
+  assert_int_equal(anthropic_batches(), 3);
+  r = th_call("POST", "/v1/messages/batches", mb_create, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "<html>"));
+  th_free(&r);
+  r = th_call("POST", "/v1/messages/batches", mb_create, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  json_t *j = json_loads(r.body, 0, NULL);
+  assert_null(j); /* half of it */
+  th_free(&r);
+  assert_int_equal(anthropic_batches(), 5);
+  admin("{\"list_5xx_next\":1,\"list_html_next\":1,\"list_cut_next\":1}");
+  r = th_call("GET", "/v1/messages/batches", NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 500);
+  th_free(&r);
+  r = th_call("GET", "/v1/messages/batches", NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "<html>"));
+  th_free(&r);
+  r = th_call("GET", "/v1/messages/batches", NULL, TH_ANTHROPIC, NULL);
+  assert_int_equal(r.status, 200);
+  j = json_loads(r.body, 0, NULL);
+  assert_null(j);
+  th_free(&r);
+  r = th_call("GET", "/v1/messages/batches", NULL, TH_ANTHROPIC, NULL); /* spent */
+  assert_int_equal(r.status, 200);
+  j = json_loads(r.body, 0, NULL);
+  assert_int_equal(json_array_size(json_object_get(j, "data")), 5);
+  json_decref(j);
+  th_free(&r);
+}
+
 static void test_hanging_direct_call_is_closed_after_the_window(void **state) {
   admin("{\"hang_if_contains\":\"stall\",\"window_ms\":300}");
   const char *stall = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
@@ -322,6 +384,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_burst_429_openai_and_anthropic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_5xx_drop_and_slow, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_create_and_list_faults, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hanging_direct_call_is_closed_after_the_window, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_auth, setup, teardown),

@@ -505,8 +505,67 @@ static void test_lease(void **state) {
   assert_false(held);
 }
 
+/* A process stopped past its lease learns that another took the job over, even when that one
+ * has already finished and released it: renewing is only of our own row (issue 13 item 6). */
+static void test_lease_renew(void **state) {
+  fixture *f = *state;
+  make_job(f, 1, 0);
+  char a[32], b[32];
+  lease_owner_make(a);
+  lease_owner_make(b);
+  bt_error err, e2;
+  int ours = -1;
+  assert_int_equal(lease_acquire(f->s, f->job, a, 30000, &err), BT_OK);
+  assert_int_equal(lease_renew(f->s, f->job, a, 30000, &ours, &err), BT_OK);
+  assert_true(ours);
+  /* a's lease expires while it is stopped; b takes over */
+  assert_int_equal(store_exec(f->s, "UPDATE leases SET expires_at = 0, pid = 1", &e2), BT_OK);
+  assert_int_equal(lease_acquire(f->s, f->job, b, 30000, &err), BT_OK);
+  assert_int_equal(lease_renew(f->s, f->job, a, 30000, &ours, &err), BT_OK);
+  assert_false(ours);
+  /* b ends the job and releases: a still must not take it back by renewing */
+  lease_release(f->s, f->job, b);
+  assert_int_equal(lease_renew(f->s, f->job, a, 30000, &ours, &err), BT_OK);
+  assert_false(ours);
+}
+
+/* A duplicate batch is recorded once, counts as a known remote id (no reconcile adopts it),
+ * and shows in status --json "duplicates" with its cost and whether it was cancelled. */
+static void test_duplicates(void **state) {
+  fixture *f = *state;
+  make_job(f, 1, 0);
+  bt_error err;
+  bt_remote_batch rb = {.id = "batch_dup", .status = "in_progress", .total = 3, .succeeded = 1};
+  int known = 1, added = 0;
+  assert_int_equal(store_batch_remote_known(f->s, "openai", "batch_dup", &known, &err), BT_OK);
+  assert_false(known);
+  assert_int_equal(store_duplicate_add(f->s, f->job, 0, 1, "openai", &rb, 0.25, &added, &err),
+                   BT_OK);
+  assert_true(added);
+  assert_int_equal(store_duplicate_add(f->s, f->job, 0, 1, "openai", &rb, 0.25, &added, &err),
+                   BT_OK);
+  assert_false(added);
+  assert_int_equal(store_batch_remote_known(f->s, "openai", "batch_dup", &known, &err), BT_OK);
+  assert_true(known);
+  json_t *d = NULL;
+  assert_int_equal(store_duplicates_json(f->s, f->job, &d, &err), BT_OK);
+  assert_int_equal(json_array_size(d), 1);
+  json_t *x = json_array_get(d, 0);
+  assert_string_equal(json_string_value(json_object_get(x, "remote_id")), "batch_dup");
+  assert_int_equal(json_integer_value(json_object_get(x, "done")), 1);
+  assert_true(json_real_value(json_object_get(x, "cost_usd")) == 0.25);
+  assert_false(json_is_true(json_object_get(x, "cancelled")));
+  json_decref(d);
+  assert_int_equal(store_duplicate_cancelled(f->s, "openai", "batch_dup", &err), BT_OK);
+  assert_int_equal(store_duplicates_json(f->s, f->job, &d, &err), BT_OK);
+  assert_true(json_is_true(json_object_get(json_array_get(d, 0), "cancelled")));
+  json_decref(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_lease_renew, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
       cmocka_unit_test_setup_teardown(test_chunks_and_ingest, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bulk_apply_small_runs, setup, teardown),

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# The create path under the faults real networks make (issue 13), for openai and anthropic:
+# creates held 300 ms and 1.5 s, answers lost (on a reused connection, where libcurl would
+# re-send the POST by itself) with and without failing lists, creates slower than the client's
+# timeout, HTML and cut JSON on create and on list, and a process stopped past its lease while
+# another takes over. After every trial the sim holds exactly the batches the store tracks, no
+# request ran twice, every row's result is right and the counts add up; a trial table is printed.
+# BATCHTOP_TEST_HTTP_TIMEOUT_MS (test-only) shortens the client timeouts: an uncertain create is
+# created again only after timeout + half of it have passed without the batch being listed.
+source "$(dirname "$0")/engine_lib.bash"
+
+export BATCHTOP_TEST_HTTP_TIMEOUT_MS=3000
+TRIALS="$WORK/trials.txt"
+: >"$TRIALS"
+write_template "$WORK/t.md"
+write_input "$WORK/in.csv" 9
+expected_outputs "$WORK/t.md" "$WORK/in.csv" openai >"$WORK/expected.txt"
+failed=0
+
+# run_fault PROVIDER NAME CONFIG_JSON [ENV=VALUE...]: one job of 3 chunks under the fault.
+run_fault() {
+  local provider="$1" name="$2" config="$3"
+  shift 3
+  FAULT="$name"
+  note "$provider: $name"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config "$config"
+  local job t0=$SECONDS
+  if ! job="$(env "$@" "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider "$provider" \
+    --chunk-size 3 --wait 2>"$WORK/err.txt")"; then
+    cat "$WORK/err.txt" >&2
+    echo "trial $provider $name: submit --wait did not exit 0" >&2
+    failed=$((failed + 1))
+  fi
+  job="$(echo "$job" | head -1)"
+  check_trial "$provider" "$job" 9 "$WORK/expected.txt" || failed=$((failed + 1))
+  assert_no_canary "$WORK/err.txt"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# stop_past_lease PROVIDER: `submit --wait` is stopped (SIGSTOP: Ctrl-Z, a laptop lid) while its
+# creates are in flight, past its lease (BATCHTOP_TEST_LEASE_MS, test-only: 1.5 s); another
+# `status --wait` takes the job over and ends it; then the first continues. It must notice the
+# lost lease before writing anything (no state overwritten, nothing created or ingested again).
+stop_past_lease() {
+  local provider="$1" a job t0=$SECONDS
+  FAULT=stop-past-lease
+  note "$provider: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config '{"create_delay_ms": 800}'
+  BATCHTOP_TEST_LEASE_MS=1500 "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider "$provider" \
+    --chunk-size 3 --wait >"$WORK/a.out" 2>"$WORK/a.err" &
+  a=$!
+  wait_sim_calls "$(create_route "$provider")" 1
+  kill -STOP "$a"
+  job="$(head -1 "$WORK/a.out")"
+  if ! BATCHTOP_TEST_LEASE_MS=1500 "$BIN" status "$job" --wait >/dev/null 2>"$WORK/b.err"; then
+    cat "$WORK/b.err" >&2
+    echo "trial $provider $FAULT: the process that took over did not exit 0" >&2
+    failed=$((failed + 1))
+  fi
+  local events_before
+  events_before="$(store_events "$job")"
+  kill -CONT "$a"
+  wait "$a" || { cat "$WORK/a.err" >&2; echo "trial $provider $FAULT: the stopped run did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(store_events "$job")" = "$events_before" ] || {
+    echo "trial $provider $FAULT: the stopped process wrote after it lost its lease:" >&2
+    diff <(echo "$events_before") <(store_events "$job") >&2 || true
+    failed=$((failed + 1))
+  }
+  grep -q "lost the lease" "$WORK/a.err" || {
+    echo "trial $provider $FAULT: the stopped process did not say it lost its lease" >&2
+    failed=$((failed + 1))
+  }
+  check_trial "$provider" "$job" 9 "$WORK/expected.txt" || failed=$((failed + 1))
+  assert_no_canary "$WORK/a.err" "$WORK/b.err"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# late_duplicate: a second batch for chunk 1 lands while the job runs (what a create of a dead
+# process, slower than any reconcile, would leave): the orphan scan must find it by its tag,
+# cancel it at once and report it in `status` (text and --json "duplicates") and as an event.
+late_duplicate() {
+  local job first file t0=$SECONDS
+  FAULT=late-duplicate
+  note "openai: $FAULT"
+  start_sim --request-ms 2 --validate-ms 1500 --finalize-ms 30 --cancel-ms 30
+  new_home
+  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --chunk-size 3 --wait \
+    >"$WORK/dup.out" 2>"$WORK/dup.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/batches" 3
+  job="$(head -1 "$WORK/dup.out")"
+  first="$(json_get "$(sim_get /admin/stats)" "sorted(k for k, b in d['batches'].items() if b.get('job') == '$job')[0]")"
+  file="$(curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" "$OPENAI_BASE_URL/batches/$first" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["input_file_id"])')"
+  curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" -H 'Content-Type: application/json' \
+    -d "{\"input_file_id\": \"$file\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\", \"metadata\": {\"batchtop_tag\": \"bt-$job-1-1\", \"batchtop_job\": \"$job\"}}" \
+    "$OPENAI_BASE_URL/batches" >/dev/null
+  wait "$pid" || { cat "$WORK/dup.err" >&2; echo "trial openai $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(duplicates_cancelled "$job")" = 1 ] || {
+    "$BIN" status "$job" --json >&2
+    echo "trial openai $FAULT: the duplicate was not cancelled and reported" >&2
+    failed=$((failed + 1))
+  }
+  [ "$(json_get "$(sim_get /admin/stats)" "sum(1 for b in d['batches'].values() if b.get('job') == '$job' and b['status'] == 'cancelled')")" = 1 ] ||
+    { echo "trial openai $FAULT: the sim's duplicate is not cancelled" >&2; failed=$((failed + 1)); }
+  "$BIN" status "$job" | grep -q "duplicate batches" ||
+    { echo "trial openai $FAULT: status does not show the duplicate" >&2; failed=$((failed + 1)); }
+  grep -q "duplicate batch .* found for chunk 1" "$WORK/dup.err" ||
+    { echo "trial openai $FAULT: no message about the duplicate" >&2; failed=$((failed + 1)); }
+  check_trial openai "$job" 9 "$WORK/expected.txt" "$job" || failed=$((failed + 1))
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# anthropic_wrong_batch (issue 13 item 2): an Anthropic batch of a chunk's size exists from
+# before the job (an orphan of an earlier chunk, or another tool's), then chunk 2's create is
+# dropped unperformed. Anthropic batches carry no tag: the reconcile matches by size and time,
+# and must not take the older batch for chunk 2 (whose 3 answers would then be missing).
+anthropic_wrong_batch() {
+  local job orphan t0=$SECONDS
+  FAULT=older-same-size-batch
+  note "anthropic: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  orphan="$(curl -sf -H "x-api-key: $ANTHROPIC_API_KEY" -H 'anthropic-version: 2023-06-01' \
+    -H 'Content-Type: application/json' "$ANTHROPIC_BASE_URL/v1/messages/batches" -d "$(
+      python3 -c 'import json; print(json.dumps({"requests": [{"custom_id": "orphan-%d" % i, "params": {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}} for i in range(3)]}))'
+    )" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+  sleep 1.5 # it must be older than the job's creates by more than the learned clock skew (1 s)
+  sim_config '{"create_fault_skip": 1, "create_drop_next": 1}'
+  if ! job="$("$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --chunk-size 3 \
+    --wait 2>"$WORK/err.txt")"; then
+    cat "$WORK/err.txt" >&2
+    echo "trial anthropic $FAULT: submit --wait did not exit 0" >&2
+    failed=$((failed + 1))
+  fi
+  job="$(echo "$job" | head -1)"
+  if json_get "$("$BIN" status "$job" --json)" "any(b.get('remote_id') == '$orphan' for b in d['batches'])" | grep -q True; then
+    echo "trial anthropic $FAULT: the older batch $orphan was adopted as a chunk's" >&2
+    failed=$((failed + 1))
+  fi
+  # the sim holds the job's 3 batches and the older one
+  [ "$(sim_batches_of anthropic)" = 4 ] || { echo "trial anthropic $FAULT: $(sim_batches_of anthropic) batches at the sim, not 3 + 1" >&2; failed=$((failed + 1)); }
+  results_column "$job" output >"$WORK/got.txt"
+  local right=yes
+  diff -q "$WORK/expected.txt" "$WORK/got.txt" >/dev/null || { right=no; echo "trial anthropic $FAULT: results differ" >&2; failed=$((failed + 1)); }
+  echo "anthropic $FAULT $(( $(sim_batches_of anthropic) - 1 )) $(tracked_batches "$job") 0 $right" >>"$TRIALS"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# store_events JOB: the job's events and batch rows as the store has them (to see a write).
+store_events() {
+  python3 - "$BATCHTOP_HOME/batchtop.db" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for r in db.execute("SELECT kind, message FROM events WHERE job_id = ? ORDER BY id", (sys.argv[2],)):
+    print(*r)
+for r in db.execute("SELECT id, state, remote_id, remote_status, results_state, n_succeeded FROM batches WHERE job_id = ? ORDER BY id", (sys.argv[2],)):
+    print(*r)
+PY
+}
+
+late_duplicate
+anthropic_wrong_batch
+for provider in openai anthropic; do
+  stop_past_lease "$provider"
+  run_fault "$provider" delay-300ms '{"create_delay_ms": 300}'
+  run_fault "$provider" delay-1500ms '{"create_delay_ms": 1500}'
+  # the first create goes through, the second is lost on a reused connection
+  run_fault "$provider" lost '{"create_fault_skip": 1, "create_lost_next": 1}'
+  run_fault "$provider" lost+list-5xx '{"create_fault_skip": 1, "create_lost_next": 1, "list_5xx_next": 3}'
+  run_fault "$provider" lost+list-html '{"create_fault_skip": 1, "create_lost_next": 1, "list_html_next": 3}'
+  # slower than the client's 2 s timeout, but landing before timeout + margin (3 s)
+  run_fault "$provider" slower-than-timeout '{"create_delay_ms": 2600}' BATCHTOP_TEST_HTTP_TIMEOUT_MS=2000
+  run_fault "$provider" create-html '{"create_html_next": 1}'
+  run_fault "$provider" create-cut '{"create_cut_next": 1}'
+  run_fault "$provider" create-html+list-html '{"create_html_next": 1, "list_html_next": 3}'
+  run_fault "$provider" create-cut+list-cut '{"create_cut_next": 1, "list_cut_next": 3}'
+done
+
+print_trials
+[ "$failed" = 0 ] || fail "$failed trials broke the create path"
+note "ok"
