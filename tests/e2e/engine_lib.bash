@@ -230,19 +230,18 @@ print("%.3f %d" % (aim, held > 0))
 PY
 }
 
-# kill_trials PROVIDER N: N kills aimed inside the create window (creates held 300 ms, every
-# third trial 1.5 s), each followed at once by `status JOB --wait`, then check_trial. Each trial
-# has a sim of its own. Sets failed (count of broken trials).
+# kill_trials PROVIDER N DELAY_MS: N kills aimed inside the create window (each create held
+# DELAY_MS at the sim), each followed at once by `status JOB --wait`, then check_trial. Each
+# trial has a sim of its own. Sets failed (count of broken trials). The suites split a
+# provider's trials by delay into files, so that ctest runs them side by side.
 kill_trials() {
-  local provider="$1" n="$2" i delay job pid route aim in_window=0 t0=$SECONDS
+  local provider="$1" n="$2" delay="$3" i job pid route aim in_window=0 t0=$SECONDS
   route="$(create_route "$provider")"
   write_template "$WORK/t.md"
   write_input "$WORK/in.csv" 9
   expected_outputs "$WORK/t.md" "$WORK/in.csv" openai >"$WORK/expected.txt"
   failed=0
   for ((i = 1; i <= n; i++)); do
-    delay=300
-    ((i % 3 == 0)) && delay=1500
     FAULT="kill-in-create-${delay}ms"
     start_sim --request-ms 2 --validate-ms 150 --finalize-ms 30 --cancel-ms 30
     new_home
