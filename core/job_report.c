@@ -295,8 +295,13 @@ int job_report_exit_code(bt_store *s, const char *job_id) {
      * leaves are failed tasks to retry, like a batch that failed. */
     int token_limit = job.last_error && !strncmp(job.last_error, RETRY_TOKEN_LIMIT_GAVE_UP,
                                                  strlen(RETRY_TOKEN_LIMIT_GAVE_UP));
+    /* Every task came home: a job-level error recorded on the way (a poll or download that
+     * gave up, later resumed) was overcome, so it does not decide the code (issue 13). */
+    int all_ok = c.total > 0 && c.n[TASK_SUCCEEDED] == c.total && !strcmp(job.state, "completed");
     if (budget)
       code = 4;
+    else if (all_ok)
+      code = 0;
     else if ((job.last_error && !token_limit) || !strcmp(job.state, "failed"))
       code = 3;
     else if (c.n[TASK_FAILED] + c.n[TASK_EXPIRED] + c.n[TASK_CANCELLED] + c.n[TASK_PENDING] +

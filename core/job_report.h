@@ -42,7 +42,8 @@ bt_status job_report_errors(bt_store *s, const char *job_id, json_t **out, bt_er
 
 /* The exit code of a finished job under cli.md: 0 all succeeded; 2 some failed, expired or
  * were cancelled (also when the engine gave up waiting for the enqueued-token limit); 3 the
- * engine recorded a provider error that retries did not overcome; 4 it stopped at --max-cost. */
+ * engine recorded a provider error that retries did not overcome (a recorded error does not
+ * count once the job completed with every task succeeded); 4 it stopped at --max-cost. */
 int job_report_exit_code(bt_store *s, const char *job_id);
 
 #endif

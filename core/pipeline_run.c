@@ -12,6 +12,7 @@
 #include "render.h"
 #include "request.h"
 #include "results.h"
+#include "secret.h"
 #include "store_attempt.h"
 #include "store_batch.h"
 #include "store_sql.h"
@@ -790,6 +791,7 @@ typedef struct {
   sqlite3_stmt *skip;
   int has_prev; /* 0 for stage 1 */
   int found;    /* row_status found the row's task: task's columns 3-5 are its usage */
+  bt_buf error; /* the row's error as written out: API keys scrubbed (results.c does too) */
   char id[BT_JOB_ID_LEN + 1];
 } result_stage;
 
@@ -804,7 +806,18 @@ static const char *row_status(result_stage *rs, int64_t row_no, const char **out
   if (sqlite3_step(rs->task) == SQLITE_ROW) {
     rs->found = 1;
     *output = (const char *)sqlite3_column_text(rs->task, 1);
-    *error = (const char *)sqlite3_column_text(rs->task, 2);
+    const char *e = (const char *)sqlite3_column_text(rs->task, 2);
+    if (e) {
+      /* A provider may echo the key into its error text, and a store written before the key
+       * was registered keeps it: never export it. */
+      buf_reset(&rs->error);
+      if (buf_puts(&rs->error, e) == BT_OK) {
+        secret_scrub(rs->error.data);
+        *error = buf_str(&rs->error);
+      } else {
+        *error = "(out of memory copying the error)";
+      }
+    }
     return (const char *)sqlite3_column_text(rs->task, 0);
   }
   sqlite3_reset(rs->skip);
@@ -968,6 +981,7 @@ bt_status pipeline_results(bt_store *s, const char *pipeline_id, const char *for
   sqlite3_finalize(rowsq);
   for (size_t k = 0; rs && k < n; k++) {
     free(rs[k].name);
+    buf_cleanup(&rs[k].error);
     sqlite3_finalize(rs[k].task);
     sqlite3_finalize(rs[k].skip);
   }

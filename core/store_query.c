@@ -81,16 +81,18 @@ bt_status store_query_totals(bt_store *s, int64_t day_start_ms, bt_qtotals *out,
   if ((r = scalar(s,
                   "SELECT total(c.n) FROM jobs j JOIN job_counts c"
                   " ON c.job_id = j.id AND c.state = 'running'"
-                  " WHERE j.state IN ('submitting','running')",
+                  " WHERE j.state IN ('submitting','running') AND j.paused IS NULL",
                   NULL, -1, &v, err)))
     return r;
   out->tasks_in_flight = (int64_t)v;
+  /* A paused job's running tasks wait for someone to drive them: not in flight (above), and
+   * what its provider reported is left out below to match. */
   /* Reported done by the provider but not downloaded: still `running` in the store, no longer
    * at work, and shown as done in the progress: not in flight too. */
   if ((r = scalar(s,
                   "SELECT total(b.n_succeeded + b.n_failed) FROM jobs j JOIN batches b"
                   " ON b.job_id = j.id AND b.results_state <> 'ingested'"
-                  " WHERE j.state IN ('submitting','running')",
+                  " WHERE j.state IN ('submitting','running') AND j.paused IS NULL",
                   NULL, -1, &v, err)))
     return r;
   out->tasks_in_flight -= (int64_t)v;
@@ -140,6 +142,7 @@ static void job_free_strings(bt_qjob *j) {
   free(j->state);
   free(j->endpoint);
   free(j->last_error);
+  free(j->paused);
   for (size_t i = 0; i < j->n_stages; i++) {
     job_free_strings(&j->stages[i].job);
     free(j->stages[i].stage_name);
@@ -151,7 +154,7 @@ static void job_free_strings(bt_qjob *j) {
 
 /* Prepared once per list: counts and recent completions for each visible job. */
 typedef struct {
-  sqlite3_stmt *counts, *recent, *reported;
+  sqlite3_stmt *counts, *recent, *reported, *paused;
 } extras;
 
 static bt_status extras_init(bt_store *s, extras *x, bt_error *err) {
@@ -166,6 +169,8 @@ static bt_status extras_init(bt_store *s, extras *x, bt_error *err) {
                       "SELECT total(n_succeeded), total(n_failed) FROM batches"
                       " WHERE job_id = ? AND results_state <> 'ingested'",
                       &x->reported, err);
+  if (!r)
+    r = store_prepare(s, "SELECT paused FROM jobs WHERE id = ?", &x->paused, err);
   return r;
 }
 
@@ -173,6 +178,7 @@ static void extras_cleanup(extras *x) {
   sqlite3_finalize(x->counts);
   sqlite3_finalize(x->recent);
   sqlite3_finalize(x->reported);
+  sqlite3_finalize(x->paused);
 }
 
 static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt_error *err) {
@@ -194,6 +200,13 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
     return store_fail(s, err, "reading batch counts");
   j->reported_ok = sqlite3_column_int64(x->reported, 0);
   j->reported_failed = sqlite3_column_int64(x->reported, 1);
+  sqlite3_reset(x->paused);
+  sqlite3_bind_text(x->paused, 1, j->id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step(x->paused);
+  if (rc == SQLITE_ROW)
+    j->paused = col_dup(x->paused, 0);
+  else if (rc != SQLITE_DONE)
+    return store_fail(s, err, "reading a job's pause");
   /* Executed: an expired or cancelled task never ran, so it is no throughput. */
   int64_t done = j->counts.n[TASK_SUCCEEDED] + j->counts.n[TASK_FAILED];
   if (j->finished_at > 0) {
@@ -219,8 +232,8 @@ static bt_status extras_fill(bt_store *s, extras *x, bt_qjob *j, int64_t now, bt
   int64_t recent = sqlite3_column_int64(x->recent, 0) + reported;
   j->rate_per_min = (double)recent * 60000.0 / (double)window;
   int64_t left = j->counts.n[TASK_PENDING] + j->counts.n[TASK_RUNNING] - reported;
-  if (left <= 0)
-    return BT_OK;
+  if (left <= 0 || store_query_job_state(j) != j->state)
+    return BT_OK; /* done, or paused (shown other than its state): nobody drives it, no ETA */
   /* Nothing finished in the last minute and nothing reported: the rest waits at the provider
    * (validating, queued), and a rate from earlier would promise it in seconds. */
   sqlite3_reset(x->recent);
@@ -404,8 +417,14 @@ void store_query_jobs_cleanup(bt_qjob_list *l) {
   memset(l, 0, sizeof *l);
 }
 
+const char *store_query_job_state(const bt_qjob *j) {
+  if (j->paused && j->state && (!strcmp(j->state, "submitting") || !strcmp(j->state, "running")))
+    return "paused";
+  return j->state;
+}
+
 const char *store_query_stage_state(const bt_qstage *g) {
-  return g->hold ? "held" : g->job.state;
+  return g->hold ? "held" : store_query_job_state(&g->job);
 }
 
 bt_status store_query_pipeline(bt_store *s, const char *id, int64_t now_ms, bt_qpipeline *out,

@@ -69,6 +69,7 @@ typedef struct bt_qstage bt_qstage;
 typedef struct bt_qjob {
   char id[BT_JOB_ID_LEN + 1];
   char *name, *provider, *model, *state, *endpoint, *last_error;
+  char *paused; /* why nobody can drive the job (jobs.paused), or NULL; NULL for a pipeline row */
   bt_counts counts;
   double est_cost_usd, est_cost_std_usd, actual_cost_usd;
   int64_t est_input_tokens, est_output_tokens, actual_input_tokens, actual_output_tokens;
@@ -106,8 +107,12 @@ typedef struct bt_qjob_list {
   int64_t total; /* rows matching the filter, all pages */
 } bt_qjob_list;
 
+/* A job's state as the dashboard shows it: "paused" while nobody can drive it (its stored
+ * state, submitting or running, would read as progress), else its state. */
+const char *store_query_job_state(const bt_qjob *j);
+
 /* A stage's state as the dashboard shows it: "held" while rows can still flow in from the
- * stage before, else its job's state. */
+ * stage before, else its job's state (store_query_job_state). */
 const char *store_query_stage_state(const bt_qstage *g);
 
 /* The jobs list: ordinary jobs, and each pipeline as one row in place of its stage jobs (the

@@ -279,7 +279,9 @@ static void pipeline_progress(bt_store *s, char (*ids)[BT_JOB_ID_LEN + 1], size_
   util_strlcpy(last, line, last_size);
 }
 
-int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pid) {
+/* quiet: as a job's DRIVE_QUIET_DONE (status --wait --json): no progress, no warnings on
+ * stderr, only errors retries did not overcome. */
+static int drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pid, int quiet) {
   bt_error err;
   error_clear(&err);
   char(*ids)[BT_JOB_ID_LEN + 1] = NULL;
@@ -298,13 +300,13 @@ int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pi
   catch_interrupt();
   for (size_t k = 0; k < n; k++)
     engine_drive(e, ids[k]);
-  int tty = isatty(2);
+  int tty = isatty(2) && !quiet;
   char last[1024] = "";
   int provider_error = 0, done = 0;
   int64_t next_print = 0, next_check = 0;
   cmd_events seen = {0, 0};
   while (!done) {
-    cmd_pump_events(e, cmd, (const char(*)[BT_JOB_ID_LEN + 1]) ids, n, 0, tty, &seen);
+    cmd_pump_events(e, cmd, (const char(*)[BT_JOB_ID_LEN + 1]) ids, n, quiet, tty, &seen);
     if (interrupted)
       break;
     provider_error = seen.errors > 0;
@@ -318,13 +320,14 @@ int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pi
       if (pipeline_done(s, pid, &done, &err))
         break;
     }
-    if (now >= next_print) {
+    if (now >= next_print && !quiet) {
       pipeline_progress(s, ids, n, tty, 0, last, sizeof last);
       next_print = now + (tty ? 250 : 1000);
     }
   }
   engine_free(e);
-  pipeline_progress(s, ids, n, tty, 1, last, sizeof last);
+  if (!quiet)
+    pipeline_progress(s, ids, n, tty, 1, last, sizeof last);
   if (interrupted) {
     int local = 0;
     bt_job job;
@@ -350,6 +353,10 @@ int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pi
       code = EXIT_USAGE; /* a setup error (no key here), as for a job */
   free(ids);
   return code;
+}
+
+int cmd_drive_pipeline(bt_cli *cli, const char *cmd, bt_store *s, const char *pid) {
+  return drive_pipeline(cli, cmd, s, pid, 0);
 }
 
 /* Second batches found at the provider for a chunk that had one: cancelled, with their cost so
@@ -499,7 +506,7 @@ int cmd_status(bt_cli *cli, int argc, char **argv) {
   int code = EXIT_OK;
   if (ref.kind == JOB_REF_PIPELINE) {
     if (wait)
-      code = cmd_drive_pipeline(cli, "status", s, ref.id);
+      code = drive_pipeline(cli, "status", s, ref.id, json);
     if (code != EXIT_INTERRUPTED && status_pipeline(s, ref.id, json))
       code = EXIT_USAGE;
     store_close(s);

@@ -199,7 +199,8 @@ static void jobs_draw(void *st, bt_app *app, int top, int height) {
     else
       snprintf(buf, sizeof buf, "%s/%s", j->provider, j->model);
     ui_cols_cell(stdscr, y, 1, &cols[C_MODEL], sel ? base : UI_DIM, buf);
-    ui_cols_cell(stdscr, y, 1, &cols[C_STATE], sel ? base : ui_state_elem(j->state), j->state);
+    const char *state = store_query_job_state(j); /* paused, not its stored submitting */
+    ui_cols_cell(stdscr, y, 1, &cols[C_STATE], sel ? base : ui_state_elem(state), state);
     const char *drv = v->driver ? v->driver[i] : "";
     ui_cols_cell(stdscr, y, 1, &cols[C_DRIVER],
                  sel ? base : (strcmp(drv, "stalled") == 0 ? UI_STATE_FAILED : UI_DIM),

@@ -155,4 +155,11 @@ runs=$(json_get "$stats" 'd["executions_total"]')
 made=$(json_get "$stats" 'sum(d["batches_created"].values())')
 known=$(sqlite3 "$BATCHTOP_HOME/batchtop.db" "SELECT count(*) FROM batches WHERE remote_id IS NOT NULL")
 [ "$made" = "$known" ] || fail "after kill -9: sim made $made batches, the store knows $known"
+
+note "status PIPELINE --wait --json: only JSON on stdout, and quiet on stderr as a job's is"
+"$BIN" status triage --wait --json >"$WORK/st.json" 2>"$WORK/st.err" ||
+  { cat "$WORK/st.err" >&2; fail "status --wait --json of a finished pipeline failed"; }
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/st.json" ||
+  fail "status --wait --json stdout is not JSON: $(cat "$WORK/st.json")"
+[ ! -s "$WORK/st.err" ] || fail "status --wait --json wrote progress: $(cat "$WORK/st.err")"
 note "ok"

@@ -1,14 +1,15 @@
 /* Golden screen: the job view of a job no process can drive (no API key: jobs.paused) whose
  * model has no known price: the state says paused, the status line gives the whole reason,
- * and the costs are ? instead of $0.00, in the jobs list too; the header does not count it as
- * running (issue 14, items 2 and 9). */
+ * and the costs are ? instead of $0.00, in the jobs list too; the jobs list says paused (not
+ * the stored submitting) with no ETA, and the header counts it neither as running nor its
+ * tasks as in flight (issue 14, items 2 and 9). */
 #include "golden.h"
 
 /* Expected screens (tests/render/regen.sh rewrites them); kept as the screen shows them. */
 /* clang-format off */
 /* golden job_paused_80x24 */
 static const char job_paused_80x24[] =
-    " batchtop jobs › feedback-label         1 running · 243 in flight · today $0.18\n"
+    " batchtop jobs › feedback-label           1 running · 0 in flight · today $0.18\n"
     " feedback-label  fb7k2m9q openai/gpt-5-turbo-x  paused          created 12m ago\n"
     " ██████████████████████████████████████████████████▓▓▓▓▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒░   74%\n"
     " ■ 620 succeeded  ■ 40 failed  ■ 5 expired  ■ 325 running  ■ 10 pending\n"
@@ -33,6 +34,34 @@ static const char job_paused_80x24[] =
     " paused: no API key for openai: set OPENAI_API_KEY in the environment or openai…\n"
     "Enter open  Tab focus  r retry  R retry-selected  Esc back  ? help  q quit\n";
 /* end job_paused_80x24 */
+
+/* golden jobs_paused_80x24 */
+static const char jobs_paused_80x24[] =
+    " batchtop jobs              1 running · 0 in flight · today $0.18 · total $0.18\n"
+    " NAME                STATE     PROGRESS         DONE/TOTAL   RATE    ETA    COST\n"
+    " draft-summaries     draft     ░░░░░░░░░░░   0%       0/10      -      -   $0.00\n"
+    " feedback-label      paused    ████████▓▒▒  74%   747/1000  106/m      -       ?\n"
+    " triage              running   12/12›4/8›2/4         18/24  2.0/m      - $0.0043\n"
+    " support-triage      completed ███████████ 100%    200/200  6.7/m      -   $0.16\n"
+    " product-tags 🚀 ün… failed    ███████▓▓▓▓ 100%      50/50  0.8/m      -   $0.00\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    "\n"
+    " job 1 of 5: 10 pending · sort: newest · watching the store (read-only)\n"
+    "Enter open  n new  r retry  c cancel  / filter  s sort  y copy  ? help  q quit\n";
+/* end jobs_paused_80x24 */
 /* clang-format on */
 
 static void test_job_paused(void **state) {
@@ -62,6 +91,8 @@ static void test_job_paused(void **state) {
     fail_msg("jobs row of an unpriced model: '%s'", line);
   assert_non_null(strstr(eol, "$")); /* priced rows keep their costs */
   buf_cleanup(&text);
+  /* The list says paused too, not the stored submitting (issue 14, item 9). */
+  golden_check(app, "jobs_paused_80x24", jobs_paused_80x24, NULL);
   golden_keys(app, "j\n"); /* feedback-label */
   golden_check(app, "job_paused_80x24", job_paused_80x24, NULL);
   app_free(app);

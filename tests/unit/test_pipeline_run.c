@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pipeline_run.h"
+#include "secret.h"
 #include "store_sql.h"
 #include "testutil.h"
 #include "util.h"
@@ -253,10 +254,57 @@ static void test_flow_hold_skip_reopen(void **state) {
   free(ids);
 }
 
+/* Pipeline results scrub API keys from error messages as a job's results do: a provider that
+ * echoes the key into its error text (sim echo_key), stored before that key was registered
+ * (an older store, a key configured later), is written out masked, in CSV and JSONL. */
+static void test_results_scrub_keys(void **state) {
+  fx *f = *state;
+  bt_stage_plan plans[3];
+  bt_error err;
+  error_clear(&err);
+  assert_int_equal(pipeline_plan(&f->p, NULL, plans, &err), BT_OK);
+  char pid[BT_PIPELINE_ID_LEN + 1];
+  int created = 0;
+  assert_int_equal(pipeline_ensure(f->s, &f->p, plans, pid, &created, &err), BT_OK);
+  char(*ids)[BT_JOB_ID_LEN + 1];
+  size_t n;
+  assert_int_equal(pipeline_stage_jobs(f->s, pid, &ids, &n, &err), BT_OK);
+  const char *out1[3] = {NULL, "beta", "gamma"};
+  finish_stage(f, ids[0], out1, 1);
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "UPDATE attempts SET state = 'failed', error_code = 'invalid_api_key', error_message ="
+           " 'Incorrect API key provided: sk-canary-pipe-5e2a9d', finished_at = 1 WHERE id ="
+           " (SELECT last_attempt_id FROM tasks WHERE job_id = '%s' AND row_no = 1);"
+           "UPDATE tasks SET state = 'failed' WHERE job_id = '%s' AND row_no = 1",
+           ids[0], ids[0]);
+  exec_sql(f, sql);
+  secret_register("sk-canary-pipe-5e2a9d");
+  static const char *const formats[] = {"csv", "jsonl"};
+  for (int k = 0; k < 2; k++) {
+    char outpath[4096];
+    snprintf(outpath, sizeof outpath, "%s/out.%s", f->dir, formats[k]);
+    FILE *o = fopen(outpath, "w");
+    assert_non_null(o);
+    int64_t rows = 0;
+    assert_int_equal(pipeline_results(f->s, pid, formats[k], o, &rows, &err), BT_OK);
+    fclose(o);
+    assert_int_equal(rows, 3);
+    char *text = NULL;
+    assert_int_equal(util_read_file(outpath, 0, &text, NULL, &err), BT_OK);
+    if (strstr(text, "sk-canary-pipe") || !strstr(text, "invalid_api_key: Incorrect API key"))
+      fail_msg("%s results: %s", formats[k], text);
+    free(text);
+  }
+  secret_clear();
+  free(ids);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_plan_checks_names, setup, teardown),
       cmocka_unit_test_setup_teardown(test_flow_hold_skip_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_results_scrub_keys, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,42 @@ static void test_totals(void **state) {
   assert_float_equal(t.spend_total_usd, t.spend_today_usd, 1e-9);
 }
 
+/* A paused job (nobody can drive it: jobs.paused) is neither running nor in flight, and the
+ * jobs list says paused for it, not its stored state (issue 14, item 9). */
+static void test_paused_job(void **state) {
+  fixture_ctx *f = *state;
+  bt_error err;
+  assert_int_equal(store_exec(f->s,
+                              "UPDATE jobs SET state = 'submitting', paused = 'no API key for"
+                              " openai' WHERE id = 'fb7k2m9q'",
+                              &err),
+                   BT_OK);
+  bt_qtotals t;
+  assert_int_equal(store_query_totals(f->s, FIXTURE_NOW - 12 * 3600000LL, &t, &err), BT_OK);
+  assert_int_equal(t.running_jobs, 1); /* the pipeline only */
+  /* feedback-label's 243 tasks at work are not in flight while nobody drives them; the
+   * pipeline's unfinished tasks are all reported done. */
+  assert_int_equal(t.tasks_in_flight, 0);
+  bt_qjobs_opts o = {.sort = QSORT_NEWEST, .limit = 50, .now_ms = FIXTURE_NOW};
+  bt_qjob_list l;
+  assert_int_equal(store_query_jobs(f->s, &o, &l, &err), BT_OK);
+  int seen = 0;
+  for (size_t i = 0; i < l.n; i++) {
+    if (strcmp(l.rows[i].id, "fb7k2m9q") == 0) {
+      seen = 1;
+      assert_non_null(l.rows[i].paused);
+      assert_string_equal(l.rows[i].paused, "no API key for openai");
+      assert_string_equal(store_query_job_state(&l.rows[i]), "paused");
+      assert_int_equal(l.rows[i].eta_ms, -1); /* nobody drives it: no promise of when */
+    } else {
+      assert_null(l.rows[i].paused);
+      assert_string_equal(store_query_job_state(&l.rows[i]), l.rows[i].state);
+    }
+  }
+  assert_true(seen);
+  store_query_jobs_cleanup(&l);
+}
+
 /* Honest numbers: the rate counts executed tasks only, the ETA never says 0s while work remains,
  * and says queued when the rest waits at the provider. */
 static void test_rate_and_eta(void **state) {
@@ -277,6 +313,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_totals, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_rate_and_eta, fixture_setup, fixture_teardown),
+      cmocka_unit_test_setup_teardown(test_paused_job, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_jobs_page_and_sorts, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_job_detail, fixture_setup, fixture_teardown),
       cmocka_unit_test_setup_teardown(test_tasks_filters, fixture_setup, fixture_teardown),
