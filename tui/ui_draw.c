@@ -305,7 +305,8 @@ ui_elem ui_state_elem(const char *s) {
              {"finalizing", UI_STATE_RUNNING},   {"uploading", UI_STATE_PENDING},
              {"intent", UI_STATE_PENDING},       {"held", UI_STATE_PENDING},
              {"waiting", UI_STATE_PENDING},      {"skipped", UI_STATE_CANCELLED},
-             {"blocked", UI_STATE_CANCELLED}};
+             {"blocked", UI_STATE_CANCELLED},    {"paused", UI_STATE_EXPIRED},
+             {"lost", UI_STATE_FAILED}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(map[i].name, s) == 0)
       return map[i].e;

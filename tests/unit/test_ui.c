@@ -274,6 +274,16 @@ static void test_cols(void **state) {
   assert_int_equal(c[0].w, 12);
 }
 
+/* Every state the dashboard shows has a colour of its meaning: a paused job asks for attention
+ * (no key here), a lost batch is a failure; neither may fall back to plain text. */
+static void test_state_colours(void **state) {
+  (void)state;
+  assert_int_equal(ui_state_elem("paused"), UI_STATE_EXPIRED);
+  assert_int_equal(ui_state_elem("lost"), UI_STATE_FAILED);
+  assert_int_equal(ui_state_elem("failed"), UI_STATE_FAILED);
+  assert_int_equal(ui_state_elem("nonsense"), UI_NORMAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_width, utf8_locale),
@@ -286,6 +296,7 @@ int main(void) {
       cmocka_unit_test(test_keys_config),
       cmocka_unit_test(test_list),
       cmocka_unit_test(test_cols),
+      cmocka_unit_test(test_state_colours),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
