@@ -631,6 +631,9 @@ static int64_t schedule(bt_engine *e) {
     int busy = j->scanning > 0;
     for (ebatch *b = j->batches; b; b = b->next)
       busy |= b->busy || b->inflight;
+    /* one more orphan scan before the job can be marked finished */
+    if (!busy && j->leased && !j->gave_up && j->prov_ok && engine_orphan_scan_final(e, j))
+      busy = 1;
     if (!busy) {
       if (j->leased) {
         if (store_job_settle(e->store, j->id, j->cancel, &ended, &err))

@@ -1713,3 +1713,41 @@ void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now) {
   j->scan_pages = 0;
   scan_send(e, j);
 }
+
+/* A duplicate that lands after the job's last periodic scan (a dead process's create, slower
+ * than every reconcile) would never be seen once the job has ended: so before the job is
+ * marked finished, one more scan, whatever the interval. Sent again only if the job opens
+ * again (a pipeline stage given more rows); bounded by the list's and the cancels' timeouts,
+ * and a list that fails lets the job end (the duplicate is then the user's to see at the
+ * provider, as before). */
+int engine_orphan_scan_final(bt_engine *e, ejob *j) {
+  if (j->prov.kind != PROVIDER_OPENAI || j->scanning)
+    return 0;
+  int64_t open = 1, sent = 0;
+  bt_error err;
+  if (store_query_int(e->store, &err, &open, 1,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ?1 AND state <> 'done')"
+                      " OR EXISTS (SELECT 1 FROM job_counts WHERE job_id = ?1 AND n > 0 AND"
+                      " state IN ('pending', 'running'))",
+                      "t", j->id))
+    return 0;
+  if (open) {
+    j->final_scanned = 0;
+    return 0;
+  }
+  if (j->final_scanned)
+    return 0;
+  j->final_scanned = 1;
+  /* nothing was ever sent: nothing to duplicate */
+  if (store_query_int(e->store, &err, &sent, 0,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ? AND remote_id IS NOT"
+                      " NULL)",
+                      "t", j->id) ||
+      !sent)
+    return 0;
+  free(j->scan_after);
+  j->scan_after = NULL;
+  j->scan_pages = 0;
+  scan_send(e, j);
+  return j->scanning > 0;
+}
