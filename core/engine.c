@@ -306,6 +306,7 @@ static void job_free(bt_engine *e, ejob *j) {
   if (j->prov_ok)
     provider_cleanup(&j->prov);
   free(j->scan_after);
+  free(j->orphans_seen);
   free(j->model);
   free(j->endpoint);
   free(j->provider_name);

@@ -107,7 +107,8 @@ struct ejob {
   int64_t next_scan;
   char *scan_after;
   int scan_pages;
-  int final_scanned; /* the scan before the job is marked finished has been sent */
+  int final_scanned;  /* the scan before the job is marked finished has been sent */
+  char *orphans_seen; /* Anthropic batches checked and not ours (or reported), one a line */
   ejob *next;
 };
 

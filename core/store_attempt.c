@@ -218,6 +218,7 @@ typedef struct {
 struct bt_ingest {
   bt_store *s;
   int autocreate;
+  int other_batch; /* ingest_set_other_batch */
   sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *log_finished;
   char job_id[16];
   int64_t batch_id;
@@ -303,6 +304,10 @@ bt_status ingest_new(bt_store *s, const char *job_id, int64_t batch_id, const ch
 
 void ingest_set_autocreate(bt_ingest *g, int on) {
   g->autocreate = on;
+}
+
+void ingest_set_other_batch(bt_ingest *g, int on) {
+  g->other_batch = on;
 }
 
 void ingest_set_join_limit(bt_ingest *g, int64_t limit) {
@@ -597,11 +602,11 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
 
 /* A success for a custom_id of the job that is not in this batch (issue 13: a batch adopted for
  * the wrong chunk, a duplicate's results): a paid answer is never lost, so it goes to that
- * task whichever batch it came from, unless the task has succeeded already. Onto the task's
- * running attempt (its own batch's later line for it then changes nothing), or, when that
- * attempt ended without an answer (missing_result, a failure), as a new attempt in this
- * batch. A failure is not applied across batches: the task's own batch may still answer. Nor
- * is anything to a pending task: its batch is not sent yet, and is built from its attempts. */
+ * task whichever batch it came from, unless the task has succeeded already: onto the task's
+ * latest attempt, running (its own batch's later line for it then changes nothing) or ended
+ * without an answer (missing_result, a failure: the success replaces that outcome). A failure is
+ * not applied across batches: the task's own batch may still answer. Nor is anything to a pending
+ * task: its batch is not sent yet, and is built from its attempts. */
 static bt_status other_find(bt_ingest *g, const bt_result *r, ingest_target *t, bt_error *err) {
   memset(t, 0, sizeof *t);
   if (r->state != TASK_SUCCEEDED || !r->custom_id)
@@ -628,13 +633,15 @@ static bt_status other_find(bt_ingest *g, const bt_result *r, ingest_target *t, 
   if (!t->aid)
     return BT_OK; /* not the job's, or succeeded already */
   if (!t->running) {
-    bt_status res = store_attempt_insert(g->s, g->job_id, t->tid, g->batch_id, err);
+    /* its latest attempt ended without an answer: it takes this one (the sums move by the
+     * difference, as for any line: stage_line) */
+    bt_status res = store_run(g->s, err, "reopening an attempt", NULL,
+                              "UPDATE attempts SET state = 'running' WHERE id = ? AND state <>"
+                              " 'succeeded'",
+                              "i", t->aid);
     if (res)
       return res;
-    t->aid = t->last_attempt_id = sqlite3_last_insert_rowid(store_db(g->s));
     t->running = 1;
-    t->in_tokens = t->out_tokens = 0;
-    t->cost = 0;
   }
   if (++g->foreign <= 5)
     log_warn("ingest: batch %lld: the answer for %s belongs to another batch of the job; applied"
@@ -650,6 +657,8 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t,
   memset(t, 0, sizeof *t);
   if (slot)
     *slot = NULL;
+  if (g->other_batch)
+    return other_find(g, r, t, err);
   if (!g->join) {
     bt_status res = join_load(g, err);
     if (res)

@@ -146,6 +146,49 @@ final_duplicate() {
   kill "${SIM_PIDS[-1]}"
 }
 
+# anthropic_orphan: an Anthropic batch the store does not know, with chunk 1's requests (what a
+# create that landed after its chunk was created again leaves), is made inside the job's window
+# and ends. Row 2 fails on its first execution (the job's own batch) and succeeds on its second
+# (the orphan's), so the job has every row right only if the orphan's paid answer is applied
+# by custom_id. Creates are held 1 s, so the orphan has ended long before the job's last chunk
+# is created; it must be reported as a duplicate with its cost, and nothing ingested twice.
+anthropic_orphan() {
+  local job t0=$SECONDS
+  FAULT=orphan-ended
+  note "anthropic: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config '{"create_delay_ms": 1000, "fail_if_contains": "item 2 works", "fail_first": 1}'
+  "$BIN" render "$WORK/t.md" "$WORK/in.csv" --provider anthropic | head -3 |
+    python3 -c 'import json, sys; print(json.dumps({"requests": [json.loads(l) for l in sys.stdin]}))' \
+      >"$WORK/orphan.json"
+  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --chunk-size 3 --wait \
+    >"$WORK/orphan.out" 2>"$WORK/orphan.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/messages/batches" 1
+  job="$(head -1 "$WORK/orphan.out")"
+  curl -sf -H "x-api-key: $ANTHROPIC_API_KEY" -H 'anthropic-version: 2023-06-01' \
+    -H 'Content-Type: application/json' "$ANTHROPIC_BASE_URL/v1/messages/batches" \
+    -d @"$WORK/orphan.json" >/dev/null
+  wait "$pid" || { cat "$WORK/orphan.err" >&2; echo "trial anthropic $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(duplicates_cancelled "$job")" = 1 ] || {
+    "$BIN" status "$job" --json >&2
+    echo "trial anthropic $FAULT: the ended orphan was not reported as a duplicate" >&2
+    failed=$((failed + 1))
+  }
+  "$BIN" status "$job" | grep -q "duplicate batches" ||
+    { echo "trial anthropic $FAULT: status does not show the duplicate" >&2; failed=$((failed + 1)); }
+  grep -q "duplicate batch .* found for chunk 1 (it ended; its custom_ids are this job's): 1 of its answers applied" "$WORK/orphan.err" ||
+    { cat "$WORK/orphan.err" >&2; echo "trial anthropic $FAULT: no message about the orphan's answer" >&2; failed=$((failed + 1)); }
+  # row 2 ran twice (once in each batch), every other row once
+  [ "$(json_get "$(sim_get /admin/stats)" 'd["max_executions_per_custom_id"]')" = 2 ] ||
+    { echo "trial anthropic $FAULT: a request ran more than twice" >&2; failed=$((failed + 1)); }
+  check_trial anthropic "$job" 9 "$WORK/expected.txt" || failed=$((failed + 1))
+  assert_no_canary "$WORK/orphan.err"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
 # anthropic_wrong_batch (issue 13 item 2): an Anthropic batch of a chunk's size exists from
 # before the job (an orphan of an earlier chunk, or another tool's), then chunk 2's create is
 # dropped unperformed. Anthropic batches carry no tag: the reconcile matches by size and time,

@@ -11,6 +11,7 @@ source "$(dirname "$0")/engine_lib.bash"
 source "$(dirname "$0")/create_faults_lib.bash"
 
 anthropic_wrong_batch
+anthropic_orphan
 provider=anthropic
 stop_past_lease "$provider"
 run_fault "$provider" delay-300ms '{"create_delay_ms": 300}'
