@@ -14,9 +14,16 @@
  * Creates go on a connection of their own (http_req_once), so the transport never re-sends
  * one, and only with the job's lease in hand (engine_lease_ok). Batches that still slip
  * through (a create slower than any reconcile) are found by the orphan scan at the end of the
- * file, cancelled and reported. Residual risk (Anthropic): two of our batches of the same size
- * created within the skew window by different jobs could be confused; we skip remote ids
- * already known to the store, which leaves only batches created by other tools. */
+ * file, cancelled and reported (OpenAI: by tag, every ORPHAN_SCAN_POLLS polls and once more
+ * before the job is marked finished, engine_orphan_scan_final). Anthropic orphans have no tag:
+ * one that has ended is taken as ours only when its every result line is one of the job's
+ * custom_ids (then its answers are applied and it is reported as a duplicate); one in progress
+ * of a chunk's size is only reported as suspected, never cancelled (see "Anthropic orphans"
+ * below). Result lines apply by custom_id to the job's tasks whichever batch they came from
+ * (store_attempt.c other_find), so a paid answer is never recorded as a failure. Residual risk
+ * (Anthropic): two of our batches of the same size created within the skew window by different
+ * jobs could be confused; we skip remote ids already known to the store, which leaves only
+ * batches created by other tools (which, over the same input, also share its custom_ids). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1531,8 +1538,9 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
  * has its batch already (or ended without one) is a duplicate: cancelled at once, recorded
  * (duplicate_batches: `status` shows it with its cost so far), logged and sent as an event.
  * Anthropic batches carry no tag: a batch of the same size and time as ours may be another
- * job's, and cancelling it is worse than a report, so Anthropic is not scanned (its creates
- * are serialised and reconciled by size and time instead, see the top of the file). */
+ * job's, and cancelling it is worse than a report, so an Anthropic scan cancels nothing; it
+ * checks ended unknown batches by their results and reports same-size running ones
+ * (anthropic_scan_item). */
 #define ORPHAN_SCAN_POLLS 20
 #define ORPHAN_SCAN_IDLE_MS 60000 /* the interval with adaptive polling */
 #define ORPHAN_SCAN_MAX_PAGES 10
