@@ -189,6 +189,42 @@ anthropic_orphan() {
   kill "${SIM_PIDS[-1]}"
 }
 
+# anthropic_suspected: an unknown Anthropic batch of a chunk's size (3 requests) made after the
+# job's chunks, that never ends while the job runs (its requests hang). Nothing proves it the
+# job's, so it is reported as a suspected duplicate (message and event) and left running: not
+# cancelled, not recorded as the job's, and the job's own results stay right.
+anthropic_suspected() {
+  local job other t0=$SECONDS
+  FAULT=suspected-running
+  note "anthropic: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config '{"create_delay_ms": 600, "hang_if_contains": "hang me"}'
+  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --chunk-size 3 --wait \
+    >"$WORK/susp.out" 2>"$WORK/susp.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/messages/batches" 1
+  job="$(head -1 "$WORK/susp.out")"
+  other="$(curl -sf -H "x-api-key: $ANTHROPIC_API_KEY" -H 'anthropic-version: 2023-06-01' \
+    -H 'Content-Type: application/json' "$ANTHROPIC_BASE_URL/v1/messages/batches" -d "$(
+      python3 -c 'import json; print(json.dumps({"requests": [{"custom_id": "other-%d" % i, "params": {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "hang me"}]}} for i in range(3)]}))'
+    )" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+  wait "$pid" || { cat "$WORK/susp.err" >&2; echo "trial anthropic $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  grep -q "suspected duplicate batch $other for chunk" "$WORK/susp.err" ||
+    { cat "$WORK/susp.err" >&2; echo "trial anthropic $FAULT: no message about the suspected duplicate" >&2; failed=$((failed + 1)); }
+  [ "$(grep -c "suspected duplicate batch" "$WORK/susp.err")" = 1 ] ||
+    { echo "trial anthropic $FAULT: the suspected duplicate was reported more than once" >&2; failed=$((failed + 1)); }
+  [ "$(json_get "$(sim_get /admin/stats)" "d['batches']['$other']['status']")" = in_progress ] ||
+    { echo "trial anthropic $FAULT: the suspected duplicate did not stay running" >&2; failed=$((failed + 1)); }
+  [ "$(tracked_batches "$job")" = 3 ] ||
+    { echo "trial anthropic $FAULT: the store took the other batch as the job's" >&2; failed=$((failed + 1)); }
+  results_column "$job" output >"$WORK/trial.got" 2>/dev/null || true
+  diff -q "$WORK/expected.txt" "$WORK/trial.got" >/dev/null ||
+    { echo "trial anthropic $FAULT: results differ" >&2; failed=$((failed + 1)); }
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
 # anthropic_wrong_batch (issue 13 item 2): an Anthropic batch of a chunk's size exists from
 # before the job (an orphan of an earlier chunk, or another tool's), then chunk 2's create is
 # dropped unperformed. Anthropic batches carry no tag: the reconcile matches by size and time,

@@ -12,6 +12,7 @@ source "$(dirname "$0")/create_faults_lib.bash"
 
 anthropic_wrong_batch
 anthropic_orphan
+anthropic_suspected
 provider=anthropic
 stop_past_lease "$provider"
 run_fault "$provider" delay-300ms '{"create_delay_ms": 300}'
