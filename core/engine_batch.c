@@ -1655,7 +1655,7 @@ static void scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
  * - One still in progress whose request count is that of a chunk that has its batch already,
  *   created after that chunk's intent, is reported as a suspected duplicate (an event and a
  *   message, once), and left alone: it is checked by its results when it ends.
- * Batches already seen not to be ours are remembered for the life of the job (orphans_seen). */
+ * What was checked or reported is remembered for the life of the job (orphans_seen). */
 typedef struct {
   ejob *j;
   bt_engine *e;
@@ -1663,24 +1663,28 @@ typedef struct {
   char id[96], status[32];
 } aorphan;
 
-static int orphan_seen(ejob *j, const char *rid) {
+/* orphans_seen holds "<mark><remote id>\n" lines; mark '-': checked, not ours (or nothing to
+ * check); '?': reported as a suspected duplicate (still checked by its results when it ends). */
+static int orphan_seen(ejob *j, char mark, const char *rid) {
   if (!j->orphans_seen)
     return 0;
   size_t n = strlen(rid);
   for (const char *p = j->orphans_seen; (p = strstr(p, rid)); p += n)
-    if ((p == j->orphans_seen || p[-1] == '\n') && p[n] == '\n')
+    if (p > j->orphans_seen && p[-1] == mark && (p == j->orphans_seen + 1 || p[-2] == '\n') &&
+        p[n] == '\n')
       return 1;
   return 0;
 }
 
-static void orphan_remember(ejob *j, const char *rid) {
+static void orphan_remember(ejob *j, char mark, const char *rid) {
   size_t old = j->orphans_seen ? strlen(j->orphans_seen) : 0, n = strlen(rid);
-  char *m = realloc(j->orphans_seen, old + n + 2);
+  char *m = realloc(j->orphans_seen, old + n + 3);
   if (!m)
     return;
-  memcpy(m + old, rid, n);
-  m[old + n] = '\n';
-  m[old + n + 1] = '\0';
+  m[old] = mark;
+  memcpy(m + old + 1, rid, n);
+  m[old + n + 1] = '\n';
+  m[old + n + 2] = '\0';
   j->orphans_seen = m;
 }
 
@@ -1751,7 +1755,7 @@ static void orphan_results_done(bt_http_req *r, void *ud) {
   int64_t batch_id = 0, chunk = 0;
   bt_error err;
   if (!orphan_is_ours(e, j, r->body.data, r->body.len, o->total, &batch_id, &chunk)) {
-    orphan_remember(j, o->id);
+    orphan_remember(j, '-', o->id);
     http_req_free(r);
     free(o);
     return;
@@ -1812,12 +1816,12 @@ static void orphan_results_done(bt_http_req *r, void *ud) {
 
 /* An Anthropic batch the store does not know, created inside j's window (scan_done). */
 static void anthropic_scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
-  if (orphan_seen(j, rb->id) || strlen(rb->id) >= sizeof((aorphan *)0)->id)
+  if (orphan_seen(j, '-', rb->id) || strlen(rb->id) >= sizeof((aorphan *)0)->id)
     return;
   bt_error err;
   if (rb->terminal) {
     if (!rb->results_url || rb->total <= 0) {
-      orphan_remember(j, rb->id); /* nothing to apply, nothing to prove it ours */
+      orphan_remember(j, '-', rb->id); /* nothing to apply, nothing to prove it ours */
       return;
     }
     bt_http_req *r;
@@ -1841,6 +1845,8 @@ static void anthropic_scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb
     return;
   }
   /* in progress: the size of a chunk that has its batch, created after that chunk's intent */
+  if (orphan_seen(j, '?', rb->id))
+    return; /* reported already */
   int64_t chunk = 0;
   if (store_query_int(e->store, &err, &chunk, 0,
                       "SELECT chunk_no FROM batches WHERE job_id = ? AND remote_id IS NOT NULL AND"
@@ -1848,7 +1854,7 @@ static void anthropic_scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb
                       "tii", j->id, rb->total, rb->created_at_ms) ||
       !chunk)
     return;
-  orphan_remember(j, rb->id); /* reported once; its results are not checked again */
+  orphan_remember(j, '?', rb->id); /* reported once; checked by its results when it ends */
   char m[512];
   snprintf(m, sizeof m,
            "suspected duplicate batch %s for chunk %lld: the store does not know it, it has that"

@@ -108,7 +108,7 @@ struct ejob {
   char *scan_after;
   int scan_pages;
   int final_scanned;  /* the scan before the job is marked finished has been sent */
-  char *orphans_seen; /* Anthropic batches checked and not ours (or reported), one a line */
+  char *orphans_seen; /* Anthropic batches checked or reported (engine_batch.c) */
   ejob *next;
 };
 

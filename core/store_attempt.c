@@ -633,12 +633,17 @@ static bt_status other_find(bt_ingest *g, const bt_result *r, ingest_target *t, 
   if (!t->aid)
     return BT_OK; /* not the job's, or succeeded already */
   if (!t->running) {
-    /* its latest attempt ended without an answer: it takes this one (the sums move by the
-     * difference, as for any line: stage_line) */
+    /* its latest attempt ended without an answer: it takes this one, the failure's body
+     * goes (the sums move by the difference, as for any line: stage_line) */
     bt_status res = store_run(g->s, err, "reopening an attempt", NULL,
-                              "UPDATE attempts SET state = 'running' WHERE id = ? AND state <>"
-                              " 'succeeded'",
+                              "DELETE FROM responses WHERE id = (SELECT response_id FROM attempts"
+                              " WHERE id = ?)",
                               "i", t->aid);
+    if (!res)
+      res = store_run(g->s, err, "reopening an attempt", NULL,
+                      "UPDATE attempts SET state = 'running', response_id = NULL WHERE id = ? AND"
+                      " state <> 'succeeded'",
+                      "i", t->aid);
     if (res)
       return res;
     t->running = 1;

@@ -186,10 +186,11 @@ static void spool_line(FILE *f, const char *custom_id, const char *content) {
             custom_id, custom_id);
 }
 
-static int64_t ingest_lines(fixture *f, int64_t batch, FILE *spool) {
+static int64_t ingest_lines_as(fixture *f, int64_t batch, FILE *spool, int other_batch) {
   bt_ingest *g;
   bt_error err;
   assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  ingest_set_other_batch(g, other_batch);
   rewind(spool);
   int64_t applied = 0, skipped = -1;
   assert_int_equal(ingest_file(g, PROVIDER_OPENAI, spool, &applied, &skipped, &err), BT_OK);
@@ -197,6 +198,10 @@ static int64_t ingest_lines(fixture *f, int64_t batch, FILE *spool) {
   assert_int_equal(skipped, 0);
   assert_true(sqlite3_get_autocommit(store_db(f->s)));
   return applied;
+}
+
+static int64_t ingest_lines(fixture *f, int64_t batch, FILE *spool) {
+  return ingest_lines_as(f, batch, spool, 0);
 }
 
 /* Issue 13: a batch's file carrying the lines of another chunk of the job (a batch adopted for
@@ -270,6 +275,27 @@ static void test_ingest_other_batch_lines(void **state) {
   /* three answers paid for and counted once each, 10 + 1 tokens apiece */
   assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 30);
   assert_int_equal(count(f, "SELECT actual_output_tokens FROM jobs WHERE id = ?"), 3);
+  assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
+                            " response_id IS NOT NULL AND job_id = ?) FROM responses"),
+                   0);
+
+  /* an orphan of chunk 1 found at the provider (ingest_set_other_batch): every line is another
+   * batch's, even those of batch 1's own tasks. row-2's failure there gives way to the orphan's
+   * paid answer; row-1 keeps the answer it had. */
+  spool = tmpfile();
+  assert_non_null(spool);
+  spool_line(spool, "row-1", "orphan 1");
+  spool_line(spool, "row-2", "label 2");
+  assert_int_equal(ingest_lines_as(f, b1, spool, 1), 1);
+  fclose(spool);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND state = 'succeeded'"
+                            " AND output = 'label ' || substr(custom_id, 5)"),
+                   4);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'succeeded'"),
+                   4);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'failed'"), 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM attempts WHERE job_id = ?"), 4);
+  assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 40);
   assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
                             " response_id IS NOT NULL AND job_id = ?) FROM responses"),
                    0);
