@@ -306,6 +306,7 @@ static void job_free(bt_engine *e, ejob *j) {
   if (j->prov_ok)
     provider_cleanup(&j->prov);
   free(j->scan_after);
+  free(j->orphans_seen);
   free(j->model);
   free(j->endpoint);
   free(j->provider_name);
@@ -631,6 +632,9 @@ static int64_t schedule(bt_engine *e) {
     int busy = j->scanning > 0;
     for (ebatch *b = j->batches; b; b = b->next)
       busy |= b->busy || b->inflight;
+    /* one more orphan scan before the job can be marked finished */
+    if (!busy && j->leased && !j->gave_up && j->prov_ok && engine_orphan_scan_final(e, j))
+      busy = 1;
     if (!busy) {
       if (j->leased) {
         if (store_job_settle(e->store, j->id, j->cancel, &ended, &err))

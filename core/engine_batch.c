@@ -14,9 +14,16 @@
  * Creates go on a connection of their own (http_req_once), so the transport never re-sends
  * one, and only with the job's lease in hand (engine_lease_ok). Batches that still slip
  * through (a create slower than any reconcile) are found by the orphan scan at the end of the
- * file, cancelled and reported. Residual risk (Anthropic): two of our batches of the same size
- * created within the skew window by different jobs could be confused; we skip remote ids
- * already known to the store, which leaves only batches created by other tools. */
+ * file, cancelled and reported (OpenAI: by tag, every ORPHAN_SCAN_POLLS polls and once more
+ * before the job is marked finished, engine_orphan_scan_final). Anthropic orphans have no tag:
+ * one that has ended is taken as ours only when its every result line is one of the job's
+ * custom_ids (then its answers are applied and it is reported as a duplicate); one in progress
+ * of a chunk's size is only reported as suspected, never cancelled (see "Anthropic orphans"
+ * below). Result lines apply by custom_id to the job's tasks whichever batch they came from
+ * (store_attempt.c other_find), so a paid answer is never recorded as a failure. Residual risk
+ * (Anthropic): two of our batches of the same size created within the skew window by different
+ * jobs could be confused; we skip remote ids already known to the store, which leaves only
+ * batches created by other tools (which, over the same input, also share its custom_ids). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1531,8 +1538,9 @@ void engine_batch_step(bt_engine *e, ebatch *b, int64_t now) {
  * has its batch already (or ended without one) is a duplicate: cancelled at once, recorded
  * (duplicate_batches: `status` shows it with its cost so far), logged and sent as an event.
  * Anthropic batches carry no tag: a batch of the same size and time as ours may be another
- * job's, and cancelling it is worse than a report, so Anthropic is not scanned (its creates
- * are serialised and reconciled by size and time instead, see the top of the file). */
+ * job's, and cancelling it is worse than a report, so an Anthropic scan cancels nothing; it
+ * checks ended unknown batches by their results and reports same-size running ones
+ * (anthropic_scan_item). */
 #define ORPHAN_SCAN_POLLS 20
 #define ORPHAN_SCAN_IDLE_MS 60000 /* the interval with adaptive polling */
 #define ORPHAN_SCAN_MAX_PAGES 10
@@ -1632,6 +1640,233 @@ static void scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
     log_warn("engine: %s", err.message); /* it ended: nothing left to stop */
 }
 
+/* ---- Anthropic orphans ----
+ *
+ * Anthropic batches carry no tag, and a batch of our size and time may be another job's, so
+ * an unknown one is never cancelled on size and time alone. Two things are safe:
+ * - One that has ENDED is checked by its results: when its every line's custom_id is a task
+ *   of this job and its line count is its request count, it is ours (a create that landed
+ *   after its chunk was created again). Its paid answers are applied by custom_id to the
+ *   tasks that have not succeeded yet (ingest's other_find: a succeeded task never takes a
+ *   second answer), and it is recorded as a duplicate with its cost, as the OpenAI scan does.
+ *   custom_ids are the rows' (row-N, or the input's id column), not the job's: another job
+ *   over the same input, created by a tool that shares no store with us, inside this job's
+ *   window, is the residual risk (its answers would be taken for ours).
+ * - One still in progress whose request count is that of a chunk that has its batch already,
+ *   created after that chunk's intent, is reported as a suspected duplicate (an event and a
+ *   message, once), and left alone: it is checked by its results when it ends.
+ * What was checked or reported is remembered for the life of the job (orphans_seen). */
+typedef struct {
+  ejob *j;
+  bt_engine *e;
+  int64_t total, done;
+  char id[96], status[32];
+} aorphan;
+
+/* orphans_seen holds "<mark><remote id>\n" lines; mark '-': checked, not ours (or nothing to
+ * check); '?': reported as a suspected duplicate (still checked by its results when it ends). */
+static int orphan_seen(ejob *j, char mark, const char *rid) {
+  if (!j->orphans_seen)
+    return 0;
+  size_t n = strlen(rid);
+  for (const char *p = j->orphans_seen; (p = strstr(p, rid)); p += n)
+    if (p > j->orphans_seen && p[-1] == mark && (p == j->orphans_seen + 1 || p[-2] == '\n') &&
+        p[n] == '\n')
+      return 1;
+  return 0;
+}
+
+static void orphan_remember(ejob *j, char mark, const char *rid) {
+  size_t old = j->orphans_seen ? strlen(j->orphans_seen) : 0, n = strlen(rid);
+  char *m = realloc(j->orphans_seen, old + n + 3);
+  if (!m)
+    return;
+  m[old] = mark;
+  memcpy(m + old + 1, rid, n);
+  m[old + n + 1] = '\n';
+  m[old + n + 2] = '\0';
+  j->orphans_seen = m;
+}
+
+/* Whether every line of body is a result for one of j's tasks, and there are `total` of them;
+ * *batch_id and *chunk: those of the first line's task's latest attempt. */
+static int orphan_is_ours(bt_engine *e, ejob *j, const char *body, size_t len, int64_t total,
+                          int64_t *batch_id, int64_t *chunk) {
+  sqlite3_stmt *st;
+  bt_error err;
+  if (store_prepare(e->store,
+                    "SELECT a.batch_id, b.chunk_no FROM tasks t JOIN attempts a ON a.id ="
+                    " t.last_attempt_id JOIN batches b ON b.id = a.batch_id WHERE t.job_id = ? AND"
+                    " t.custom_id = ?",
+                    &st, &err)) {
+    log_warn("engine: %s", err.message);
+    return 0;
+  }
+  int64_t lines = 0;
+  int ours = 1;
+  for (size_t at = 0; ours && at < len;) {
+    const char *nl = memchr(body + at, '\n', len - at);
+    size_t end = nl ? (size_t)(nl - body) : len, n = end - at;
+    const char *line = body + at;
+    at = end + 1;
+    while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+      n--;
+    if (!n)
+      continue;
+    bt_result res;
+    bt_error perr;
+    if (provider_parse_result(PROVIDER_ANTHROPIC, line, n, &res, &perr)) {
+      ours = 0;
+      break;
+    }
+    if (!res.custom_id) {
+      result_cleanup(&res);
+      ours = 0;
+      break;
+    }
+    sqlite3_bind_text(st, 1, j->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, res.custom_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+      if (!lines++) {
+        *batch_id = sqlite3_column_int64(st, 0);
+        *chunk = sqlite3_column_int64(st, 1);
+      }
+    } else {
+      ours = 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    result_cleanup(&res);
+  }
+  sqlite3_finalize(st);
+  return ours && lines > 0 && lines == total;
+}
+
+static void orphan_results_done(bt_http_req *r, void *ud) {
+  aorphan *o = ud;
+  ejob *j = o->j;
+  bt_engine *e = o->e;
+  j->scanning--;
+  if (!engine_lease_ok(e, j) || http_req_net_failed(r) || r->status < 200 || r->status >= 300) {
+    http_req_free(r); /* tried again at the next scan */
+    free(o);
+    return;
+  }
+  int64_t batch_id = 0, chunk = 0;
+  bt_error err;
+  if (!orphan_is_ours(e, j, r->body.data, r->body.len, o->total, &batch_id, &chunk)) {
+    orphan_remember(j, '-', o->id);
+    http_req_free(r);
+    free(o);
+    return;
+  }
+  /* ours: its paid answers to the tasks that have none yet, then recorded as a duplicate */
+  int64_t applied = 0, skipped = 0;
+  bt_ingest *g = NULL;
+  FILE *f = fmemopen(r->body.data, r->body.len, "r");
+  bt_status st = f ? BT_OK : error_set(&err, BT_ERR_NOMEM, "out of memory");
+  if (!st)
+    st = ingest_new(e->store, j->id, batch_id, j->provider_name, j->model, &g, &err);
+  if (!st) {
+    ingest_set_other_batch(g, 1);
+    st = ingest_file(g, PROVIDER_ANTHROPIC, f, &applied, &skipped, &err);
+  }
+  ingest_free(g);
+  if (f)
+    fclose(f);
+  http_req_free(r);
+  if (st) {
+    log_warn("engine: job %s: applying the results of batch %s: %s", j->id, o->id, err.message);
+    free(o);
+    return; /* tried again at the next scan */
+  }
+  double out_per = 0;
+  int64_t est_in = 0, n_req = 0;
+  if (store_job_output_per_task(e->store, j->id, &out_per, &err))
+    out_per = 0;
+  if (store_query_int(e->store, &err, &est_in, 0,
+                      "SELECT est_input_tokens FROM batches WHERE id = ?", "i", batch_id) ||
+      store_query_int(e->store, &err, &n_req, 0, "SELECT n_requests FROM batches WHERE id = ?", "i",
+                      batch_id))
+    n_req = 0;
+  double per =
+      n_req ? provider_cost_usd(j->provider_name, j->model, est_in / n_req, (int64_t)out_per) : 0;
+  bt_remote_batch rb = {.id = o->id, .status = o->status, .total = o->total, .succeeded = o->done};
+  int added = 0;
+  if (store_duplicate_add(e->store, j->id, batch_id, chunk, j->prov.name, &rb,
+                          per * (double)o->done, &added, &err) ||
+      store_duplicate_cancelled(e->store, j->prov.name, o->id, &err))
+    log_warn("engine: %s", err.message);
+  if (added) {
+    char usd[32], m[600];
+    util_fmt_usd_exact(per * (double)o->done, usd, sizeof usd);
+    snprintf(m, sizeof m,
+             "duplicate batch %s found for chunk %lld (it ended; its custom_ids are this job's):"
+             " %lld of its answers applied to tasks that had none; %lld of its %lld requests"
+             " done, about $%s",
+             o->id, (long long)chunk, (long long)applied, (long long)o->done, (long long)o->total,
+             usd);
+    if (store_event(e->store, j->id, batch_id, "warn", "duplicate", m, &err))
+      log_warn("engine: %s", err.message);
+    engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s", m);
+  }
+  j->dirty = 1;
+  free(o);
+}
+
+/* An Anthropic batch the store does not know, created inside j's window (scan_done). */
+static void anthropic_scan_item(bt_engine *e, ejob *j, const bt_remote_batch *rb) {
+  if (orphan_seen(j, '-', rb->id) || strlen(rb->id) >= sizeof((aorphan *)0)->id)
+    return;
+  bt_error err;
+  if (rb->terminal) {
+    if (!rb->results_url || rb->total <= 0) {
+      orphan_remember(j, '-', rb->id); /* nothing to apply, nothing to prove it ours */
+      return;
+    }
+    bt_http_req *r;
+    if (provider_req_results(&j->prov, rb, 0, &r, &err)) {
+      log_warn("engine: %s", err.message);
+      return;
+    }
+    aorphan *o = calloc(1, sizeof *o);
+    if (!o) {
+      http_req_free(r);
+      return;
+    }
+    o->j = j;
+    o->e = e;
+    o->total = rb->total;
+    o->done = rb->succeeded + rb->failed;
+    util_strlcpy(o->id, rb->id, sizeof o->id);
+    util_strlcpy(o->status, rb->status ? rb->status : "", sizeof o->status);
+    j->scanning++;
+    engine_add_transfer(e, r, orphan_results_done, o);
+    return;
+  }
+  /* in progress: the size of a chunk that has its batch, created after that chunk's intent */
+  if (orphan_seen(j, '?', rb->id))
+    return; /* reported already */
+  int64_t chunk = 0;
+  if (store_query_int(e->store, &err, &chunk, 0,
+                      "SELECT chunk_no FROM batches WHERE job_id = ? AND remote_id IS NOT NULL AND"
+                      " n_requests = ? AND created_at <= ? ORDER BY created_at DESC LIMIT 1",
+                      "tii", j->id, rb->total, rb->created_at_ms) ||
+      !chunk)
+    return;
+  orphan_remember(j, '?', rb->id); /* reported once; checked by its results when it ends */
+  char m[512];
+  snprintf(m, sizeof m,
+           "suspected duplicate batch %s for chunk %lld: the store does not know it, it has that"
+           " chunk's %lld requests and was created after it; left running (Anthropic batches"
+           " carry no tag to prove it ours): cancel it at the provider if it is",
+           rb->id, (long long)chunk, (long long)rb->total);
+  if (store_event(e->store, j->id, 0, "warn", "suspected_duplicate", m, &err))
+    log_warn("engine: %s", err.message);
+  engine_emit(e, ENGINE_EV_MESSAGE, j->id, LOG_WARN, "%s", m);
+  j->dirty = 1;
+}
+
 static void scan_send(bt_engine *e, ejob *j);
 
 static void scan_done(bt_http_req *r, void *ud) {
@@ -1655,11 +1890,28 @@ static void scan_done(bt_http_req *r, void *ud) {
   if (store_query_int(e->store, &err, &since, 0, "SELECT created_at FROM jobs WHERE id = ?", "t",
                       j->id))
     since = 0;
+  /* Anthropic: while a chunk is being created, an unknown batch may be its own, which its
+   * reconcile adopts: left to the next scan. */
+  int64_t creating = 0;
+  if (j->prov.kind == PROVIDER_ANTHROPIC &&
+      store_query_int(e->store, &err, &creating, 1,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ? AND state ="
+                      " 'creating')",
+                      "t", j->id))
+    creating = 1;
   if (provider_parse_list(j->prov.kind, r->body.data, r->body.len, &items, &n, &after, &more,
                           &err) == BT_OK) {
     for (size_t i = 0; i < n; i++) {
       if (items[i].created_at_ms && items[i].created_at_ms < since - RECONCILE_SLACK_MS)
         older = 1;
+      if (j->prov.kind == PROVIDER_ANTHROPIC) {
+        int known = 1;
+        if (!creating && items[i].id && items[i].created_at_ms >= since - RECONCILE_SLACK_MS &&
+            store_batch_remote_known(e->store, j->prov.name, items[i].id, &known, &err) == BT_OK &&
+            !known)
+          anthropic_scan_item(e, j, &items[i]);
+        continue;
+      }
       if (!items[i].tag || strncmp(items[i].tag, prefix, strlen(prefix)) != 0)
         continue;
       int known = 1;
@@ -1697,7 +1949,7 @@ static void scan_send(bt_engine *e, ejob *j) {
 }
 
 void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now) {
-  if (j->prov.kind != PROVIDER_OPENAI || j->scanning || now < j->next_scan)
+  if (j->prov.kind == PROVIDER_LOCAL || j->scanning || now < j->next_scan)
     return;
   j->next_scan = now + (e->poll_ms > 0 ? e->poll_ms * ORPHAN_SCAN_POLLS : ORPHAN_SCAN_IDLE_MS);
   /* Only while some chunk is at the provider or being created: before, there is nothing to
@@ -1712,4 +1964,42 @@ void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now) {
     return;
   j->scan_pages = 0;
   scan_send(e, j);
+}
+
+/* A duplicate that lands after the job's last periodic scan (a dead process's create, slower
+ * than every reconcile) would never be seen once the job has ended: so before the job is
+ * marked finished, one more scan, whatever the interval. Sent again only if the job opens
+ * again (a pipeline stage given more rows); bounded by the list's and the cancels' timeouts,
+ * and a list that fails lets the job end (the duplicate is then the user's to see at the
+ * provider, as before). */
+int engine_orphan_scan_final(bt_engine *e, ejob *j) {
+  if (j->prov.kind == PROVIDER_LOCAL || j->scanning)
+    return 0;
+  int64_t open = 1, sent = 0;
+  bt_error err;
+  if (store_query_int(e->store, &err, &open, 1,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ?1 AND state <> 'done')"
+                      " OR EXISTS (SELECT 1 FROM job_counts WHERE job_id = ?1 AND n > 0 AND"
+                      " state IN ('pending', 'running'))",
+                      "t", j->id))
+    return 0;
+  if (open) {
+    j->final_scanned = 0;
+    return 0;
+  }
+  if (j->final_scanned)
+    return 0;
+  j->final_scanned = 1;
+  /* nothing was ever sent: nothing to duplicate */
+  if (store_query_int(e->store, &err, &sent, 0,
+                      "SELECT EXISTS (SELECT 1 FROM batches WHERE job_id = ? AND remote_id IS NOT"
+                      " NULL)",
+                      "t", j->id) ||
+      !sent)
+    return 0;
+  free(j->scan_after);
+  j->scan_after = NULL;
+  j->scan_pages = 0;
+  scan_send(e, j);
+  return j->scanning > 0;
 }

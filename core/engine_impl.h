@@ -107,6 +107,8 @@ struct ejob {
   int64_t next_scan;
   char *scan_after;
   int scan_pages;
+  int final_scanned;  /* the scan before the job is marked finished has been sent */
+  char *orphans_seen; /* Anthropic batches checked or reported (engine_batch.c) */
   ejob *next;
 };
 
@@ -184,6 +186,9 @@ void engine_batch_free(bt_engine *e, ebatch *b);
 /* Due every few poll intervals while j has batches at the provider: list them, cancel and
  * report the duplicates (OpenAI; see engine_batch.c). */
 void engine_orphan_scan(bt_engine *e, ejob *j, int64_t now);
+/* Once, when every batch and task of j has ended: one more scan before the job is marked
+ * finished. Returns 1 when it sent one (j->scanning holds the settle until it has answered). */
+int engine_orphan_scan_final(bt_engine *e, ejob *j);
 /* End a batch: its still-running attempts become rest (code, msg); state done. */
 void engine_batch_mark_done(bt_engine *e, ebatch *b, bt_task_state rest, const char *code,
                             const char *msg);

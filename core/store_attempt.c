@@ -218,6 +218,7 @@ typedef struct {
 struct bt_ingest {
   bt_store *s;
   int autocreate;
+  int other_batch; /* ingest_set_other_batch */
   sqlite3_stmt *find, *upd_attempt, *upd_task, *ins_response, *del_response, *log_finished;
   char job_id[16];
   int64_t batch_id;
@@ -241,6 +242,8 @@ struct bt_ingest {
   int64_t moves[TASK_STATE_COUNT][TASK_STATE_COUNT];
   uint32_t run_gen;  /* counts run_clear calls: a staged index of another generation is gone */
   int64_t conflicts; /* custom_ids with a success and a failure among their lines */
+  int64_t foreign;   /* answers applied to tasks of the job's other batches (other_find) */
+  sqlite3_stmt *other;
 };
 
 /* The targets of a custom_id in this batch (the map's fallback): ?1 job, ?2 custom_id,
@@ -303,6 +306,10 @@ void ingest_set_autocreate(bt_ingest *g, int on) {
   g->autocreate = on;
 }
 
+void ingest_set_other_batch(bt_ingest *g, int on) {
+  g->other_batch = on;
+}
+
 void ingest_set_join_limit(bt_ingest *g, int64_t limit) {
   g->join_limit = limit;
 }
@@ -350,6 +357,7 @@ void ingest_free(bt_ingest *g) {
                         g->ins_response, g->del_response, g->log_finished};
   for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
     sqlite3_finalize(st[i]);
+  sqlite3_finalize(g->other);
   free(g->run);
   free(g->slots);
   free(g->keys);
@@ -592,6 +600,61 @@ static bt_status join_load(bt_ingest *g, bt_error *err) {
   return r;
 }
 
+/* A success for a custom_id of the job that is not in this batch (issue 13: a batch adopted for
+ * the wrong chunk, a duplicate's results): a paid answer is never lost, so it goes to that
+ * task whichever batch it came from, unless the task has succeeded already: onto the task's
+ * latest attempt, running (its own batch's later line for it then changes nothing) or ended
+ * without an answer (missing_result, a failure: the success replaces that outcome). A failure is
+ * not applied across batches: the task's own batch may still answer. Nor is anything to a pending
+ * task: its batch is not sent yet, and is built from its attempts. */
+static bt_status other_find(bt_ingest *g, const bt_result *r, ingest_target *t, bt_error *err) {
+  memset(t, 0, sizeof *t);
+  if (r->state != TASK_SUCCEEDED || !r->custom_id)
+    return BT_OK;
+  if (!g->other) {
+    bt_status res = store_prepare(g->s,
+                                  "SELECT " TARGET_COLUMNS " FROM tasks t JOIN attempts a ON"
+                                  " a.id = t.last_attempt_id WHERE t.job_id = ?1 AND"
+                                  " t.custom_id = ?2 AND t.state NOT IN ('succeeded', 'pending')",
+                                  &g->other, err);
+    if (res)
+      return res;
+  }
+  sqlite3_stmt *st = g->other;
+  sqlite3_bind_text(st, 1, g->job_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, r->custom_id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *t = target_read(st, 0);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return store_fail(g->s, err, "finding a task of another batch");
+  if (!t->aid)
+    return BT_OK; /* not the job's, or succeeded already */
+  if (!t->running) {
+    /* its latest attempt ended without an answer: it takes this one, the failure's body
+     * goes (the sums move by the difference, as for any line: stage_line) */
+    bt_status res = store_run(g->s, err, "reopening an attempt", NULL,
+                              "DELETE FROM responses WHERE id = (SELECT response_id FROM attempts"
+                              " WHERE id = ?)",
+                              "i", t->aid);
+    if (!res)
+      res = store_run(g->s, err, "reopening an attempt", NULL,
+                      "UPDATE attempts SET state = 'running', response_id = NULL WHERE id = ? AND"
+                      " state <> 'succeeded'",
+                      "i", t->aid);
+    if (res)
+      return res;
+    t->running = 1;
+  }
+  if (++g->foreign <= 5)
+    log_warn("ingest: batch %lld: the answer for %s belongs to another batch of the job; applied"
+             " to its task",
+             (long long)g->batch_id, r->custom_id);
+  return BT_OK;
+}
+
 /* The target of r's custom_id in this batch (creating the task for imported batches) into *t,
  * and *slot its entry in the map when the map answered; t->aid = 0 when there is none. */
 static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t, join_entry **slot,
@@ -599,6 +662,8 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t,
   memset(t, 0, sizeof *t);
   if (slot)
     *slot = NULL;
+  if (g->other_batch)
+    return other_find(g, r, t, err);
   if (!g->join) {
     bt_status res = join_load(g, err);
     if (res)
@@ -612,7 +677,7 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t,
         if (slot)
           *slot = &g->entries[sl->idx - 1];
       }
-      return BT_OK; /* the map holds every attempt of the batch */
+      return sl->idx || g->autocreate ? BT_OK : other_find(g, r, t, err);
     }
   }
   sqlite3_stmt *st = g->find;
@@ -626,6 +691,8 @@ static bt_status ingest_find(bt_ingest *g, const bt_result *r, ingest_target *t,
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return store_fail(g->s, err, "finding a task");
+  if (!t->aid && !g->autocreate)
+    return other_find(g, r, t, err);
   if (!t->aid && g->autocreate) {
     /* An imported batch whose requests we never saw: the result line makes the task. */
     json_t *in = json_pack("{s:s}", "custom_id", r->custom_id);
@@ -686,6 +753,7 @@ static bt_status ingest_start(bt_ingest *g, bt_error *err) {
   g->created = 0;
   g->staged = 0;
   g->conflicts = 0;
+  g->foreign = 0;
   g->d_cost = g->staged_cost = 0;
   g->d_in = g->d_out = 0;
   memset(g->moves, 0, sizeof g->moves);
@@ -877,6 +945,10 @@ bt_status ingest_apply(bt_ingest *g, int64_t *applied, bt_error *err) {
     log_warn("ingest: batch %lld: %lld custom_ids had conflicting result lines (a success and "
              "a failure); the successes were kept",
              (long long)g->batch_id, (long long)g->conflicts);
+  if (!r && g->foreign)
+    log_warn("ingest: batch %lld: %lld answers for tasks of the job's other batches were applied"
+             " to those tasks (by custom_id)",
+             (long long)g->batch_id, (long long)g->foreign);
   if (!r)
     r = store_bulk_end(g->s, err);
   if (!r)

@@ -91,6 +91,9 @@ void ingest_set_run_bytes(bt_ingest *g, size_t bytes);
 /* Imported batches (job_import.h): a result whose custom_id has no task creates the task (and
  * its attempt) instead of being ignored. */
 void ingest_set_autocreate(bt_ingest *g, int on);
+/* Every line is another batch's (an orphan found at the provider): its successes go to the
+ * job's tasks that have not succeeded, by custom_id, onto their latest attempts. */
+void ingest_set_other_batch(bt_ingest *g, int on);
 /* Lines join on custom_id through a map of the batch's attempts read once, unless the batch has
  * more than limit attempts (default INGEST_JOIN_MAX: the map's memory grows with the batch);
  * then through the store, line by line. Tests lower it to cover both ways. */

@@ -110,6 +110,121 @@ late_duplicate() {
   kill "${SIM_PIDS[-1]}"
 }
 
+# final_duplicate: as late_duplicate, but the duplicate lands after the job's last periodic
+# orphan scan (polls of 400 ms: a scan every 8 s, and the job ends about 2 s after its creates),
+# so only one more scan just before the job is marked finished can see it. It must be
+# cancelled and reported all the same, and the job's results stay right.
+final_duplicate() {
+  local job first file t0=$SECONDS
+  FAULT=final-duplicate
+  note "openai: $FAULT"
+  start_sim --request-ms 2 --validate-ms 1500 --finalize-ms 30 --cancel-ms 30
+  new_home
+  BATCHTOP_POLL_MS=400 "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai \
+    --chunk-size 3 --wait >"$WORK/dup.out" 2>"$WORK/dup.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/batches" 3
+  job="$(head -1 "$WORK/dup.out")"
+  first="$(json_get "$(sim_get /admin/stats)" "sorted(k for k, b in d['batches'].items() if b.get('job') == '$job')[0]")"
+  file="$(curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" "$OPENAI_BASE_URL/batches/$first" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["input_file_id"])')"
+  curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" -H 'Content-Type: application/json' \
+    -d "{\"input_file_id\": \"$file\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\", \"metadata\": {\"batchtop_tag\": \"bt-$job-1-1\", \"batchtop_job\": \"$job\"}}" \
+    "$OPENAI_BASE_URL/batches" >/dev/null
+  wait "$pid" || { cat "$WORK/dup.err" >&2; echo "trial openai $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(duplicates_cancelled "$job")" = 1 ] || {
+    "$BIN" status "$job" --json >&2
+    echo "trial openai $FAULT: the duplicate was not cancelled and reported before the job ended" >&2
+    failed=$((failed + 1))
+  }
+  [ "$(json_get "$(sim_get /admin/stats)" "sum(1 for b in d['batches'].values() if b.get('job') == '$job' and b['status'] == 'cancelled')")" = 1 ] ||
+    { echo "trial openai $FAULT: the sim's duplicate is not cancelled" >&2; failed=$((failed + 1)); }
+  grep -q "duplicate batch .* found for chunk 1" "$WORK/dup.err" ||
+    { echo "trial openai $FAULT: no message about the duplicate" >&2; failed=$((failed + 1)); }
+  check_trial openai "$job" 9 "$WORK/expected.txt" "$job" || failed=$((failed + 1))
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# anthropic_orphan: an Anthropic batch the store does not know, with chunk 1's requests (what a
+# create that landed after its chunk was created again leaves), is made inside the job's window
+# and ends. Row 2 fails on its first execution (the job's own batch) and succeeds on its second
+# (the orphan's), so the job has every row right only if the orphan's paid answer is applied
+# by custom_id. Creates are held 1 s, so the orphan has ended long before the job's last chunk
+# is created; it must be reported as a duplicate with its cost, and nothing ingested twice.
+anthropic_orphan() {
+  local job t0=$SECONDS
+  FAULT=orphan-ended
+  note "anthropic: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config '{"create_delay_ms": 1000, "fail_if_contains": "item 2 works", "fail_first": 1}'
+  "$BIN" render "$WORK/t.md" "$WORK/in.csv" --provider anthropic | head -3 |
+    python3 -c 'import json, sys; print(json.dumps({"requests": [json.loads(l) for l in sys.stdin]}))' \
+      >"$WORK/orphan.json"
+  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --chunk-size 3 --wait \
+    >"$WORK/orphan.out" 2>"$WORK/orphan.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/messages/batches" 1
+  job="$(head -1 "$WORK/orphan.out")"
+  curl -sf -H "x-api-key: $ANTHROPIC_API_KEY" -H 'anthropic-version: 2023-06-01' \
+    -H 'Content-Type: application/json' "$ANTHROPIC_BASE_URL/v1/messages/batches" \
+    -d @"$WORK/orphan.json" >/dev/null
+  wait "$pid" || { cat "$WORK/orphan.err" >&2; echo "trial anthropic $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  [ "$(duplicates_cancelled "$job")" = 1 ] || {
+    "$BIN" status "$job" --json >&2
+    echo "trial anthropic $FAULT: the ended orphan was not reported as a duplicate" >&2
+    failed=$((failed + 1))
+  }
+  "$BIN" status "$job" | grep -q "duplicate batches" ||
+    { echo "trial anthropic $FAULT: status does not show the duplicate" >&2; failed=$((failed + 1)); }
+  grep -q "duplicate batch .* found for chunk 1 (it ended; its custom_ids are this job's): 1 of its answers applied" "$WORK/orphan.err" ||
+    { cat "$WORK/orphan.err" >&2; echo "trial anthropic $FAULT: no message about the orphan's answer" >&2; failed=$((failed + 1)); }
+  # row 2 ran twice (once in each batch), every other row once
+  [ "$(json_get "$(sim_get /admin/stats)" 'd["max_executions_per_custom_id"]')" = 2 ] ||
+    { echo "trial anthropic $FAULT: a request ran more than twice" >&2; failed=$((failed + 1)); }
+  check_trial anthropic "$job" 9 "$WORK/expected.txt" || failed=$((failed + 1))
+  assert_no_canary "$WORK/orphan.err"
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
+# anthropic_suspected: an unknown Anthropic batch of a chunk's size (3 requests) made after the
+# job's chunks, that never ends while the job runs (its requests hang). Nothing proves it the
+# job's, so it is reported as a suspected duplicate (message and event) and left running: not
+# cancelled, not recorded as the job's, and the job's own results stay right.
+anthropic_suspected() {
+  local job other t0=$SECONDS
+  FAULT=suspected-running
+  note "anthropic: $FAULT"
+  start_sim --request-ms 2 --validate-ms 30 --finalize-ms 30 --cancel-ms 30
+  new_home
+  sim_config '{"create_delay_ms": 600, "hang_if_contains": "hang me"}'
+  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider anthropic --chunk-size 3 --wait \
+    >"$WORK/susp.out" 2>"$WORK/susp.err" &
+  local pid=$!
+  wait_sim_calls "POST /v1/messages/batches" 1
+  job="$(head -1 "$WORK/susp.out")"
+  other="$(curl -sf -H "x-api-key: $ANTHROPIC_API_KEY" -H 'anthropic-version: 2023-06-01' \
+    -H 'Content-Type: application/json' "$ANTHROPIC_BASE_URL/v1/messages/batches" -d "$(
+      python3 -c 'import json; print(json.dumps({"requests": [{"custom_id": "other-%d" % i, "params": {"model": "claude-haiku-4-5", "max_tokens": 5, "messages": [{"role": "user", "content": "hang me"}]}} for i in range(3)]}))'
+    )" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"
+  wait "$pid" || { cat "$WORK/susp.err" >&2; echo "trial anthropic $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
+  grep -q "suspected duplicate batch $other for chunk" "$WORK/susp.err" ||
+    { cat "$WORK/susp.err" >&2; echo "trial anthropic $FAULT: no message about the suspected duplicate" >&2; failed=$((failed + 1)); }
+  [ "$(grep -c "suspected duplicate batch" "$WORK/susp.err")" = 1 ] ||
+    { echo "trial anthropic $FAULT: the suspected duplicate was reported more than once" >&2; failed=$((failed + 1)); }
+  [ "$(json_get "$(sim_get /admin/stats)" "d['batches']['$other']['status']")" = in_progress ] ||
+    { echo "trial anthropic $FAULT: the suspected duplicate did not stay running" >&2; failed=$((failed + 1)); }
+  [ "$(tracked_batches "$job")" = 3 ] ||
+    { echo "trial anthropic $FAULT: the store took the other batch as the job's" >&2; failed=$((failed + 1)); }
+  results_column "$job" output >"$WORK/trial.got" 2>/dev/null || true
+  diff -q "$WORK/expected.txt" "$WORK/trial.got" >/dev/null ||
+    { echo "trial anthropic $FAULT: results differ" >&2; failed=$((failed + 1)); }
+  note "  $((SECONDS - t0)) s"
+  kill "${SIM_PIDS[-1]}"
+}
+
 # anthropic_wrong_batch (issue 13 item 2): an Anthropic batch of a chunk's size exists from
 # before the job (an orphan of an earlier chunk, or another tool's), then chunk 2's create is
 # dropped unperformed. Anthropic batches carry no tag: the reconcile matches by size and time,

@@ -11,6 +11,8 @@ source "$(dirname "$0")/engine_lib.bash"
 source "$(dirname "$0")/create_faults_lib.bash"
 
 anthropic_wrong_batch
+anthropic_orphan
+anthropic_suspected
 provider_faults anthropic
 
 print_trials

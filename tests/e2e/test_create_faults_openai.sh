@@ -11,6 +11,7 @@ source "$(dirname "$0")/engine_lib.bash"
 source "$(dirname "$0")/create_faults_lib.bash"
 
 late_duplicate
+final_duplicate
 provider_faults openai
 
 print_trials

@@ -171,11 +171,142 @@ static void test_ingest_conflicting_lines(void **state) {
                    0);
 }
 
+/* An OpenAI result line for custom_id: a success with `content`, or a 500 when content is NULL. */
+static void spool_line(FILE *f, const char *custom_id, const char *content) {
+  if (content)
+    fprintf(f,
+            "{\"id\":\"r-%s\",\"custom_id\":\"%s\",\"response\":{\"status_code\":200,\"body\":{"
+            "\"choices\":[{\"message\":{\"content\":\"%s\"}}],\"usage\":{\"prompt_tokens\":10,"
+            "\"completion_tokens\":1}}},\"error\":null}\n",
+            custom_id, custom_id, content);
+  else
+    fprintf(f,
+            "{\"id\":\"r-%s\",\"custom_id\":\"%s\",\"response\":null,\"error\":{\"code\":"
+            "\"server_error\",\"message\":\"The server had an error\"}}\n",
+            custom_id, custom_id);
+}
+
+static int64_t ingest_lines_as(fixture *f, int64_t batch, FILE *spool, int other_batch) {
+  bt_ingest *g;
+  bt_error err;
+  assert_int_equal(ingest_new(f->s, f->job, batch, "openai", "gpt-4o-mini", &g, &err), BT_OK);
+  ingest_set_other_batch(g, other_batch);
+  rewind(spool);
+  int64_t applied = 0, skipped = -1;
+  assert_int_equal(ingest_file(g, PROVIDER_OPENAI, spool, &applied, &skipped, &err), BT_OK);
+  ingest_free(g);
+  assert_int_equal(skipped, 0);
+  assert_true(sqlite3_get_autocommit(store_db(f->s)));
+  return applied;
+}
+
+static int64_t ingest_lines(fixture *f, int64_t batch, FILE *spool) {
+  return ingest_lines_as(f, batch, spool, 0);
+}
+
+/* Issue 13: a batch's file carrying the lines of another chunk of the job (a batch adopted for
+ * the wrong chunk, or a duplicate's results). Its paid answers go to those tasks by custom_id:
+ * onto their running attempt, or as a new success when their attempt ended without one
+ * (missing_result); a task that succeeded already, and a failure for an ended attempt, change
+ * nothing. */
+static void test_ingest_other_batch_lines(void **state) {
+  fixture *f = *state;
+  make_job(f, 4, 2); /* chunk 1: row-1, row-2; chunk 2: row-3, row-4 */
+  bt_batch *list;
+  size_t n;
+  bt_error err;
+  assert_int_equal(store_batch_list(f->s, f->job, &list, &n, &err), BT_OK);
+  assert_int_equal(n, 2);
+  int64_t b1 = list[0].id, b2 = list[1].id;
+  batch_list_free(list, n);
+  assert_int_equal(store_attempt_tasks_running(f->s, b1, &err), BT_OK);
+  assert_int_equal(store_attempt_tasks_running(f->s, b2, &err), BT_OK);
+
+  /* batch 1's file: its own row-1, and chunk 2's row-3 and row-4 (still running there) */
+  FILE *spool = tmpfile();
+  assert_non_null(spool);
+  spool_line(spool, "row-1", "label 1");
+  spool_line(spool, "row-3", "label 3");
+  spool_line(spool, "row-4", NULL); /* a failure: row-4's own batch may still answer it */
+  assert_int_equal(ingest_lines(f, b1, spool), 2);
+  fclose(spool);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND custom_id = 'row-3'"
+                            " AND state = 'succeeded' AND output = 'label 3'"),
+                   1);
+
+  /* batch 2 ends with nothing for row-4; batch 1's error file brings row-4's answer late, a
+   * failure for row-2 (its own), and a failure for row-3, which succeeded already */
+  int64_t ended = 0;
+  assert_int_equal(
+      store_attempt_finish_rest(f->s, b2, TASK_FAILED, "missing_result", "none", &ended, &err),
+      BT_OK);
+  assert_int_equal(ended, 1);
+  spool = tmpfile();
+  assert_non_null(spool);
+  spool_line(spool, "row-4", "label 4");
+  spool_line(spool, "row-2", NULL);
+  spool_line(spool, "row-3", NULL);
+  assert_int_equal(ingest_lines(f, b1, spool), 2);
+  /* the same file again, and batch 2 downloading row-1's line (a duplicate's): no-ops */
+  assert_int_equal(ingest_lines(f, b1, spool), 0);
+  fclose(spool);
+  spool = tmpfile();
+  assert_non_null(spool);
+  spool_line(spool, "row-1", "other");
+  assert_int_equal(ingest_lines(f, b2, spool), 0);
+  fclose(spool);
+
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND state = 'succeeded'"
+                            " AND output = 'label ' || substr(custom_id, 5)"),
+                   3);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND custom_id = 'row-2'"
+                            " AND state = 'failed' AND error_code = 'server_error'"),
+                   1);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'succeeded'"),
+                   3);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'failed'"), 1);
+  assert_int_equal(count(f, "SELECT coalesce(sum(n), 0) FROM job_counts WHERE job_id = ? AND"
+                            " state NOT IN ('succeeded', 'failed')"),
+                   0);
+  /* each task's last attempt is the one that carries its outcome */
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks t JOIN attempts a ON a.id ="
+                            " t.last_attempt_id WHERE t.job_id = ? AND a.state = t.state"),
+                   4);
+  /* three answers paid for and counted once each, 10 + 1 tokens apiece */
+  assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 30);
+  assert_int_equal(count(f, "SELECT actual_output_tokens FROM jobs WHERE id = ?"), 3);
+  assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
+                            " response_id IS NOT NULL AND job_id = ?) FROM responses"),
+                   0);
+
+  /* an orphan of chunk 1 found at the provider (ingest_set_other_batch): every line is another
+   * batch's, even those of batch 1's own tasks. row-2's failure there gives way to the orphan's
+   * paid answer; row-1 keeps the answer it had. */
+  spool = tmpfile();
+  assert_non_null(spool);
+  spool_line(spool, "row-1", "orphan 1");
+  spool_line(spool, "row-2", "label 2");
+  assert_int_equal(ingest_lines_as(f, b1, spool, 1), 1);
+  fclose(spool);
+  assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE job_id = ? AND state = 'succeeded'"
+                            " AND output = 'label ' || substr(custom_id, 5)"),
+                   4);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'succeeded'"),
+                   4);
+  assert_int_equal(count(f, "SELECT n FROM job_counts WHERE job_id = ? AND state = 'failed'"), 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM attempts WHERE job_id = ?"), 4);
+  assert_int_equal(count(f, "SELECT actual_input_tokens FROM jobs WHERE id = ?"), 40);
+  assert_int_equal(count(f, "SELECT count(*) - (SELECT count(*) FROM attempts WHERE"
+                            " response_id IS NOT NULL AND job_id = ?) FROM responses"),
+                   0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_ingest_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ingest_empty_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ingest_conflicting_lines, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ingest_other_batch_lines, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
