@@ -113,6 +113,10 @@ bt_status job_report_json(bt_store *s, const char *job_id, int with_batches, jso
     json_t *dups = NULL;
     if (store_duplicates_json(s, job_id, &dups, err) == BT_OK)
       json_object_set_new(o, "duplicates", dups);
+    /* unknown batches reported as suspected (left running: nothing proves them the job's) */
+    json_t *sus = NULL;
+    if (store_suspected_json(s, job_id, &sus, err) == BT_OK)
+      json_object_set_new(o, "suspected_duplicates", sus);
   }
   json_object_set_new(o, "created_at", json_integer(job.created_at));
   json_object_set_new(o, "finished_at",

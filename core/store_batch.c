@@ -366,3 +366,31 @@ bt_status store_job_unfinished(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], siz
                        " ORDER BY created_at DESC",
                        NULL, ids, n, err);
 }
+
+bt_status store_suspected_json(bt_store *s, const char *job_id, json_t **out, bt_error *err) {
+  *out = NULL;
+  sqlite3_stmt *st;
+  bt_status r = store_prepare(s,
+                              "SELECT message, at FROM events WHERE job_id = ? AND"
+                              " kind = 'suspected_duplicate' ORDER BY id",
+                              &st, err);
+  if (r)
+    return r;
+  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+  json_t *arr = json_array();
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *m = (const char *)sqlite3_column_text(st, 0);
+    json_t *o = json_pack("{s:s, s:I}", "message", m ? m : "", "at",
+                          (json_int_t)sqlite3_column_int64(st, 1));
+    if (o)
+      json_array_append_new(arr, o);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    json_decref(arr);
+    return store_fail(s, err, "reading suspected duplicates");
+  }
+  *out = arr;
+  return BT_OK;
+}

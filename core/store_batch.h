@@ -75,6 +75,11 @@ bt_status store_duplicate_cancelled(bt_store *s, const char *provider, const cha
                                     bt_error *err) BT_WUR;
 bt_status store_duplicates_json(bt_store *s, const char *job_id, json_t **out,
                                 bt_error *err) BT_WUR;
+/* Unknown batches reported as suspected duplicates (Anthropic: a chunk's size, made after its
+ * intent, unproven until its results are checked), as the array `status --json` shows as
+ * "suspected_duplicates": {"message", "at"} each, oldest first (caller frees). */
+bt_status store_suspected_json(bt_store *s, const char *job_id, json_t **out,
+                               bt_error *err) BT_WUR;
 /* Local chunks: the counts of finished attempts, copied onto the batch row. */
 bt_status store_batch_sync_counts(bt_store *s, int64_t id, bt_error *err) BT_WUR;
 

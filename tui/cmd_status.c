@@ -433,6 +433,14 @@ static void print_human(bt_store *s, const char *job_id, json_t *o) {
     }
   }
   print_duplicates(json_object_get(o, "duplicates"));
+  json_t *sus = json_object_get(o, "suspected_duplicates");
+  size_t si;
+  json_t *sv;
+  json_array_foreach(sus, si, sv) {
+    if (si == 0)
+      printf("\nsuspected duplicate batches (left running; check them at the provider)\n");
+    printf("  %s\n", json_string_value(json_object_get(sv, "message")));
+  }
   json_t *groups = NULL;
   bt_error err;
   if (job_report_errors(s, job_id, &groups, &err) == BT_OK && json_array_size(groups)) {

@@ -218,6 +218,11 @@ anthropic_suspected() {
     { echo "trial anthropic $FAULT: the suspected duplicate did not stay running" >&2; failed=$((failed + 1)); }
   [ "$(tracked_batches "$job")" = 3 ] ||
     { echo "trial anthropic $FAULT: the store took the other batch as the job's" >&2; failed=$((failed + 1)); }
+  # status tells it too, long after the live message scrolled away
+  [ "$(json_get "$("$BIN" status "$job" --json)" "sum(1 for x in d.get('suspected_duplicates', []) if '$other' in x['message'])")" = 1 ] ||
+    { echo "trial anthropic $FAULT: status --json does not list the suspected duplicate" >&2; failed=$((failed + 1)); }
+  "$BIN" status "$job" | grep -q "suspected duplicate batch $other" ||
+    { echo "trial anthropic $FAULT: status does not say the suspected duplicate" >&2; failed=$((failed + 1)); }
   results_column "$job" output >"$WORK/trial.got" 2>/dev/null || true
   diff -q "$WORK/expected.txt" "$WORK/trial.got" >/dev/null ||
     { echo "trial anthropic $FAULT: results differ" >&2; failed=$((failed + 1)); }
