@@ -241,42 +241,53 @@ bt_status store_duplicate_cancelled(bt_store *s, const char *provider, const cha
                    "itt", util_now_ms(), provider, remote_id);
 }
 
-bt_status store_duplicates_json(bt_store *s, const char *job_id, json_t **out, bt_error *err) {
+/* The rows of one job's query as a JSON array, one object per row made by row (caller frees). */
+static bt_status job_rows_json(bt_store *s, const char *sql, const char *job_id,
+                               json_t *(*row)(sqlite3_stmt *), const char *what, json_t **out,
+                               bt_error *err) {
   *out = NULL;
   sqlite3_stmt *st;
-  bt_status r = store_prepare(s,
-                              "SELECT remote_id, chunk_no, remote_status, n_requests, n_done,"
-                              " cost_usd, found_at, cancelled_at FROM duplicate_batches WHERE"
-                              " job_id = ? ORDER BY id",
-                              &st, err);
+  bt_status r = store_prepare(s, sql, &st, err);
   if (r)
     return r;
   sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
   json_t *arr = json_array();
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *rid = (const char *)sqlite3_column_text(st, 0);
-    const char *rs = (const char *)sqlite3_column_text(st, 2);
-    json_t *o =
-        json_pack("{s:s, s:I, s:s, s:I, s:I, s:f, s:I, s:b, s:o}", "remote_id", rid ? rid : "",
-                  "chunk", (json_int_t)sqlite3_column_int64(st, 1), "status", rs ? rs : "",
-                  "requests", (json_int_t)sqlite3_column_int64(st, 3), "done",
-                  (json_int_t)sqlite3_column_int64(st, 4), "cost_usd", sqlite3_column_double(st, 5),
-                  "found_at", (json_int_t)sqlite3_column_int64(st, 6), "cancelled",
-                  sqlite3_column_type(st, 7) != SQLITE_NULL, "cancelled_at",
-                  sqlite3_column_type(st, 7) == SQLITE_NULL
-                      ? json_null()
-                      : json_integer((json_int_t)sqlite3_column_int64(st, 7)));
+    json_t *o = row(st);
     if (o)
       json_array_append_new(arr, o);
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) {
     json_decref(arr);
-    return store_fail(s, err, "reading duplicate batches");
+    return store_fail(s, err, what);
   }
   *out = arr;
   return BT_OK;
+}
+
+static json_t *duplicate_row(sqlite3_stmt *st) {
+  const char *rid = (const char *)sqlite3_column_text(st, 0);
+  const char *rs = (const char *)sqlite3_column_text(st, 2);
+  return json_pack("{s:s, s:I, s:s, s:I, s:I, s:f, s:I, s:b, s:o}", "remote_id", rid ? rid : "",
+                   "chunk", (json_int_t)sqlite3_column_int64(st, 1), "status", rs ? rs : "",
+                   "requests", (json_int_t)sqlite3_column_int64(st, 3), "done",
+                   (json_int_t)sqlite3_column_int64(st, 4), "cost_usd",
+                   sqlite3_column_double(st, 5), "found_at",
+                   (json_int_t)sqlite3_column_int64(st, 6), "cancelled",
+                   sqlite3_column_type(st, 7) != SQLITE_NULL, "cancelled_at",
+                   sqlite3_column_type(st, 7) == SQLITE_NULL
+                       ? json_null()
+                       : json_integer((json_int_t)sqlite3_column_int64(st, 7)));
+}
+
+bt_status store_duplicates_json(bt_store *s, const char *job_id, json_t **out, bt_error *err) {
+  return job_rows_json(s,
+                       "SELECT remote_id, chunk_no, remote_status, n_requests, n_done, cost_usd,"
+                       " found_at, cancelled_at FROM duplicate_batches WHERE job_id = ?"
+                       " ORDER BY id",
+                       job_id, duplicate_row, "reading duplicate batches", out, err);
 }
 
 bt_status store_batch_sync_counts(bt_store *s, int64_t id, bt_error *err) {
@@ -367,30 +378,15 @@ bt_status store_job_unfinished(bt_store *s, char (**ids)[BT_JOB_ID_LEN + 1], siz
                        NULL, ids, n, err);
 }
 
+static json_t *suspected_row(sqlite3_stmt *st) {
+  const char *m = (const char *)sqlite3_column_text(st, 0);
+  return json_pack("{s:s, s:I}", "message", m ? m : "", "at",
+                   (json_int_t)sqlite3_column_int64(st, 1));
+}
+
 bt_status store_suspected_json(bt_store *s, const char *job_id, json_t **out, bt_error *err) {
-  *out = NULL;
-  sqlite3_stmt *st;
-  bt_status r = store_prepare(s,
-                              "SELECT message, at FROM events WHERE job_id = ? AND"
-                              " kind = 'suspected_duplicate' ORDER BY id",
-                              &st, err);
-  if (r)
-    return r;
-  sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
-  json_t *arr = json_array();
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *m = (const char *)sqlite3_column_text(st, 0);
-    json_t *o = json_pack("{s:s, s:I}", "message", m ? m : "", "at",
-                          (json_int_t)sqlite3_column_int64(st, 1));
-    if (o)
-      json_array_append_new(arr, o);
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) {
-    json_decref(arr);
-    return store_fail(s, err, "reading suspected duplicates");
-  }
-  *out = arr;
-  return BT_OK;
+  return job_rows_json(s,
+                       "SELECT message, at FROM events WHERE job_id = ? AND"
+                       " kind = 'suspected_duplicate' ORDER BY id",
+                       job_id, suspected_row, "reading suspected duplicates", out, err);
 }
