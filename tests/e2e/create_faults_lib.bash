@@ -73,54 +73,17 @@ stop_past_lease() {
   kill "${SIM_PIDS[-1]}"
 }
 
-# late_duplicate: a second batch for chunk 1 lands while the job runs (what a create of a dead
-# process, slower than any reconcile, would leave): the orphan scan must find it by its tag,
-# cancel it at once and report it in `status` (text and --json "duplicates") and as an event.
-late_duplicate() {
+# openai_duplicate FAULT POLL_MS: while a 3-chunk openai job runs (its batches polled every
+# POLL_MS), a second batch for chunk 1 is made at the sim with chunk 1's tag and input file. It
+# must be cancelled at once and reported (status text and --json "duplicates", a message), and
+# the job's own results stay right.
+openai_duplicate() {
   local job first file t0=$SECONDS
-  FAULT=late-duplicate
+  FAULT="$1"
   note "openai: $FAULT"
   start_sim --request-ms 2 --validate-ms 1500 --finalize-ms 30 --cancel-ms 30
   new_home
-  "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai --chunk-size 3 --wait \
-    >"$WORK/dup.out" 2>"$WORK/dup.err" &
-  local pid=$!
-  wait_sim_calls "POST /v1/batches" 3
-  job="$(head -1 "$WORK/dup.out")"
-  first="$(json_get "$(sim_get /admin/stats)" "sorted(k for k, b in d['batches'].items() if b.get('job') == '$job')[0]")"
-  file="$(curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" "$OPENAI_BASE_URL/batches/$first" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["input_file_id"])')"
-  curl -sf -H "Authorization: Bearer $OPENAI_API_KEY" -H 'Content-Type: application/json' \
-    -d "{\"input_file_id\": \"$file\", \"endpoint\": \"/v1/chat/completions\", \"completion_window\": \"24h\", \"metadata\": {\"batchtop_tag\": \"bt-$job-1-1\", \"batchtop_job\": \"$job\"}}" \
-    "$OPENAI_BASE_URL/batches" >/dev/null
-  wait "$pid" || { cat "$WORK/dup.err" >&2; echo "trial openai $FAULT: submit --wait did not exit 0" >&2; failed=$((failed + 1)); }
-  [ "$(duplicates_cancelled "$job")" = 1 ] || {
-    "$BIN" status "$job" --json >&2
-    echo "trial openai $FAULT: the duplicate was not cancelled and reported" >&2
-    failed=$((failed + 1))
-  }
-  [ "$(json_get "$(sim_get /admin/stats)" "sum(1 for b in d['batches'].values() if b.get('job') == '$job' and b['status'] == 'cancelled')")" = 1 ] ||
-    { echo "trial openai $FAULT: the sim's duplicate is not cancelled" >&2; failed=$((failed + 1)); }
-  "$BIN" status "$job" | grep -q "duplicate batches" ||
-    { echo "trial openai $FAULT: status does not show the duplicate" >&2; failed=$((failed + 1)); }
-  grep -q "duplicate batch .* found for chunk 1" "$WORK/dup.err" ||
-    { echo "trial openai $FAULT: no message about the duplicate" >&2; failed=$((failed + 1)); }
-  check_trial openai "$job" 9 "$WORK/expected.txt" "$job" || failed=$((failed + 1))
-  note "  $((SECONDS - t0)) s"
-  kill "${SIM_PIDS[-1]}"
-}
-
-# final_duplicate: as late_duplicate, but the duplicate lands after the job's last periodic
-# orphan scan (polls of 400 ms: a scan every 8 s, and the job ends about 2 s after its creates),
-# so only one more scan just before the job is marked finished can see it. It must be
-# cancelled and reported all the same, and the job's results stay right.
-final_duplicate() {
-  local job first file t0=$SECONDS
-  FAULT=final-duplicate
-  note "openai: $FAULT"
-  start_sim --request-ms 2 --validate-ms 1500 --finalize-ms 30 --cancel-ms 30
-  new_home
-  BATCHTOP_POLL_MS=400 "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai \
+  BATCHTOP_POLL_MS="$2" "$BIN" submit "$WORK/t.md" "$WORK/in.csv" --provider openai \
     --chunk-size 3 --wait >"$WORK/dup.out" 2>"$WORK/dup.err" &
   local pid=$!
   wait_sim_calls "POST /v1/batches" 3
@@ -139,12 +102,23 @@ final_duplicate() {
   }
   [ "$(json_get "$(sim_get /admin/stats)" "sum(1 for b in d['batches'].values() if b.get('job') == '$job' and b['status'] == 'cancelled')")" = 1 ] ||
     { echo "trial openai $FAULT: the sim's duplicate is not cancelled" >&2; failed=$((failed + 1)); }
+  "$BIN" status "$job" | grep -q "duplicate batches" ||
+    { echo "trial openai $FAULT: status does not show the duplicate" >&2; failed=$((failed + 1)); }
   grep -q "duplicate batch .* found for chunk 1" "$WORK/dup.err" ||
     { echo "trial openai $FAULT: no message about the duplicate" >&2; failed=$((failed + 1)); }
   check_trial openai "$job" 9 "$WORK/expected.txt" "$job" || failed=$((failed + 1))
   note "  $((SECONDS - t0)) s"
   kill "${SIM_PIDS[-1]}"
 }
+
+# late_duplicate: the second batch lands while the job runs (what a create of a dead process,
+# slower than any reconcile, would leave): the periodic orphan scan must find it by its tag.
+late_duplicate() { openai_duplicate late-duplicate "$BATCHTOP_POLL_MS"; }
+
+# final_duplicate: the duplicate lands after the job's last periodic orphan scan (polls of
+# 400 ms: a scan every 8 s, and the job ends about 2 s after its creates), so only one more
+# scan just before the job is marked finished can see it.
+final_duplicate() { openai_duplicate final-duplicate 400; }
 
 # anthropic_orphan: an Anthropic batch the store does not know, with chunk 1's requests (what a
 # create that landed after its chunk was created again leaves), is made inside the job's window
